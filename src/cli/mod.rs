@@ -1,0 +1,261 @@
+//! The command line — the binary's edge, where library errors become `anyhow` messages
+//! and exit codes.
+//!
+//! Commands: `run` (the daemon), `check` (validate a config), `feeds` (feed health),
+//! `stories` (list, and `stories show ID`).
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use tidings::config::Config;
+use tidings::daemon::{self, RunMode};
+use tidings::store::{Store, StoryQuery};
+use tidings::telemetry::{self, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "tidings",
+    version,
+    about = "News-event monitor: polls news feeds, deduplicates stories and stores them."
+)]
+struct Cli {
+    /// Config file. Default: $TIDINGS_CONFIG, else ~/.config/tidings/tidings.toml if it
+    /// exists, else the embedded default.
+    #[arg(long, global = true, env = "TIDINGS_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory holding the store. Default: the config's data_dir, else the
+    /// platform data directory (~/.local/share/tidings on Linux).
+    #[arg(long, global = true, env = "TIDINGS_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
+    log_format: LogFormatArg,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: poll every feed on its schedule until SIGINT/SIGTERM.
+    Run {
+        /// Poll every feed once, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Validate the config and exit (0 if valid).
+    Check,
+    /// List feeds with their health: last poll, HTTP status, last error, next poll, stories.
+    Feeds {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored stories, newest first; `stories show ID` for one story in full.
+    Stories(StoriesArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct StoriesArgs {
+    #[command(subcommand)]
+    show: Option<StoriesCommand>,
+    /// Only stories with a copy from this feed id.
+    #[arg(long)]
+    feed: Option<String>,
+    /// Only stories published since: a date (2023-02-22), an RFC 3339 time, or an age ("6h", "2days").
+    #[arg(long, value_parser = parse_since)]
+    since: Option<DateTime<Utc>>,
+    /// At most this many stories.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// JSON output (an array of stories with all fields).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum StoriesCommand {
+    /// Show one story: all fields, all sources, all revisions.
+    Show {
+        id: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(match cli.log_format {
+        LogFormatArg::Text => LogFormat::Text,
+        LogFormatArg::Json => LogFormat::Json,
+    });
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode> {
+    let config = load_config(cli.config.as_deref())?;
+    let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config)?;
+    match cli.command {
+        Command::Check => {
+            println!(
+                "{}: ok — {} feeds; store would be at {}",
+                config.origin,
+                config.feeds.len(),
+                store_path(&data_dir).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { once } => {
+            run_daemon(
+                &config,
+                &data_dir,
+                if once {
+                    RunMode::Once
+                } else {
+                    RunMode::Forever
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Feeds { json } => {
+            let store = open_existing(&data_dir)?;
+            output::feeds(&config, store.as_ref(), json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stories(args) => {
+            let store = open_existing(&data_dir)?;
+            match args.show {
+                Some(StoriesCommand::Show { id, json }) => {
+                    let Some(story) = store.as_ref().map(|s| s.story(id)).transpose()?.flatten()
+                    else {
+                        bail!("no story with id {id}");
+                    };
+                    output::story(&story, json)?;
+                }
+                None => {
+                    let query = StoryQuery {
+                        feed: args.feed,
+                        since: args.since,
+                        limit: Some(args.limit),
+                    };
+                    let stories = match &store {
+                        Some(s) => s.stories(&query)?,
+                        None => Vec::new(),
+                    };
+                    output::stories(&stories, args.json)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    if let Some(dirs) = directories::ProjectDirs::from("", "", "tidings") {
+        let user = dirs.config_dir().join("tidings.toml");
+        if user.exists() {
+            return Ok(Config::load(&user)?);
+        }
+    }
+    Ok(Config::embedded_default()?)
+}
+
+fn resolve_data_dir(flag: Option<&Path>, config: &Config) -> Result<PathBuf> {
+    if let Some(dir) = flag.or(config.data_dir.as_deref()) {
+        return Ok(dir.to_owned());
+    }
+    directories::ProjectDirs::from("", "", "tidings")
+        .map(|d| d.data_dir().to_owned())
+        .context("no home directory to put the store in: pass --data-dir")
+}
+
+fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("store")
+}
+
+/// Opens the store for reading commands; `None` when no daemon has created it yet.
+fn open_existing(data_dir: &Path) -> Result<Option<Store>> {
+    let path = store_path(data_dir);
+    if !path.exists() {
+        eprintln!(
+            "no store at {} yet: run `tidings run` first",
+            path.display()
+        );
+        return Ok(None);
+    }
+    Ok(Some(Store::open(&path)?))
+}
+
+fn run_daemon(config: &Config, data_dir: &Path, mode: RunMode) -> Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let store = Arc::new(Store::open(&store_path(data_dir))?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(daemon::run(config, store, mode, shutdown_signal()))?;
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// `--since`: a date, an RFC 3339 time, or an age before now.
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    if let Ok(age) = humantime::parse_duration(s) {
+        let age = chrono::Duration::from_std(age).map_err(|e| e.to_string())?;
+        return Ok(Utc::now() - age);
+    }
+    Err(format!(
+        "{s:?} is not a date (2023-02-22), an RFC 3339 time or an age (6h, 2days)"
+    ))
+}

@@ -1,0 +1,438 @@
+//! Configuration: the TOML file, its defaults, and validation with file:line errors.
+//!
+//! The file is read into "raw" structs that keep source spans, then checked and turned
+//! into [`Config`], whose values are ready to use (durations parsed, URLs parsed, per-feed
+//! intervals filled in from the defaults). A config that fails any check is refused whole.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+use url::Url;
+
+/// The default configuration shipped with tidings, embedded in the binary.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/tidings.toml");
+
+/// Name used for the embedded default in messages.
+pub const EMBEDDED_NAME: &str = "<embedded default config/tidings.toml>";
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config came from: a file path or [`EMBEDDED_NAME`].
+    pub origin: String,
+    /// Data directory from the config, if set; `--data-dir` overrides it.
+    pub data_dir: Option<PathBuf>,
+    pub daemon: DaemonSettings,
+    pub http: HttpSettings,
+    pub feeds: Vec<FeedConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    /// Most fetches in flight at once, over all feeds.
+    pub max_concurrent_fetches: usize,
+    /// Poll interval for feeds that set none.
+    pub default_interval: Duration,
+    /// Each scheduled poll moves by a random amount up to this fraction of its interval.
+    pub jitter: f64,
+    /// Longest wait between retries of a failing feed.
+    pub max_backoff: Duration,
+    /// How long shutdown waits for in-flight polls before abandoning them.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// Longest silence between two reads of a response body.
+    pub read_timeout: Duration,
+    /// Longest time for a whole request, body included.
+    pub total_timeout: Duration,
+    /// Largest accepted body, counted after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    /// Short stable identifier (`[a-z0-9_-]+`), used as the feed's key in the store.
+    pub id: String,
+    pub name: Option<String>,
+    pub url: Url,
+    pub interval: Duration,
+}
+
+/// A duration written the human way in the file: "90s", "10m", "1h 30m".
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map(HumanDuration)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {text:?}: {e} (write e.g. \"90s\", \"10m\", \"1h\")"
+                ))
+            })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    daemon: RawDaemon,
+    #[serde(default)]
+    http: RawHttp,
+    #[serde(default)]
+    feeds: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    max_concurrent_fetches: Option<Spanned<usize>>,
+    default_interval: Option<Spanned<HumanDuration>>,
+    jitter: Option<Spanned<f64>>,
+    max_backoff: Option<HumanDuration>,
+    shutdown_grace: Option<HumanDuration>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    user_agent: Option<Spanned<String>>,
+    connect_timeout: Option<HumanDuration>,
+    read_timeout: Option<HumanDuration>,
+    total_timeout: Option<HumanDuration>,
+    max_body_bytes: Option<Spanned<u64>>,
+    max_redirects: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    id: Spanned<String>,
+    name: Option<String>,
+    url: Spanned<String>,
+    interval: Option<Spanned<HumanDuration>>,
+}
+
+/// Shortest poll interval accepted; keeps a typo from hammering a publisher.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// The embedded default configuration.
+    pub fn embedded_default() -> Result<Config, ConfigError> {
+        Config::parse(DEFAULT_CONFIG, EMBEDDED_NAME)
+    }
+
+    /// Parses and validates config text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let locate = |span: Range<usize>, message: String| {
+            let (line, column) = line_column(text, span.start);
+            ConfigError::Invalid {
+                file: origin.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| locate(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
+
+        let d = raw.daemon;
+        let default_interval = d
+            .default_interval
+            .map(|s| {
+                let span = s.span();
+                let v = s.into_inner().0;
+                check_interval(v).map_err(|m| locate(span, m))
+            })
+            .transpose()?
+            .unwrap_or(Duration::from_secs(600));
+        let max_concurrent_fetches = match d.max_concurrent_fetches {
+            Some(s) if *s.get_ref() == 0 => {
+                return Err(locate(
+                    s.span(),
+                    "max_concurrent_fetches must be at least 1".into(),
+                ))
+            }
+            Some(s) => s.into_inner(),
+            None => 8,
+        };
+        let jitter = match d.jitter {
+            Some(s) if !(0.0..=0.5).contains(s.get_ref()) => {
+                return Err(locate(
+                    s.span(),
+                    "jitter must be a fraction between 0.0 and 0.5".into(),
+                ))
+            }
+            Some(s) => s.into_inner(),
+            None => 0.1,
+        };
+        let daemon = DaemonSettings {
+            max_concurrent_fetches,
+            default_interval,
+            jitter,
+            max_backoff: d
+                .max_backoff
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_secs(6 * 3600)),
+            shutdown_grace: d
+                .shutdown_grace
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_secs(10)),
+        };
+
+        let h = raw.http;
+        let user_agent = match h.user_agent {
+            Some(s) if s.get_ref().trim().is_empty() => {
+                return Err(locate(s.span(), "user_agent must not be empty".into()))
+            }
+            Some(s) => s.into_inner(),
+            None => default_user_agent(),
+        };
+        let max_body_bytes = match h.max_body_bytes {
+            Some(s) if *s.get_ref() < 1024 => {
+                return Err(locate(
+                    s.span(),
+                    "max_body_bytes must be at least 1024".into(),
+                ))
+            }
+            Some(s) => s.into_inner(),
+            None => 10 * 1024 * 1024,
+        };
+        let http = HttpSettings {
+            user_agent,
+            connect_timeout: h
+                .connect_timeout
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_secs(10)),
+            read_timeout: h
+                .read_timeout
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_secs(30)),
+            total_timeout: h
+                .total_timeout
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_secs(60)),
+            max_body_bytes,
+            max_redirects: h.max_redirects.unwrap_or(5),
+        };
+
+        let mut seen_ids = HashSet::new();
+        let mut feeds = Vec::with_capacity(raw.feeds.len());
+        for spanned in raw.feeds {
+            let feed = spanned.into_inner();
+            let id_span = feed.id.span();
+            let id = feed.id.into_inner();
+            if !valid_feed_id(&id) {
+                return Err(locate(
+                    id_span,
+                    format!("feed id {id:?} must be 1 to 64 characters of a-z, 0-9, '-' or '_'"),
+                ));
+            }
+            if !seen_ids.insert(id.clone()) {
+                return Err(locate(id_span, format!("feed id {id:?} is used twice")));
+            }
+            let url_span = feed.url.span();
+            let url = Url::parse(feed.url.get_ref()).map_err(|e| {
+                locate(
+                    url_span.clone(),
+                    format!("feed {id:?}: invalid url {:?}: {e}", feed.url.get_ref()),
+                )
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(locate(
+                    url_span,
+                    format!(
+                        "feed {id:?}: url must be http or https, not {:?}",
+                        url.scheme()
+                    ),
+                ));
+            }
+            let interval = match feed.interval {
+                Some(s) => {
+                    let span = s.span();
+                    check_interval(s.into_inner().0)
+                        .map_err(|m| locate(span, format!("feed {id:?}: {m}")))?
+                }
+                None => default_interval,
+            };
+            feeds.push(FeedConfig {
+                id,
+                name: feed.name,
+                url,
+                interval,
+            });
+        }
+
+        Ok(Config {
+            origin: origin.to_string(),
+            data_dir: raw.data_dir,
+            daemon,
+            http,
+            feeds,
+        })
+    }
+
+    pub fn feed(&self, id: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.id == id)
+    }
+}
+
+impl fmt::Display for FeedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.id, self.url)
+    }
+}
+
+/// The User-Agent sent when the config sets none.
+pub fn default_user_agent() -> String {
+    format!(
+        "tidings/{} (news-event monitor; feed reader)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn check_interval(d: Duration) -> Result<Duration, String> {
+    if d < MIN_INTERVAL {
+        Err(format!(
+            "interval {} is shorter than the minimum of {}",
+            humantime::format_duration(d),
+            humantime::format_duration(MIN_INTERVAL)
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
+fn valid_feed_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// 1-based line and column of byte offset `pos` in `text`.
+fn line_column(text: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(text.len());
+    let before = &text[..pos];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn embedded_default_is_valid_and_has_about_twenty_feeds() {
+        let c = Config::embedded_default().unwrap();
+        assert!(c.feeds.len() >= 18, "{} feeds", c.feeds.len());
+        assert!(c
+            .feeds
+            .iter()
+            .all(|f| f.url.scheme() == "https" || f.url.scheme() == "http"));
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::parse("[[feeds]]\nid = \"a\"\nurl = \"http://x/feed\"\n", "t").unwrap();
+        assert_eq!(c.feeds[0].interval, Duration::from_secs(600));
+        assert_eq!(c.http.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.daemon.max_concurrent_fetches, 8);
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let e = err("[daemon]\nmax_concurrent_fetches = 4\n[[feeds]\n");
+        assert!(e.starts_with("t.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line() {
+        let e = err("[daemon]\nmax_concurent_fetches = 4\n");
+        assert!(e.starts_with("t.toml:2:"), "{e}");
+        assert!(e.contains("max_concurent_fetches"), "{e}");
+    }
+
+    #[test]
+    fn bad_duration_is_refused_with_its_line() {
+        let e = err("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ninterval = \"ten minutes\"\n");
+        assert!(e.starts_with("t.toml:4:"), "{e}");
+        assert!(e.contains("invalid duration"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_feed_id_is_refused_at_the_second() {
+        let e = err("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\n\n[[feeds]]\nid = \"a\"\nurl = \"http://y/\"\n");
+        assert!(e.starts_with("t.toml:6:"), "{e}");
+        assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_and_scheme_are_refused() {
+        assert!(err("[[feeds]]\nid = \"a\"\nurl = \"not a url\"\n").starts_with("t.toml:3:"));
+        assert!(err("[[feeds]]\nid = \"a\"\nurl = \"ftp://x/f\"\n").contains("http or https"));
+    }
+
+    #[test]
+    fn bad_feed_id_and_tiny_interval_are_refused() {
+        assert!(
+            err("[[feeds]]\nid = \"Has Space\"\nurl = \"http://x/\"\n").contains("must be 1 to 64")
+        );
+        assert!(
+            err("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ninterval = \"10ms\"\n")
+                .contains("shorter than the minimum")
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! The fetcher: one HTTP GET of one feed, with conditional headers, timeouts, a redirect
+//! limit and a cap on the decompressed body size.
+//!
+//! It never panics and never retries: it reports what happened and the scheduler decides
+//! what to do next.
+
+use std::time::Duration;
+
+use reqwest::header::{
+    HeaderMap, ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
+use reqwest::StatusCode;
+
+use crate::config::HttpSettings;
+
+/// The validators from the previous successful fetch of a feed.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A completed exchange.
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304: the feed is unchanged since the validators were issued.
+    NotModified,
+    /// 2xx with a body.
+    Body {
+        status: u16,
+        /// URL after redirects.
+        final_url: String,
+        bytes: Vec<u8>,
+        validators: Validators,
+    },
+}
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("too many redirects (limit {0})")]
+    Redirects(usize),
+    #[error("HTTP {status}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("body larger than the limit of {limit} bytes (after decompression)")]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl FetchError {
+    /// The HTTP status, when the failure was an HTTP answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_body_bytes: u64,
+    max_redirects: usize,
+}
+
+impl Fetcher {
+    pub fn new(settings: &HttpSettings) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .timeout(settings.total_timeout)
+            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .gzip(true)
+            .brotli(true)
+            .build()
+            .map_err(|e| FetchError::Other(format!("cannot build HTTP client: {}", chain(&e))))?;
+        Ok(Fetcher {
+            client,
+            max_body_bytes: settings.max_body_bytes,
+            max_redirects: settings.max_redirects,
+        })
+    }
+
+    /// GETs `url`, sending the validators as `If-None-Match` / `If-Modified-Since`.
+    pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url).header(
+            ACCEPT,
+            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        );
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, lm);
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers()),
+            });
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_body_bytes)
+        {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        let validators = Validators {
+            etag: header(response.headers(), ETAG),
+            last_modified: header(response.headers(), LAST_MODIFIED),
+        };
+        let final_url = response.url().to_string();
+        // Content-Length counts compressed bytes; the cap is on what we decompress, so
+        // count while streaming.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if bytes.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_body_bytes,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            status: status.as_u16(),
+            final_url,
+            bytes,
+            validators,
+        })
+    }
+
+    fn classify(&self, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout(chain(&e))
+        } else if e.is_redirect() {
+            FetchError::Redirects(self.max_redirects)
+        } else if e.is_connect() {
+            FetchError::Connect(chain(&e))
+        } else {
+            FetchError::Other(chain(&e))
+        }
+    }
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `Retry-After` as a delay: either seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// An error with its causes, e.g. "error sending request: connection refused".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

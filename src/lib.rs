@@ -1,0 +1,22 @@
+//! tidings — a news-event monitor.
+//!
+//! Data flows one way through these modules:
+//!
+//! ```text
+//! config ─► daemon/scheduler ─► fetcher ─► parser ─► normalise ─► dedup ─► store
+//!                               (poll: one feed, start to finish)
+//! ```
+//!
+//! See `ARCHITECTURE.md` for the map and its invariants.
+
+pub mod config;
+pub mod daemon;
+pub mod dedup;
+pub mod fetcher;
+pub mod model;
+pub mod normalise;
+pub mod parser;
+pub mod poll;
+pub mod scheduler;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,148 @@
+//! The records that move through the pipeline and live in the store.
+//!
+//! These types are backend-neutral: the store serialises them, the CLI prints them and
+//! the daemon builds them, but none of them knows how or where they are kept.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Identifier of a stored story. Assigned by the store, increasing with insertion order.
+pub type StoryId = u64;
+
+/// A news item after normalisation, before deduplication: what one feed said about one
+/// story on one poll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Config id of the feed the entry came from.
+    pub feed: String,
+    /// The entry's identifier within its feed (the feed's own GUID, or a derived one).
+    pub guid: String,
+    /// Whether `guid` was derived by tidings because the feed gave none.
+    pub guid_derived: bool,
+    /// Canonical URL of the article, if the entry had a usable link.
+    pub url: Option<String>,
+    /// The link exactly as the feed gave it.
+    pub raw_url: Option<String>,
+    /// Plain-text title (HTML removed, entities decoded, whitespace collapsed).
+    pub title: String,
+    /// Plain-text body: the entry's content or summary.
+    pub text: String,
+    /// Publication time from the feed, if it gave one.
+    pub published: Option<DateTime<Utc>>,
+    /// Language of the entry or its feed, where stated.
+    pub language: Option<String>,
+    /// When tidings saw the entry.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// A deduplicated story: one real-world article, possibly seen through many feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: StoryId,
+    /// Canonical URL of the first copy seen.
+    pub url: Option<String>,
+    /// Current title (the latest revision seen under the original GUID).
+    pub title: String,
+    /// Current plain text.
+    pub text: String,
+    /// Publication time: the feed's, or the first-seen time when the feed gave none.
+    pub published: DateTime<Utc>,
+    /// True when `published` came from the feed; false when it is the first-seen time.
+    pub published_from_feed: bool,
+    pub first_seen: DateTime<Utc>,
+    /// Feed the story was first seen in.
+    pub feed: String,
+    pub language: Option<String>,
+    /// Every copy of this story that was seen, the first one included.
+    pub sources: Vec<Source>,
+    /// Earlier titles and texts, when the original copy was edited in place.
+    #[serde(default)]
+    pub revisions: Vec<Revision>,
+}
+
+/// One copy of a story, as seen in one feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub feed: String,
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub seen_at: DateTime<Utc>,
+    /// Why this copy was recognised as this story.
+    pub matched_by: MatchKind,
+}
+
+/// How a copy was linked to its story.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum MatchKind {
+    /// The first copy: it created the story.
+    Original,
+    /// Same feed and GUID as a copy already stored.
+    Guid,
+    /// Same canonical URL.
+    Url,
+    /// Same normalised title and text.
+    Content,
+    /// A near-duplicate: estimated word-shingle Jaccard similarity at or above the threshold.
+    NearDuplicate { similarity: f32 },
+}
+
+impl MatchKind {
+    pub fn label(&self) -> String {
+        match self {
+            MatchKind::Original => "original".into(),
+            MatchKind::Guid => "same guid".into(),
+            MatchKind::Url => "same url".into(),
+            MatchKind::Content => "same content".into(),
+            MatchKind::NearDuplicate { similarity } => format!("near-duplicate ({similarity:.2})"),
+        }
+    }
+}
+
+/// An earlier state of a story that its feed later edited (same GUID, new title or text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// When the edit was noticed.
+    pub seen_at: DateTime<Utc>,
+    /// The title and text before the edit.
+    pub title: String,
+    pub text: String,
+}
+
+/// What the daemon remembers about a feed between polls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedState {
+    pub id: String,
+    pub url: String,
+    /// Feed title as the feed states it.
+    pub title: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_poll: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    /// HTTP status of the last response, if one arrived.
+    pub last_status: Option<u16>,
+    /// Last fetch or parse error, cleared by the next success.
+    pub last_error: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    pub polls: u64,
+    /// Polls answered with 304 Not Modified.
+    pub not_modified: u64,
+    pub last_duration_ms: Option<u64>,
+    pub last_bytes: Option<u64>,
+}
+
+/// Result of offering one candidate to the store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IngestOutcome {
+    /// A new story was stored.
+    New(StoryId),
+    /// Recognised as a copy of a stored story; recorded as another source.
+    Duplicate(StoryId, MatchKind),
+    /// The same copy as before, with a changed title or text; the story was updated.
+    Revised(StoryId),
+    /// The same copy as before, unchanged: nothing to do.
+    Unchanged(StoryId),
+}

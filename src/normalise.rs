@@ -1,0 +1,249 @@
+//! Story normalisation: turns a parsed feed entry into a [`Candidate`] — canonical URL,
+//! plain-text title and body, publication time, language.
+//!
+//! Everything here is pure: no I/O, no clock (the caller passes the time it saw the entry).
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed};
+use url::Url;
+
+use crate::model::Candidate;
+
+/// Query parameters that only track the reader; they never select different content.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "smid",
+    "smtyp",
+    "emc",
+    "partner",
+    "s_cid",
+    "ito",
+    "ns_mchannel",
+    "ns_source",
+    "ns_campaign",
+    "ns_linkname",
+    "ns_fee",
+    "rss",
+    "ref_src",
+    "xtor",
+    "spm",
+    "cid",
+    "CMP",
+];
+
+/// Prefixes of tracking parameters: `utm_source`, `at_medium`, `at_campaign`, …
+const TRACKING_PREFIXES: &[&str] = &["utm_", "at_", "pk_", "mtm_", "hsa_"];
+
+fn is_tracking_param(name: &str) -> bool {
+    TRACKING_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
+        || TRACKING_PREFIXES
+            .iter()
+            .any(|p| name.len() > p.len() && name[..p.len()].eq_ignore_ascii_case(p))
+}
+
+/// Canonical form of an article URL: scheme and host lower-cased (the `url` crate does
+/// this), default port dropped, fragment dropped, tracking parameters removed, the
+/// remaining query parameters sorted. Returns `None` for anything but http(s) URLs.
+pub fn canonical_url(raw: &str) -> Option<String> {
+    let mut url = Url::parse(raw.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    url.set_fragment(None);
+    let mut params: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !is_tracking_param(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if params.is_empty() {
+        url.set_query(None);
+    } else {
+        params.sort();
+        url.query_pairs_mut().clear().extend_pairs(params);
+    }
+    Some(url.into())
+}
+
+/// Plain text from an HTML fragment: tags removed, entities decoded, whitespace collapsed
+/// to single spaces. Text without markup passes through with its entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        return collapse_whitespace(html);
+    }
+    let rendered = html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
+        .link_footnotes(false)
+        .allow_width_overflow()
+        .string_from_read(html.as_bytes(), usize::MAX / 4)
+        .unwrap_or_else(|_| html.to_string());
+    collapse_whitespace(&rendered)
+}
+
+/// Collapses runs of whitespace (including non-breaking spaces) to one space and trims.
+pub fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s
+        .split(|c: char| c.is_whitespace() || c == '\u{a0}')
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Builds the candidate for one entry of `feed`, read from the feed with config id
+/// `feed_id`. `seen_at` is when the entry was fetched.
+pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Utc>) -> Candidate {
+    let title = entry
+        .title
+        .as_ref()
+        .map(|t| html_to_text(&t.content))
+        .unwrap_or_default();
+    let body = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| entry.summary.as_ref().map(|s| s.content.as_str()))
+        .unwrap_or("");
+    let text = html_to_text(body);
+    let raw_url = entry
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| entry.links.first())
+        .map(|l| l.href.clone());
+    let url = raw_url.as_deref().and_then(canonical_url);
+    let published = entry
+        .published
+        .or(entry.updated)
+        .filter(|p| *p <= seen_at + chrono::Duration::hours(24));
+    let language = entry
+        .language
+        .clone()
+        .or_else(|| feed.language.clone())
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty());
+    let (guid, guid_derived) = if entry.id.trim().is_empty() {
+        (derived_guid(url.as_deref(), &title, &text), true)
+    } else {
+        (entry.id.trim().to_string(), false)
+    };
+    Candidate {
+        feed: feed_id.to_string(),
+        guid,
+        guid_derived,
+        url,
+        raw_url,
+        title,
+        text,
+        published,
+        language,
+        seen_at,
+    }
+}
+
+/// A stable id for an entry that has none: a hash of its canonical link, or of its title
+/// and text when it has no link. Stable across parses, unlike a random UUID.
+pub fn derived_guid(url: Option<&str>, title: &str, text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    match url {
+        Some(u) => h.update(u.as_bytes()),
+        None => {
+            h.update(title.as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+        }
+    }
+    let digest = h.finalize();
+    let mut s = String::from("tidings:");
+    for b in &digest[..16] {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_parameters_fragment_and_case_are_normalised() {
+        assert_eq!(
+            canonical_url(
+                "HTTPS://WWW.BBC.co.uk/news/world-123?at_medium=RSS&at_campaign=KARANGA#top"
+            )
+            .as_deref(),
+            Some("https://www.bbc.co.uk/news/world-123")
+        );
+        assert_eq!(
+            canonical_url("https://example.com/a?utm_source=x&b=2&a=1&fbclid=zz&gclid=1")
+                .as_deref(),
+            Some("https://example.com/a?a=1&b=2")
+        );
+        assert_eq!(
+            canonical_url("http://example.com:80/a/").as_deref(),
+            Some("http://example.com/a/")
+        );
+    }
+
+    #[test]
+    fn meaningful_query_parameters_are_kept_and_sorted() {
+        assert_eq!(
+            canonical_url("https://news.example/story.php?z=last&id=42").as_deref(),
+            Some("https://news.example/story.php?id=42&z=last")
+        );
+        // A parameter that merely starts like a tracking prefix is still content.
+        assert_eq!(
+            canonical_url("https://x.example/?at=5").as_deref(),
+            Some("https://x.example/?at=5")
+        );
+    }
+
+    #[test]
+    fn non_http_and_garbage_urls_have_no_canonical_form() {
+        assert_eq!(canonical_url("mailto:desk@example.org"), None);
+        assert_eq!(canonical_url("not a url"), None);
+        assert_eq!(canonical_url(""), None);
+    }
+
+    #[test]
+    fn html_is_reduced_to_plain_text() {
+        assert_eq!(
+            html_to_text(
+                "<p>Wang Yi met <b>Putin</b> in Moscow.</p><p>Talks &amp; more&nbsp;talks.</p>"
+            ),
+            "Wang Yi met Putin in Moscow. Talks & more talks."
+        );
+        assert_eq!(
+            html_to_text("Caf&eacute; &#8220;quoted&#8221; &lt;tag&gt;"),
+            "Café “quoted” <tag>"
+        );
+        assert_eq!(html_to_text("  plain\n\ttext  "), "plain text");
+        assert_eq!(html_to_text("<script>alert(1)</script>News"), "News");
+    }
+
+    #[test]
+    fn derived_guid_is_stable_and_distinguishes_content() {
+        let a = derived_guid(None, "t", "x");
+        assert_eq!(a, derived_guid(None, "t", "x"));
+        assert_ne!(a, derived_guid(None, "t", "y"));
+        assert_ne!(a, derived_guid(Some("https://a/"), "t", "x"));
+    }
+}

@@ -1,0 +1,196 @@
+//! One poll of one feed, start to finish: fetch, parse and normalise, deduplicate and
+//! store each entry, then record the feed's new state and when to poll it next.
+//!
+//! A failure at any step is recorded on that feed only; nothing else is affected.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use crate::config::{DaemonSettings, FeedConfig};
+use crate::fetcher::{FetchError, Fetched, Fetcher, Validators};
+use crate::model::{Candidate, FeedState, IngestOutcome};
+use crate::parser;
+use crate::scheduler;
+use crate::store::{Store, StoreError};
+
+/// Counts of what happened to a batch of entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub entries: usize,
+    pub new: usize,
+    pub duplicates: usize,
+    pub revised: usize,
+    pub unchanged: usize,
+}
+
+/// Offers every candidate to the store, in feed order.
+pub fn ingest_all(store: &Store, candidates: &[Candidate]) -> Result<IngestCounts, StoreError> {
+    let mut counts = IngestCounts {
+        entries: candidates.len(),
+        ..Default::default()
+    };
+    for c in candidates {
+        match store.ingest(c)? {
+            IngestOutcome::New(_) => counts.new += 1,
+            IngestOutcome::Duplicate(..) => counts.duplicates += 1,
+            IngestOutcome::Revised(_) => counts.revised += 1,
+            IngestOutcome::Unchanged(_) => counts.unchanged += 1,
+        }
+    }
+    Ok(counts)
+}
+
+/// What a poll ended with.
+#[derive(Debug)]
+pub enum PollResult {
+    Ingested {
+        status: u16,
+        bytes: usize,
+        counts: IngestCounts,
+    },
+    NotModified,
+    Failed {
+        status: Option<u16>,
+        error: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Polls `feed` once and saves its state. Returns the result and the saved state.
+pub async fn poll_feed(
+    feed: &FeedConfig,
+    settings: &DaemonSettings,
+    fetcher: &Fetcher,
+    store: &Arc<Store>,
+) -> Result<(PollResult, FeedState), StoreError> {
+    let started = Instant::now();
+    let mut state = store.feed_state(&feed.id)?.unwrap_or_default();
+    if state.url != feed.url.as_str() {
+        // New feed, or its URL changed in the config: old validators do not apply.
+        state = FeedState {
+            id: feed.id.clone(),
+            url: feed.url.to_string(),
+            ..state
+        };
+        state.etag = None;
+        state.last_modified = None;
+    }
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+
+    let result = match fetcher.fetch(feed.url.as_str(), &validators).await {
+        Ok(Fetched::NotModified) => PollResult::NotModified,
+        Ok(Fetched::Body {
+            status,
+            final_url,
+            bytes,
+            validators,
+        }) => {
+            let (id, store2, len) = (feed.id.clone(), Arc::clone(store), bytes.len());
+            // Parsing, normalising and storing are CPU and disk work: keep them off the
+            // async workers.
+            let outcome = tokio::task::spawn_blocking(move || {
+                let parsed = parser::parse_feed(&id, &bytes, Some(&final_url), Utc::now())?;
+                let counts =
+                    ingest_all(&store2, &parsed.candidates).map_err(PollStepError::Store)?;
+                Ok::<_, PollStepError>((parsed.title, counts))
+            })
+            .await
+            .unwrap_or_else(|e| Err(PollStepError::Panicked(e.to_string())));
+            match outcome {
+                Ok((title, counts)) => {
+                    // Only now that every entry is stored do the validators move on: a
+                    // poll cut short is simply repeated.
+                    state.etag = validators.etag;
+                    state.last_modified = validators.last_modified;
+                    if title.is_some() {
+                        state.title = title;
+                    }
+                    PollResult::Ingested {
+                        status,
+                        bytes: len,
+                        counts,
+                    }
+                }
+                Err(PollStepError::Store(e)) => return Err(e),
+                Err(e) => PollResult::Failed {
+                    status: Some(status),
+                    error: e.to_string(),
+                    retry_after: None,
+                },
+            }
+        }
+        Err(e) => {
+            let retry_after = match &e {
+                FetchError::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            PollResult::Failed {
+                status: e.status(),
+                error: e.to_string(),
+                retry_after,
+            }
+        }
+    };
+
+    let finished = Utc::now();
+    state.polls += 1;
+    state.last_poll = Some(finished);
+    state.last_duration_ms = Some(started.elapsed().as_millis() as u64);
+    match &result {
+        PollResult::Ingested { status, bytes, .. } => {
+            state.last_status = Some(*status);
+            state.last_bytes = Some(*bytes as u64);
+        }
+        PollResult::NotModified => {
+            state.last_status = Some(304);
+            state.last_bytes = Some(0);
+            state.not_modified += 1;
+        }
+        PollResult::Failed { status, .. } => {
+            state.last_status = *status;
+        }
+    }
+    match &result {
+        PollResult::Failed {
+            error, retry_after, ..
+        } => {
+            state.consecutive_failures += 1;
+            state.last_error = Some(error.clone());
+            state.next_poll = Some(scheduler::after_failure(
+                finished,
+                feed.interval,
+                state.consecutive_failures,
+                settings.max_backoff,
+                *retry_after,
+                settings.jitter,
+            ));
+        }
+        _ => {
+            state.consecutive_failures = 0;
+            state.last_error = None;
+            state.last_success = Some(finished);
+            state.next_poll = Some(scheduler::after_success(
+                finished,
+                feed.interval,
+                settings.jitter,
+            ));
+        }
+    }
+    store.put_feed_state(&state)?;
+    Ok((result, state))
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PollStepError {
+    #[error("parse error: {0}")]
+    Parse(#[from] parser::ParseError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error while parsing: {0}")]
+    Panicked(String),
+}

@@ -1,0 +1,690 @@
+//! The store: every story, its sources and every feed's polling state, kept in sled.
+//!
+//! This module is the only place that knows about sled. Its public API speaks in the
+//! model's types ([`Story`], [`FeedState`], …) and [`StoreError`], so another backend
+//! can replace it without touching the rest.
+//!
+//! Layout (one sled tree each):
+//!
+//! | tree          | key                          | value                         |
+//! |---------------|------------------------------|-------------------------------|
+//! | `meta`        | `schema_version`             | version, decimal text         |
+//! | `stories`     | id                           | [`Story`] as JSON             |
+//! | `idx_time`    | published ‖ id               | empty — newest-first listing  |
+//! | `idx_feed`    | feed ‖ 0 ‖ published ‖ id    | empty — listing by feed       |
+//! | `idx_guid`    | feed ‖ 0 ‖ guid              | id                            |
+//! | `idx_url`     | canonical URL                | id                            |
+//! | `idx_hash`    | SHA-256 of title and text    | id                            |
+//! | `idx_band`    | band ‖ band hash ‖ id        | empty — near-duplicate lookup |
+//! | `signatures`  | id                           | MinHash signature             |
+//! | `feed_counts` | feed                         | stories with a copy from feed |
+//! | `feeds`       | feed                         | [`FeedState`] as JSON         |
+//!
+//! Invariants: a story and all its index entries are written in one transaction, so a
+//! crash leaves either all of them or none. Ingestion is serialised by a writer lock, so
+//! the dedup lookups and the write that follows them see the same state.
+
+mod keys;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use crate::dedup::{self, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
+use crate::model::{
+    Candidate, FeedState, IngestOutcome, MatchKind, Revision, Source, Story, StoryId,
+};
+
+/// Version of the on-disk layout described above.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store at {path} is in use by another process (is `tidings run` running? \
+         stop it to use this command while the read API is not available)"
+    )]
+    InUse { path: PathBuf },
+    #[error("cannot open the store at {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("the store at {path} has schema version {found}, this tidings understands version {expected}")]
+    SchemaMismatch {
+        path: PathBuf,
+        found: String,
+        expected: u32,
+    },
+    #[error("store I/O error: {0}")]
+    Backend(String),
+    #[error("corrupt record in {tree} at key {key}: {message}")]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        message: String,
+    },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// Filters for [`Store::stories`].
+#[derive(Debug, Clone, Default)]
+pub struct StoryQuery {
+    /// Only stories with a copy from this feed.
+    pub feed: Option<String>,
+    /// Only stories published at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many, newest first.
+    pub limit: Option<usize>,
+}
+
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    stories: sled::Tree,
+    idx_time: sled::Tree,
+    idx_feed: sled::Tree,
+    idx_guid: sled::Tree,
+    idx_url: sled::Tree,
+    idx_hash: sled::Tree,
+    idx_band: sled::Tree,
+    signatures: sled::Tree,
+    feed_counts: sled::Tree,
+    feeds: sled::Tree,
+    writer: Mutex<()>,
+}
+
+/// Positions of the trees in the write transaction.
+const T_STORIES: usize = 0;
+const T_TIME: usize = 1;
+const T_FEED: usize = 2;
+const T_GUID: usize = 3;
+const T_URL: usize = 4;
+const T_HASH: usize = 5;
+const T_BAND: usize = 6;
+const T_SIG: usize = 7;
+const T_COUNTS: usize = 8;
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Store {
+    /// Opens (creating if needed) the store in directory `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new().path(path).open().map_err(|e| {
+            let message = e.to_string();
+            if message.contains("could not acquire lock") {
+                StoreError::InUse {
+                    path: path.to_owned(),
+                }
+            } else {
+                StoreError::Open {
+                    path: path.to_owned(),
+                    message,
+                }
+            }
+        })?;
+        let meta = db.open_tree("meta")?;
+        match meta.get("schema_version")? {
+            None => {
+                meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+            }
+            Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::SchemaMismatch {
+                    path: path.to_owned(),
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                    expected: SCHEMA_VERSION,
+                })
+            }
+        }
+        Ok(Store {
+            path: path.to_owned(),
+            stories: db.open_tree("stories")?,
+            idx_time: db.open_tree("idx_time")?,
+            idx_feed: db.open_tree("idx_feed")?,
+            idx_guid: db.open_tree("idx_guid")?,
+            idx_url: db.open_tree("idx_url")?,
+            idx_hash: db.open_tree("idx_hash")?,
+            idx_band: db.open_tree("idx_band")?,
+            signatures: db.open_tree("signatures")?,
+            feed_counts: db.open_tree("feed_counts")?,
+            feeds: db.open_tree("feeds")?,
+            db,
+            writer: Mutex::new(()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Offers one candidate: stores it as a new story, or records it on the story it
+    /// duplicates. Safe to call from several threads; calls are serialised.
+    pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, StoreError> {
+        let fp = Fingerprint::of(candidate);
+        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match dedup::find_match(self, candidate, &fp)? {
+            None => self.insert_new(candidate, &fp).map(IngestOutcome::New),
+            Some((id, MatchKind::Guid)) => self.update_same_copy(id, candidate),
+            Some((id, kind)) => self.add_source(id, candidate, kind),
+        }
+    }
+
+    fn write_trees(&self) -> [&sled::Tree; 9] {
+        [
+            &self.stories,
+            &self.idx_time,
+            &self.idx_feed,
+            &self.idx_guid,
+            &self.idx_url,
+            &self.idx_hash,
+            &self.idx_band,
+            &self.signatures,
+            &self.feed_counts,
+        ]
+    }
+
+    fn insert_new(&self, c: &Candidate, fp: &Fingerprint) -> Result<StoryId, StoreError> {
+        let id = self.db.generate_id()?;
+        let story = Story {
+            id,
+            url: c.url.clone(),
+            title: c.title.clone(),
+            text: c.text.clone(),
+            published: c.published.unwrap_or(c.seen_at),
+            published_from_feed: c.published.is_some(),
+            first_seen: c.seen_at,
+            feed: c.feed.clone(),
+            language: c.language.clone(),
+            sources: vec![source_of(c, MatchKind::Original)],
+            revisions: Vec::new(),
+        };
+        let record = encode_story(&story)?;
+        let bands = fp.band_keys();
+        let trees = self.write_trees();
+        trees.as_slice().transaction(|t| -> TxResult<()> {
+            let idb = keys::id(id);
+            t[T_STORIES].insert(&idb, record.as_slice())?;
+            t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
+            add_feed_entry(t, &c.feed, story.published, id)?;
+            t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
+            if let Some(url) = &c.url {
+                if t[T_URL].get(url.as_bytes())?.is_none() {
+                    t[T_URL].insert(url.as_bytes(), &idb)?;
+                }
+            }
+            t[T_HASH].insert(&fp.content_hash, &idb)?;
+            for (band, key) in &bands {
+                t[T_BAND].insert(keys::band(*band, *key, Some(id)), &[])?;
+            }
+            if let Some(sig) = &fp.signature {
+                t[T_SIG].insert(&idb, encode_signature(sig))?;
+            }
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The same feed sent the same GUID again: note an edit if the title or text changed.
+    fn update_same_copy(&self, id: StoryId, c: &Candidate) -> Result<IngestOutcome, StoreError> {
+        let mut story = self.load_story(id)?;
+        let Some(pos) = story
+            .sources
+            .iter()
+            .position(|s| s.feed == c.feed && s.guid == c.guid)
+        else {
+            return Ok(IngestOutcome::Unchanged(id));
+        };
+        let is_original = pos == 0;
+        let changed = if is_original {
+            story.title != c.title || story.text != c.text
+        } else {
+            story.sources[pos].title != c.title
+        };
+        if !changed {
+            return Ok(IngestOutcome::Unchanged(id));
+        }
+        if is_original {
+            story.revisions.push(Revision {
+                seen_at: c.seen_at,
+                title: std::mem::replace(&mut story.title, c.title.clone()),
+                text: std::mem::replace(&mut story.text, c.text.clone()),
+            });
+        }
+        story.sources[pos].title = c.title.clone();
+        let record = encode_story(&story)?;
+        self.stories.insert(keys::id(id), record)?;
+        Ok(IngestOutcome::Revised(id))
+    }
+
+    /// Records `c` as another copy of story `id`.
+    fn add_source(
+        &self,
+        id: StoryId,
+        c: &Candidate,
+        kind: MatchKind,
+    ) -> Result<IngestOutcome, StoreError> {
+        let mut story = self.load_story(id)?;
+        story.sources.push(source_of(c, kind));
+        let record = encode_story(&story)?;
+        let trees = self.write_trees();
+        trees.as_slice().transaction(|t| -> TxResult<()> {
+            let idb = keys::id(id);
+            t[T_STORIES].insert(&idb, record.as_slice())?;
+            t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
+            if let Some(url) = &c.url {
+                if t[T_URL].get(url.as_bytes())?.is_none() {
+                    t[T_URL].insert(url.as_bytes(), &idb)?;
+                }
+            }
+            add_feed_entry(t, &c.feed, story.published, id)?;
+            Ok(())
+        })?;
+        Ok(IngestOutcome::Duplicate(id, kind))
+    }
+
+    fn load_story(&self, id: StoryId) -> Result<Story, StoreError> {
+        self.story(id)?.ok_or_else(|| StoreError::Corrupt {
+            tree: "stories",
+            key: id.to_string(),
+            message: "an index points to a story that is missing".into(),
+        })
+    }
+
+    pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
+        match self.stories.get(keys::id(id))? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        tree: "stories",
+                        key: id.to_string(),
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Stories newest first (by publication time), filtered by `query`. Reads only the
+    /// index range it needs: all stories, or one feed's.
+    pub fn stories(&self, query: &StoryQuery) -> Result<Vec<Story>, StoreError> {
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let since = query.since.map(keys::time);
+        let (iter, prefix_len) = match &query.feed {
+            Some(feed) => {
+                let prefix = keys::feed_prefix(feed);
+                (self.idx_feed.scan_prefix(&prefix), prefix.len())
+            }
+            None => (self.idx_time.iter(), 0),
+        };
+        let mut out = Vec::new();
+        for entry in iter.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, _) = entry?;
+            if let Some(since) = since {
+                if key
+                    .get(prefix_len..prefix_len + 8)
+                    .is_some_and(|t| t < since.as_slice())
+                {
+                    break;
+                }
+            }
+            let Some(id) = keys::decode_id(&key) else {
+                continue;
+            };
+            if let Some(story) = self.story(id)? {
+                out.push(story);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of stored stories.
+    pub fn story_count(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// Number of stories with at least one copy from `feed`.
+    pub fn feed_story_count(&self, feed: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .feed_counts
+            .get(feed.as_bytes())?
+            .map(|v| decode_u64(&v))
+            .unwrap_or(0))
+    }
+
+    pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>, StoreError> {
+        match self.feeds.get(feed.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        tree: "feeds",
+                        key: feed.to_string(),
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.feeds.insert(state.id.as_bytes(), bytes)?;
+        Ok(())
+    }
+
+    /// Every feed the store has state for, in id order.
+    pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.feeds.iter() {
+            let (key, _) = entry?;
+            if let Some(s) = self.feed_state(&String::from_utf8_lossy(&key))? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes everything buffered to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+impl DedupIndex for Store {
+    type Error = StoreError;
+
+    fn story_by_guid(&self, feed: &str, guid: &str) -> Result<Option<StoryId>, StoreError> {
+        Ok(self
+            .idx_guid
+            .get(keys::guid(feed, guid))?
+            .and_then(|v| keys::decode_id(&v)))
+    }
+
+    fn story_by_url(&self, url: &str) -> Result<Option<StoryId>, StoreError> {
+        Ok(self
+            .idx_url
+            .get(url.as_bytes())?
+            .and_then(|v| keys::decode_id(&v)))
+    }
+
+    fn story_by_content_hash(&self, hash: &[u8; 32]) -> Result<Option<StoryId>, StoreError> {
+        Ok(self.idx_hash.get(hash)?.and_then(|v| keys::decode_id(&v)))
+    }
+
+    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<StoryId>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.idx_band.scan_prefix(keys::band(band, key, None)) {
+            let (k, _) = entry?;
+            out.extend(keys::decode_id(&k));
+        }
+        Ok(out)
+    }
+
+    fn signature(&self, id: StoryId) -> Result<Option<Signature>, StoreError> {
+        Ok(self
+            .signatures
+            .get(keys::id(id))?
+            .and_then(|v| decode_signature(&v)))
+    }
+}
+
+fn source_of(c: &Candidate, matched_by: MatchKind) -> Source {
+    Source {
+        feed: c.feed.clone(),
+        guid: c.guid.clone(),
+        url: c.url.clone(),
+        title: c.title.clone(),
+        seen_at: c.seen_at,
+        matched_by,
+    }
+}
+
+/// Adds the story to a feed's listing and counts it, unless it is there already.
+fn add_feed_entry(
+    t: &[TransactionalTree],
+    feed: &str,
+    published: DateTime<Utc>,
+    id: StoryId,
+) -> TxResult<()> {
+    let key = keys::by_feed(feed, published, id);
+    if t[T_FEED].insert(key, &[])?.is_none() {
+        let n = t[T_COUNTS]
+            .get(feed.as_bytes())?
+            .map(|v| decode_u64(&v))
+            .unwrap_or(0);
+        t[T_COUNTS].insert(feed.as_bytes(), &(n + 1).to_be_bytes())?;
+    }
+    Ok(())
+}
+
+fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(story)
+        .map_err(|e| StoreError::Backend(format!("cannot encode story {}: {e}", story.id)))
+}
+
+fn decode_u64(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+fn encode_signature(sig: &Signature) -> Vec<u8> {
+    sig.iter().flat_map(|v| v.to_be_bytes()).collect()
+}
+
+fn decode_signature(bytes: &[u8]) -> Option<Signature> {
+    if bytes.len() != SIGNATURE_LEN * 4 {
+        return None;
+    }
+    let mut sig = [0u32; SIGNATURE_LEN];
+    for (slot, chunk) in sig.iter_mut().zip(bytes.chunks_exact(4)) {
+        *slot = u32::from_be_bytes(chunk.try_into().ok()?);
+    }
+    Some(sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(feed: &str, guid: &str, url: &str, title: &str, published: &str) -> Candidate {
+        Candidate {
+            feed: feed.into(),
+            guid: guid.into(),
+            guid_derived: false,
+            url: Some(url.into()),
+            raw_url: Some(url.into()),
+            title: title.into(),
+            text: format!("{title} body"),
+            published: Some(published.parse().unwrap()),
+            language: None,
+            seen_at: "2023-02-22T12:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn new_duplicate_revised_and_unchanged_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = cand("a", "1", "https://x/1", "First", "2023-02-22T10:00:00Z");
+        let IngestOutcome::New(id) = store.ingest(&a).unwrap() else {
+            panic!()
+        };
+        assert_eq!(store.ingest(&a).unwrap(), IngestOutcome::Unchanged(id));
+        let mut retitled = a.clone();
+        retitled.title = "First, updated".into();
+        assert_eq!(store.ingest(&retitled).unwrap(), IngestOutcome::Revised(id));
+        let copy = cand(
+            "b",
+            "other-guid",
+            "https://x/1",
+            "Copy",
+            "2023-02-22T10:05:00Z",
+        );
+        assert_eq!(
+            store.ingest(&copy).unwrap(),
+            IngestOutcome::Duplicate(id, MatchKind::Url)
+        );
+
+        let s = store.story(id).unwrap().unwrap();
+        assert_eq!(s.title, "First, updated");
+        assert_eq!(s.revisions.len(), 1);
+        assert_eq!(s.revisions[0].title, "First");
+        assert_eq!(s.sources.len(), 2);
+        assert_eq!(store.story_count(), 1);
+        assert_eq!(store.feed_story_count("a").unwrap(), 1);
+        assert_eq!(store.feed_story_count("b").unwrap(), 1);
+    }
+
+    #[test]
+    fn listings_are_newest_first_and_filter_by_feed_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ingest(&cand(
+                "a",
+                "1",
+                "https://x/1",
+                "One",
+                "2023-02-20T10:00:00Z",
+            ))
+            .unwrap();
+        store
+            .ingest(&cand(
+                "b",
+                "2",
+                "https://x/2",
+                "Two",
+                "2023-02-21T10:00:00Z",
+            ))
+            .unwrap();
+        store
+            .ingest(&cand(
+                "a",
+                "3",
+                "https://x/3",
+                "Three",
+                "2023-02-22T10:00:00Z",
+            ))
+            .unwrap();
+        let titles = |q: StoryQuery| {
+            store
+                .stories(&q)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.title)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(titles(StoryQuery::default()), ["Three", "Two", "One"]);
+        assert_eq!(
+            titles(StoryQuery {
+                feed: Some("a".into()),
+                ..Default::default()
+            }),
+            ["Three", "One"]
+        );
+        assert_eq!(
+            titles(StoryQuery {
+                since: Some("2023-02-21T00:00:00Z".parse().unwrap()),
+                ..Default::default()
+            }),
+            ["Three", "Two"]
+        );
+        assert_eq!(
+            titles(StoryQuery {
+                limit: Some(1),
+                ..Default::default()
+            }),
+            ["Three"]
+        );
+        // "a" must not match feed "ab": the prefix ends with a separator.
+        store
+            .ingest(&cand(
+                "ab",
+                "4",
+                "https://x/4",
+                "Four",
+                "2023-02-23T10:00:00Z",
+            ))
+            .unwrap();
+        assert_eq!(
+            titles(StoryQuery {
+                feed: Some("a".into()),
+                ..Default::default()
+            }),
+            ["Three", "One"]
+        );
+    }
+
+    #[test]
+    fn reopened_store_keeps_stories_and_does_not_reingest() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = cand("a", "1", "https://x/1", "One", "2023-02-20T10:00:00Z");
+        let id = {
+            let store = Store::open(dir.path()).unwrap();
+            let IngestOutcome::New(id) = store.ingest(&a).unwrap() else {
+                panic!()
+            };
+            store
+                .put_feed_state(&FeedState {
+                    id: "a".into(),
+                    etag: Some("\"v1\"".into()),
+                    ..Default::default()
+                })
+                .unwrap();
+            store.flush().unwrap();
+            id
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.ingest(&a).unwrap(), IngestOutcome::Unchanged(id));
+        assert_eq!(
+            store.feed_state("a").unwrap().unwrap().etag.as_deref(),
+            Some("\"v1\"")
+        );
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_store_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        // sled takes an exclusive flock on its file; flock conflicts between two open
+        // file descriptions even within one process.
+        let e = Store::open(dir.path())
+            .err()
+            .expect("second open must fail");
+        assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_store_from_another_schema_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("schema_version", "99")
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let e = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(e, StoreError::SchemaMismatch { .. }), "{e}");
+    }
+}
