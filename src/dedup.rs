@@ -7,7 +7,7 @@
 //! 2. **canonical URL** — the same article reached through another feed or with
 //!    tracking parameters;
 //! 3. **content hash** — SHA-256 of the normalised title and text;
-//! 4. **near-duplicate** — MinHash over word 3-shingles of title and text, found through
+//! 4. **near-duplicate** — MinHash over word 2-shingles of title and text, found through
 //!    locality-sensitive hashing: the 64 hashes form 16 bands of 4, and each band's hash is
 //!    an index key. Two texts with Jaccard similarity `J` share at least one band with
 //!    probability `1 - (1 - J⁴)¹⁶` (0.9998 at J = 0.8, 0.12 at J = 0.3), and every candidate
@@ -16,6 +16,7 @@
 //!
 //! The store provides the lookups ([`DedupIndex`]); this module owns the decision.
 
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use siphasher::sip::SipHasher13;
 use std::hash::Hasher;
@@ -28,12 +29,17 @@ pub const SIGNATURE_LEN: usize = 64;
 pub const BANDS: usize = 16;
 const ROWS: usize = SIGNATURE_LEN / BANDS;
 /// Words per shingle.
-const SHINGLE_WORDS: usize = 3;
+const SHINGLE_WORDS: usize = 2;
 /// Texts with fewer shingles than this are too short to judge by similarity: two short
 /// headlines can share most words and still be different stories.
 pub const MIN_SHINGLES: usize = 12;
 /// Estimated Jaccard similarity at or above which two stories are the same.
-pub const NEAR_DUPLICATE_THRESHOLD: f32 = 0.7;
+pub const NEAR_DUPLICATE_THRESHOLD: f32 = 0.6;
+
+/// Near-duplicates must be published within this many hours of each other: syndicated
+/// copies appear within a day or two, while a recurring format (a daily live blog) can
+/// repeat its summary word for word weeks apart.
+pub const NEAR_DUPLICATE_WINDOW_HOURS: i64 = 72;
 
 /// A MinHash signature.
 pub type Signature = [u32; SIGNATURE_LEN];
@@ -49,15 +55,19 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     pub fn of(candidate: &Candidate) -> Fingerprint {
-        let words = normalised_words(&candidate.title, &candidate.text);
+        let title = normalised_words(&candidate.title);
+        let text = normalised_words(&candidate.text);
         let mut h = Sha256::new();
-        for w in &words {
+        for w in title.iter().chain([&String::new()]).chain(&text) {
             h.update(w.as_bytes());
             h.update(b" ");
         }
+        // Title and body together: recurring formats (a daily briefing, a weekly quiz)
+        // repeat their body word for word and differ only in the title.
+        let signature = minhash(&[title, text].concat());
         Fingerprint {
             content_hash: h.finalize().into(),
-            signature: minhash(&words),
+            signature,
         }
     }
 
@@ -75,7 +85,8 @@ pub trait DedupIndex {
     fn story_by_content_hash(&self, hash: &[u8; 32]) -> Result<Option<StoryId>, Self::Error>;
     /// Stories sharing the given LSH band key.
     fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<StoryId>, Self::Error>;
-    fn signature(&self, id: StoryId) -> Result<Option<Signature>, Self::Error>;
+    /// A story's MinHash signature and publication time.
+    fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, Self::Error>;
 }
 
 /// Finds the stored story `candidate` duplicates, if any, and how it matched.
@@ -98,6 +109,7 @@ pub fn find_match<I: DedupIndex>(
     let Some(sig) = &fp.signature else {
         return Ok(None);
     };
+    let candidate_time = candidate.published.unwrap_or(candidate.seen_at);
     let mut best: Option<(StoryId, f32)> = None;
     let mut checked = Vec::new();
     for (band, key) in band_keys(sig) {
@@ -106,7 +118,10 @@ pub fn find_match<I: DedupIndex>(
                 continue;
             }
             checked.push(id);
-            if let Some(other) = index.signature(id)? {
+            if let Some((other, published)) = index.signature(id)? {
+                if (published - candidate_time).num_hours().abs() > NEAR_DUPLICATE_WINDOW_HOURS {
+                    continue;
+                }
                 let s = similarity(sig, &other);
                 if s >= NEAR_DUPLICATE_THRESHOLD && best.is_none_or(|(_, b)| s > b) {
                     best = Some((id, s));
@@ -117,11 +132,9 @@ pub fn find_match<I: DedupIndex>(
     Ok(best.map(|(id, s)| (id, MatchKind::NearDuplicate { similarity: s })))
 }
 
-/// Lower-cased words of title and text, punctuation stripped from their edges.
-fn normalised_words(title: &str, text: &str) -> Vec<String> {
-    title
-        .split_whitespace()
-        .chain(text.split_whitespace())
+/// Lower-cased words, punctuation stripped from their edges.
+fn normalised_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| !c.is_alphanumeric())
                 .to_lowercase()
@@ -235,7 +248,7 @@ mod tests {
         urls: HashMap<String, StoryId>,
         hashes: HashMap<[u8; 32], StoryId>,
         bands: HashMap<(u8, u64), Vec<StoryId>>,
-        sigs: HashMap<StoryId, Signature>,
+        sigs: HashMap<StoryId, (Signature, DateTime<Utc>)>,
     }
 
     impl MemIndex {
@@ -250,7 +263,7 @@ mod tests {
                 self.bands.entry(k).or_default().push(id);
             }
             if let Some(s) = fp.signature {
-                self.sigs.insert(id, s);
+                self.sigs.insert(id, (s, c.published.unwrap_or(c.seen_at)));
             }
         }
     }
@@ -269,7 +282,7 @@ mod tests {
         fn stories_in_band(&self, b: u8, k: u64) -> Result<Vec<StoryId>, ()> {
             Ok(self.bands.get(&(b, k)).cloned().unwrap_or_default())
         }
-        fn signature(&self, id: StoryId) -> Result<Option<Signature>, ()> {
+        fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, ()> {
             Ok(self.sigs.get(&id).copied())
         }
     }
@@ -310,6 +323,38 @@ mod tests {
             }
             other => panic!("expected near duplicate of 1, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_same_text_weeks_apart_is_not_a_near_duplicate() {
+        let mut idx = MemIndex::default();
+        let mut first = cand(
+            "a",
+            "1",
+            Some("https://a.example/apr"),
+            "Markets: live updates",
+            WIRE,
+        );
+        first.published = Some("2020-04-28T04:00:00Z".parse().unwrap());
+        idx.add(1, &first);
+        let mut later = cand(
+            "a",
+            "2",
+            Some("https://a.example/jun"),
+            "Markets rally: live updates",
+            WIRE,
+        );
+        later.published = Some("2020-06-16T09:00:00Z".parse().unwrap());
+        later.text.push_str(" Updated.");
+        assert_eq!(
+            find_match(&idx, &later, &Fingerprint::of(&later)).unwrap(),
+            None
+        );
+        later.published = Some("2020-04-29T09:00:00Z".parse().unwrap());
+        assert!(matches!(
+            find_match(&idx, &later, &Fingerprint::of(&later)).unwrap(),
+            Some((1, MatchKind::NearDuplicate { .. }))
+        ));
     }
 
     #[test]

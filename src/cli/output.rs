@@ -73,8 +73,8 @@ pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} {}",
-        "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "NEXT POLL", "LAST ERROR"
+        "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} LAST ERROR",
+        "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "NEXT POLL"
     )?;
     for r in &rows {
         writeln!(

@@ -16,7 +16,7 @@
 //! | `idx_url`     | canonical URL                | id                            |
 //! | `idx_hash`    | SHA-256 of title and text    | id                            |
 //! | `idx_band`    | band ‖ band hash ‖ id        | empty — near-duplicate lookup |
-//! | `signatures`  | id                           | MinHash signature             |
+//! | `signatures`  | id                           | published ‖ MinHash signature |
 //! | `feed_counts` | feed                         | stories with a copy from feed |
 //! | `feeds`       | feed                         | [`FeedState`] as JSON         |
 //!
@@ -232,7 +232,7 @@ impl Store {
                 t[T_BAND].insert(keys::band(*band, *key, Some(id)), &[])?;
             }
             if let Some(sig) = &fp.signature {
-                t[T_SIG].insert(&idb, encode_signature(sig))?;
+                t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
             }
             Ok(())
         })?;
@@ -440,7 +440,7 @@ impl DedupIndex for Store {
         Ok(out)
     }
 
-    fn signature(&self, id: StoryId) -> Result<Option<Signature>, StoreError> {
+    fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, StoreError> {
         Ok(self
             .signatures
             .get(keys::id(id))?
@@ -486,19 +486,24 @@ fn decode_u64(bytes: &[u8]) -> u64 {
     bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
 
-fn encode_signature(sig: &Signature) -> Vec<u8> {
-    sig.iter().flat_map(|v| v.to_be_bytes()).collect()
+fn encode_signature(published: DateTime<Utc>, sig: &Signature) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + SIGNATURE_LEN * 4);
+    out.extend_from_slice(&published.timestamp_millis().to_be_bytes());
+    out.extend(sig.iter().flat_map(|v| v.to_be_bytes()));
+    out
 }
 
-fn decode_signature(bytes: &[u8]) -> Option<Signature> {
-    if bytes.len() != SIGNATURE_LEN * 4 {
+fn decode_signature(bytes: &[u8]) -> Option<(Signature, DateTime<Utc>)> {
+    if bytes.len() != 8 + SIGNATURE_LEN * 4 {
         return None;
     }
+    let published =
+        DateTime::from_timestamp_millis(i64::from_be_bytes(bytes[..8].try_into().ok()?))?;
     let mut sig = [0u32; SIGNATURE_LEN];
-    for (slot, chunk) in sig.iter_mut().zip(bytes.chunks_exact(4)) {
+    for (slot, chunk) in sig.iter_mut().zip(bytes[8..].chunks_exact(4)) {
         *slot = u32::from_be_bytes(chunk.try_into().ok()?);
     }
-    Some(sig)
+    Some((sig, published))
 }
 
 #[cfg(test)]
