@@ -261,14 +261,23 @@ fn daemon_polls_dedups_and_the_cli_reads_back() {
     assert!(once.status.success());
     let polls: Vec<Value> = String::from_utf8_lossy(&once.stderr)
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
+        })
         .filter(|v| v["message"].as_str().is_some_and(|m| m.starts_with("poll")))
         .collect();
     assert_eq!(polls.len(), 4, "{polls:?}");
-    let alpha = polls.iter().find(|p| p["feed"] == "alpha").expect("alpha poll logged");
+    let alpha = polls
+        .iter()
+        .find(|p| p["feed"] == "alpha")
+        .expect("alpha poll logged");
     assert_eq!(alpha["status"], 200);
     assert_eq!(alpha["new"], 0);
-    assert!(alpha["bytes"].as_u64().unwrap() > 0 && alpha["duration_ms"].is_u64(), "{alpha}");
+    assert!(
+        alpha["bytes"].as_u64().unwrap() > 0 && alpha["duration_ms"].is_u64(),
+        "{alpha}"
+    );
     let again = json(&ws.ok(&["stories", "--json", "--limit", "100"]));
     assert_eq!(again.as_array().unwrap().len(), 5);
     let a1_again = again

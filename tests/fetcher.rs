@@ -12,7 +12,8 @@ use axum::Router;
 use tidings::config::HttpSettings;
 use tidings::fetcher::{FetchError, Fetched, Fetcher, Validators};
 
-const FEED: &str = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+const FEED: &str =
+    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>";
 const LAST_MODIFIED: &str = "Wed, 22 Feb 2023 10:00:00 GMT";
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -33,15 +34,33 @@ fn brotli_compress(data: &[u8]) -> Vec<u8> {
 async fn app() -> String {
     let bomb = gzip(&vec![0u8; 16 << 20]);
     let router = Router::new()
-        .route("/gzip", get(|| async { ([(header::CONTENT_ENCODING, "gzip")], gzip(FEED.as_bytes())) }))
-        .route("/brotli", get(|| async { ([(header::CONTENT_ENCODING, "br")], brotli_compress(FEED.as_bytes())) }))
+        .route(
+            "/gzip",
+            get(|| async { ([(header::CONTENT_ENCODING, "gzip")], gzip(FEED.as_bytes())) }),
+        )
+        .route(
+            "/brotli",
+            get(|| async {
+                (
+                    [(header::CONTENT_ENCODING, "br")],
+                    brotli_compress(FEED.as_bytes()),
+                )
+            }),
+        )
         // 16 MiB of zeros in about 16 KiB: a gzip bomb against a 1 MiB cap.
-        .route("/bomb", get(move || async move { ([(header::CONTENT_ENCODING, "gzip")], bomb) }))
+        .route(
+            "/bomb",
+            get(move || async move { ([(header::CONTENT_ENCODING, "gzip")], bomb) }),
+        )
         .route("/big", get(|| async { vec![b' '; 2 << 20] }))
         .route(
             "/conditional",
             get(|headers: HeaderMap| async move {
-                if headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()) == Some(LAST_MODIFIED) {
+                if headers
+                    .get(header::IF_MODIFIED_SINCE)
+                    .and_then(|v| v.to_str().ok())
+                    == Some(LAST_MODIFIED)
+                {
                     return StatusCode::NOT_MODIFIED.into_response();
                 }
                 ([(header::LAST_MODIFIED, LAST_MODIFIED)], FEED).into_response()
@@ -50,15 +69,36 @@ async fn app() -> String {
         .route(
             "/agent",
             get(|headers: HeaderMap| async move {
-                headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
             }),
         )
-        .route("/hang", get(|| async { tokio::time::sleep(Duration::from_secs(60)).await; "late" }))
+        .route(
+            "/hang",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "late"
+            }),
+        )
         .route(
             "/busy",
-            get(|| async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")]).into_response() }),
+            get(|| async {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")]).into_response()
+            }),
         )
-        .route("/loop", get(|| async { Response::builder().status(302).header(header::LOCATION, "/loop").body(axum::body::Body::empty()).unwrap() }));
+        .route(
+            "/loop",
+            get(|| async {
+                Response::builder()
+                    .status(302)
+                    .header(header::LOCATION, "/loop")
+                    .body(axum::body::Body::empty())
+                    .unwrap()
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -95,9 +135,16 @@ async fn gzip_and_brotli_bodies_are_decompressed() {
 async fn the_body_cap_counts_decompressed_bytes() {
     let base = app().await;
     let f = Fetcher::new(&settings()).unwrap();
-    let bomb = f.fetch(&format!("{base}/bomb"), &Validators::default()).await;
-    assert!(matches!(bomb, Err(FetchError::TooLarge { limit }) if limit == 1 << 20), "{bomb:?}");
-    let big = f.fetch(&format!("{base}/big"), &Validators::default()).await;
+    let bomb = f
+        .fetch(&format!("{base}/bomb"), &Validators::default())
+        .await;
+    assert!(
+        matches!(bomb, Err(FetchError::TooLarge { limit }) if limit == 1 << 20),
+        "{bomb:?}"
+    );
+    let big = f
+        .fetch(&format!("{base}/big"), &Validators::default())
+        .await;
     assert!(matches!(big, Err(FetchError::TooLarge { .. })), "{big:?}");
 }
 
@@ -106,25 +153,34 @@ async fn last_modified_is_sent_back_and_answered_with_304() {
     let base = app().await;
     let f = Fetcher::new(&settings()).unwrap();
     let url = format!("{base}/conditional");
-    let Fetched::Body { validators, .. } = f.fetch(&url, &Validators::default()).await.unwrap() else {
+    let Fetched::Body { validators, .. } = f.fetch(&url, &Validators::default()).await.unwrap()
+    else {
         panic!("first fetch must return the body");
     };
     assert_eq!(validators.last_modified.as_deref(), Some(LAST_MODIFIED));
-    assert!(matches!(f.fetch(&url, &validators).await.unwrap(), Fetched::NotModified));
+    assert!(matches!(
+        f.fetch(&url, &validators).await.unwrap(),
+        Fetched::NotModified
+    ));
 }
 
 #[tokio::test]
 async fn the_configured_user_agent_is_sent() {
     let base = app().await;
     let f = Fetcher::new(&settings()).unwrap();
-    assert_eq!(body(&f, &format!("{base}/agent")).await, b"tidings-test/1 (honest)");
+    assert_eq!(
+        body(&f, &format!("{base}/agent")).await,
+        b"tidings-test/1 (honest)"
+    );
 }
 
 #[tokio::test]
 async fn a_hanging_server_times_out() {
     let base = app().await;
     let f = Fetcher::new(&settings()).unwrap();
-    let r = f.fetch(&format!("{base}/hang"), &Validators::default()).await;
+    let r = f
+        .fetch(&format!("{base}/hang"), &Validators::default())
+        .await;
     assert!(matches!(r, Err(FetchError::Timeout(_))), "{r:?}");
 }
 
@@ -132,20 +188,30 @@ async fn a_hanging_server_times_out() {
 async fn retry_after_and_redirect_loops_are_reported() {
     let base = app().await;
     let f = Fetcher::new(&settings()).unwrap();
-    let r = f.fetch(&format!("{base}/busy"), &Validators::default()).await;
+    let r = f
+        .fetch(&format!("{base}/busy"), &Validators::default())
+        .await;
     assert!(
         matches!(r, Err(FetchError::Status { status: 429, retry_after: Some(d) }) if d == Duration::from_secs(7)),
         "{r:?}"
     );
-    let r = f.fetch(&format!("{base}/loop"), &Validators::default()).await;
+    let r = f
+        .fetch(&format!("{base}/loop"), &Validators::default())
+        .await;
     assert!(matches!(r, Err(FetchError::Redirects(3))), "{r:?}");
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error() {
     // Bind then drop to get a port with nothing listening.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let f = Fetcher::new(&settings()).unwrap();
-    let r = f.fetch(&format!("http://127.0.0.1:{port}/"), &Validators::default()).await;
+    let r = f
+        .fetch(&format!("http://127.0.0.1:{port}/"), &Validators::default())
+        .await;
     assert!(matches!(r, Err(FetchError::Connect(_))), "{r:?}");
 }
