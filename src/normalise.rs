@@ -57,6 +57,14 @@ fn is_tracking_param(name: &str) -> bool {
 /// Canonical form of an article URL: scheme and host lower-cased (the `url` crate does
 /// this), default port dropped, fragment dropped, tracking parameters removed, the
 /// remaining query parameters sorted. Returns `None` for anything but http(s) URLs.
+///
+/// ```
+/// use tidings::normalise::canonical_url;
+/// assert_eq!(
+///     canonical_url("HTTPS://www.BBC.co.uk/news/world-64731513?at_medium=RSS&at_campaign=KARANGA#x").as_deref(),
+///     Some("https://www.bbc.co.uk/news/world-64731513"),
+/// );
+/// ```
 pub fn canonical_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -79,6 +87,11 @@ pub fn canonical_url(raw: &str) -> Option<String> {
 
 /// Plain text from an HTML fragment: tags removed, entities decoded, whitespace collapsed
 /// to single spaces. Text without markup passes through with its entities decoded.
+///
+/// ```
+/// use tidings::normalise::html_to_text;
+/// assert_eq!(html_to_text("<p>Wang Yi met <b>Putin</b>&nbsp;in Moscow.</p>"), "Wang Yi met Putin in Moscow.");
+/// ```
 pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);

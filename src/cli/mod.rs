@@ -259,3 +259,32 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
         "{s:?} is not a date (2023-02-22), an RFC 3339 time or an age (6h, 2days)"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn since_accepts_dates_times_and_ages() {
+        assert_eq!(
+            parse_since("2023-02-22").unwrap(),
+            "2023-02-22T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            parse_since("2023-02-22T10:00:00+01:00").unwrap(),
+            "2023-02-22T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        let six_hours_ago = parse_since("6h").unwrap();
+        let expected = Utc::now() - chrono::Duration::hours(6);
+        assert!((six_hours_ago - expected).num_seconds().abs() < 5);
+        assert!(parse_since("yesterday-ish")
+            .unwrap_err()
+            .contains("not a date"));
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
