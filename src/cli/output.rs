@@ -10,11 +10,11 @@ use tidings::config::Config;
 use tidings::model::{FeedState, Story};
 use tidings::store::Store;
 
+/// One feed as `tidings feeds` shows it: its saved state (which carries `id` and `url`)
+/// plus what the config and the store add.
 #[derive(Serialize)]
 struct FeedRow {
-    id: String,
     name: Option<String>,
-    url: String,
     in_config: bool,
     health: &'static str,
     stories: u64,
@@ -33,14 +33,14 @@ fn health(state: &FeedState) -> &'static str {
 pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
     let mut rows = Vec::new();
     for feed in &config.feeds {
-        let state = match store {
-            Some(s) => s.feed_state(&feed.id)?.unwrap_or_default(),
-            None => FeedState::default(),
-        };
-        rows.push(FeedRow {
+        let saved = store.map(|s| s.feed_state(&feed.id)).transpose()?.flatten();
+        let state = saved.unwrap_or_else(|| FeedState {
             id: feed.id.clone(),
-            name: feed.name.clone(),
             url: feed.url.to_string(),
+            ..FeedState::default()
+        });
+        rows.push(FeedRow {
+            name: feed.name.clone(),
             in_config: true,
             health: health(&state),
             stories: store
@@ -54,9 +54,7 @@ pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
         for state in s.feed_states()? {
             if config.feed(&state.id).is_none() {
                 rows.push(FeedRow {
-                    id: state.id.clone(),
                     name: None,
-                    url: state.url.clone(),
                     in_config: false,
                     health: "not in config",
                     stories: s.feed_story_count(&state.id)?,
@@ -80,7 +78,7 @@ pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
         writeln!(
             out,
             "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} {}",
-            r.id,
+            r.state.id,
             r.health,
             time(r.state.last_poll),
             r.state
