@@ -510,6 +510,21 @@ fn decode_signature(bytes: &[u8]) -> Option<(Signature, DateTime<Utc>)> {
 mod tests {
     use super::*;
 
+    /// Reopens a store in the same process. sled releases its file lock from a background
+    /// thread shortly after the last handle is dropped, so a reopen may briefly see the
+    /// store as in use.
+    fn reopen(path: &Path) -> Result<Store, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match Store::open(path) {
+                Err(StoreError::InUse { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn cand(feed: &str, guid: &str, url: &str, title: &str, published: &str) -> Candidate {
         Candidate {
             feed: feed.into(),
@@ -658,7 +673,7 @@ mod tests {
             store.flush().unwrap();
             id
         };
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen(dir.path()).unwrap();
         assert_eq!(store.ingest(&a).unwrap(), IngestOutcome::Unchanged(id));
         assert_eq!(
             store.feed_state("a").unwrap().unwrap().etag.as_deref(),
@@ -689,7 +704,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let e = Store::open(dir.path()).err().unwrap();
+        let e = reopen(dir.path()).err().unwrap();
         assert!(matches!(e, StoreError::SchemaMismatch { .. }), "{e}");
     }
 }
