@@ -47,7 +47,19 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     pub daemon: DaemonSettings,
     pub http: HttpSettings,
+    pub detection: DetectionSettings,
     pub feeds: Vec<FeedConfig>,
+}
+
+/// Where the detector's data comes from; `None` means the embedded default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetectionSettings {
+    /// Directory with countries.toml, officials.toml, organizations.toml and roles.toml.
+    pub gazetteer: Option<PathBuf>,
+    /// Event type files.
+    pub event_types: Option<Vec<PathBuf>>,
+    /// Modality cue file.
+    pub modality: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +124,17 @@ struct RawConfig {
     #[serde(default)]
     http: RawHttp,
     #[serde(default)]
+    detection: RawDetection,
+    #[serde(default)]
     feeds: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDetection {
+    gazetteer: Option<PathBuf>,
+    event_types: Option<Vec<PathBuf>>,
+    modality: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -304,11 +326,27 @@ impl Config {
             });
         }
 
+        // Paths in [detection] are relative to the config file's directory.
+        let base = Path::new(origin)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let detection = DetectionSettings {
+            gazetteer: raw.detection.gazetteer.map(rel),
+            event_types: raw
+                .detection
+                .event_types
+                .map(|v| v.into_iter().map(rel).collect()),
+            modality: raw.detection.modality.map(rel),
+        };
+
         Ok(Config {
             origin: origin.to_string(),
             data_dir: raw.data_dir,
             daemon,
             http,
+            detection,
             feeds,
         })
     }
@@ -350,6 +388,33 @@ fn valid_feed_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Parses a TOML document into `T`, reporting errors as `origin:line:column: message`.
+/// Used for the config and for the data files it references (gazetteer, event types).
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        invalid_at(
+            text,
+            origin,
+            e.span().unwrap_or(0..0),
+            e.message().trim().to_string(),
+        )
+    })
+}
+
+/// An error at byte range `span` of `text` (from `origin`).
+pub fn invalid_at(text: &str, origin: &str, span: Range<usize>, message: String) -> ConfigError {
+    let (line, column) = line_column(text, span.start);
+    ConfigError::Invalid {
+        file: origin.to_string(),
+        line,
+        column,
+        message,
+    }
 }
 
 /// 1-based line and column of byte offset `pos` in `text`.

@@ -16,7 +16,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use crate::config::{Config, FeedConfig};
+use crate::config::{Config, ConfigError, FeedConfig};
+use crate::detect::Detector;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::poll::{poll_feed, PollResult};
 use crate::scheduler;
@@ -28,6 +29,8 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Http(#[from] FetchError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// How long the daemon runs.
@@ -50,6 +53,7 @@ pub async fn run(
     let fetcher = Arc::new(Fetcher::new(&config.http)?);
     let permits = Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches));
     let settings = Arc::new(config.daemon.clone());
+    let detector = Arc::new(Detector::from_settings(&config.detection)?);
 
     let now = Utc::now();
     let mut due: HashMap<String, DateTime<Utc>> = HashMap::new();
@@ -80,6 +84,7 @@ pub async fn run(
                 Arc::clone(&settings),
                 Arc::clone(&fetcher),
                 Arc::clone(&store),
+                Arc::clone(&detector),
                 Arc::clone(&permits),
             ));
         }
@@ -151,13 +156,14 @@ async fn poll_task(
     settings: Arc<crate::config::DaemonSettings>,
     fetcher: Arc<Fetcher>,
     store: Arc<Store>,
+    detector: Arc<Detector>,
     permits: Arc<Semaphore>,
 ) -> (String, Result<(), StoreError>) {
     let Ok(_permit) = permits.acquire().await else {
         return (feed.id, Ok(()));
     };
     let started = std::time::Instant::now();
-    let result = poll_feed(&feed, &settings, &fetcher, &store).await;
+    let result = poll_feed(&feed, &settings, &fetcher, &store, &detector).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     let result = result.map(|(outcome, state)| {
         let next = state.next_poll.map(|t| t.to_rfc3339()).unwrap_or_default();
@@ -169,7 +175,8 @@ async fn poll_task(
             } => info!(
                 feed = %feed.id, url = %feed.url, status, bytes,
                 entries = counts.entries, new = counts.new, duplicates = counts.duplicates,
-                revised = counts.revised, duration_ms, next_poll = %next, "poll"
+                revised = counts.revised, events_new = counts.events_new, events_updated = counts.events_updated,
+                duration_ms, next_poll = %next, "poll"
             ),
             PollResult::NotModified => info!(
                 feed = %feed.id, url = %feed.url, status = 304, bytes = 0, new = 0, duplicates = 0,

@@ -12,7 +12,10 @@
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod detect;
+pub mod eval;
 pub mod fetcher;
+pub mod merge;
 pub mod model;
 pub mod normalise;
 pub mod parser;

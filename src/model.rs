@@ -146,3 +146,62 @@ pub enum IngestOutcome {
     /// The same copy as before, unchanged: nothing to do.
     Unchanged(StoryId),
 }
+
+/// Identifier of a stored event.
+pub type EventId = u64;
+
+/// An event: one real-world meeting, vote, … as reported by one or more stories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// What identifies the event within its type: countries joined by '-', or the organisation.
+    pub key: String,
+    pub countries: Vec<String>,
+    pub organization: Option<String>,
+    /// Every distinct actor seen across the sources.
+    pub actors: Vec<crate::detect::EventActor>,
+    pub location: Option<String>,
+    pub date: Option<crate::detect::dates::DateSpan>,
+    pub modality: crate::detect::Modality,
+    /// The highest confidence of any source.
+    pub confidence: f32,
+    /// The day the event is filed under: its resolved date, else its first story's
+    /// publication day.
+    pub anchor: chrono::NaiveDate,
+    pub first_seen: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    /// How many times a later story changed the event's modality or date.
+    pub revisions: u32,
+    pub sources: Vec<EventSource>,
+}
+
+/// One story's report of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSource {
+    pub story: StoryId,
+    pub feed: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub published: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub modality: crate::detect::Modality,
+    pub date: Option<crate::detect::dates::DateSpan>,
+    pub confidence: f32,
+    pub evidence: crate::detect::Evidence,
+}
+
+/// What recording a detection did to the stored events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventChange {
+    /// A new event.
+    New(EventId),
+    /// An existing event changed modality (planned → occurred, → cancelled) or date.
+    Updated {
+        id: EventId,
+        from: crate::detect::Modality,
+    },
+    /// Another source for an existing event, nothing else changed.
+    Corroborated(EventId),
+}

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::config::{DaemonSettings, FeedConfig};
+use crate::detect::{Article, Detector};
 use crate::fetcher::{FetchError, Fetched, Fetcher, Validators};
-use crate::model::{Candidate, FeedState, IngestOutcome};
+use crate::model::{Candidate, EventChange, FeedState, IngestOutcome, Story};
 use crate::parser;
 use crate::scheduler;
 use crate::store::{Store, StoreError};
@@ -23,16 +24,40 @@ pub struct IngestCounts {
     pub duplicates: usize,
     pub revised: usize,
     pub unchanged: usize,
+    pub events_new: usize,
+    pub events_updated: usize,
 }
 
-/// Offers every candidate to the store, in feed order.
-pub fn ingest_all(store: &Store, candidates: &[Candidate]) -> Result<IngestCounts, StoreError> {
+/// Runs the detector on a story.
+pub fn detect_story(detector: &Detector, story: &Story) -> Vec<crate::detect::Detection> {
+    detector.detect(&Article {
+        title: &story.title,
+        text: &story.text,
+        published: story.published.date_naive(),
+    })
+}
+
+/// Offers every candidate to the store, in feed order; new stories go through the
+/// detector, and their events are stored with them.
+pub fn ingest_all(
+    store: &Store,
+    detector: &Detector,
+    candidates: &[Candidate],
+) -> Result<IngestCounts, StoreError> {
     let mut counts = IngestCounts {
         entries: candidates.len(),
         ..Default::default()
     };
     for c in candidates {
-        match store.ingest(c)? {
+        let ingested = store.ingest_detecting(c, &|story| detect_story(detector, story))?;
+        for change in &ingested.events {
+            match change {
+                EventChange::New(_) => counts.events_new += 1,
+                EventChange::Updated { .. } => counts.events_updated += 1,
+                EventChange::Corroborated(_) => {}
+            }
+        }
+        match ingested.outcome {
             IngestOutcome::New(_) => counts.new += 1,
             IngestOutcome::Duplicate(..) => counts.duplicates += 1,
             IngestOutcome::Revised(_) => counts.revised += 1,
@@ -64,6 +89,7 @@ pub async fn poll_feed(
     settings: &DaemonSettings,
     fetcher: &Fetcher,
     store: &Arc<Store>,
+    detector: &Arc<Detector>,
 ) -> Result<(PollResult, FeedState), StoreError> {
     let started = Instant::now();
     let mut state = store.feed_state(&feed.id)?.unwrap_or_default();
@@ -90,13 +116,18 @@ pub async fn poll_feed(
             bytes,
             validators,
         }) => {
-            let (id, store2, len) = (feed.id.clone(), Arc::clone(store), bytes.len());
+            let (id, store2, detector2, len) = (
+                feed.id.clone(),
+                Arc::clone(store),
+                Arc::clone(detector),
+                bytes.len(),
+            );
             // Parsing, normalising and storing are CPU and disk work: keep them off the
             // async workers.
             let outcome = tokio::task::spawn_blocking(move || {
                 let parsed = parser::parse_feed(&id, &bytes, Some(&final_url), Utc::now())?;
-                let counts =
-                    ingest_all(&store2, &parsed.candidates).map_err(PollStepError::Store)?;
+                let counts = ingest_all(&store2, &detector2, &parsed.candidates)
+                    .map_err(PollStepError::Store)?;
                 Ok::<_, PollStepError>((parsed.title, counts))
             })
             .await

@@ -6,6 +6,7 @@
 
 mod output;
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use tidings::config::Config;
 use tidings::daemon::{self, RunMode};
-use tidings::store::{Store, StoryQuery};
+use tidings::detect::{Article, Detector, Modality};
+use tidings::eval::{BatchArticle, BatchResult, Labels};
+use tidings::store::{EventQuery, Store, StoryQuery};
 use tidings::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
@@ -64,6 +67,84 @@ enum Command {
     },
     /// List stored stories, newest first; `stories show ID` for one story in full.
     Stories(StoriesArgs),
+    /// List detected events, newest first; `events show ID` for one with its evidence.
+    Events(EventsArgs),
+    /// Run the detector on a text (FILE, or - for stdin) and show what it finds and why;
+    /// or on a batch with --jsonl.
+    Detect(DetectArgs),
+    /// Score the detector against labelled articles: precision, recall, F1 per type.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct EventsArgs {
+    #[command(subcommand)]
+    show: Option<EventsCommand>,
+    /// Only events of this type (e.g. bilateral_meeting, un_vote).
+    #[arg(long = "type")]
+    event_type: Option<String>,
+    /// Only events with this state among the actors (ISO 3166-1 alpha-3, e.g. RUS).
+    #[arg(long)]
+    country: Option<String>,
+    /// Only events dated since: a date (2023-02-22), an RFC 3339 time, or an age ("7days").
+    #[arg(long, value_parser = parse_since)]
+    since: Option<DateTime<Utc>>,
+    /// Only events with this modality: occurred, planned or cancelled.
+    #[arg(long)]
+    modality: Option<Modality>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// JSON output (an array of events with all fields and sources).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Show one event: all fields and the evidence of every source.
+    Show {
+        id: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct DetectArgs {
+    /// A text file, or - for standard input.
+    #[arg(required_unless_present = "jsonl", conflicts_with = "jsonl")]
+    file: Option<PathBuf>,
+    /// Publication date the text's dates are resolved against (default: today).
+    #[arg(long)]
+    published: Option<NaiveDate>,
+    /// The story's title.
+    #[arg(long, default_value = "")]
+    title: String,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    /// Batch mode: one {"id","date","title","text"} object per line in; one
+    /// {"id","events":[...]} line per input line out, in order. - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Articles, one {"id","date","title","text"} object per line.
+    #[arg(long)]
+    articles: PathBuf,
+    /// Labels, one {"id","events":[...]} object per line.
+    #[arg(long)]
+    labels: PathBuf,
+    /// Also list every miss, false alarm and wrong modality with its evidence.
+    #[arg(long)]
+    errors: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -123,6 +204,37 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Events(args) => {
+            let store = open_existing(&data_dir)?;
+            match args.show {
+                Some(EventsCommand::Show { id, json }) => {
+                    let Some(store) = store else {
+                        bail!("no event with id {id}")
+                    };
+                    let Some(event) = store.event(id)? else {
+                        bail!("no event with id {id}")
+                    };
+                    output::event(&store, &event, json)?;
+                }
+                None => {
+                    let query = EventQuery {
+                        event_type: args.event_type,
+                        country: args.country.map(|c| c.to_ascii_uppercase()),
+                        since: args.since.map(|t| t.date_naive()),
+                        modality: args.modality,
+                        limit: Some(args.limit),
+                    };
+                    let events = match &store {
+                        Some(s) => s.events(&query)?,
+                        None => Vec::new(),
+                    };
+                    output::events(&events, args.json)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Detect(args) => run_detect(&config, args),
+        Command::Eval(args) => run_eval(&config, args),
         Command::Run { once } => {
             run_daemon(
                 &config,
@@ -166,6 +278,94 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn detector(config: &Config) -> Result<Detector> {
+    Detector::from_settings(&config.detection)
+        .context("cannot load the detector's gazetteer or event types")
+}
+
+fn read_input(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+fn run_detect(config: &Config, args: DetectArgs) -> Result<ExitCode> {
+    let detector = detector(config)?;
+    if let Some(path) = &args.jsonl {
+        let input = read_input(path)?;
+        let mut out = std::io::stdout().lock();
+        let mut failures = 0;
+        for (n, line) in input.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let result = match serde_json::from_str::<BatchArticle>(line) {
+                Ok(a) => {
+                    let events = detector.detect(&Article {
+                        title: &a.title,
+                        text: &a.text,
+                        published: a.date,
+                    });
+                    serde_json::to_value(BatchResult { id: a.id, events })?
+                }
+                Err(e) => {
+                    failures += 1;
+                    let message = format!("{}:{}: {e}", path.display(), n + 1);
+                    eprintln!("error: {message}");
+                    let id = serde_json::from_str::<serde_json::Value>(line)
+                        .ok()
+                        .and_then(|v| v.get("id").cloned());
+                    serde_json::json!({ "id": id, "events": [], "error": message })
+                }
+            };
+            serde_json::to_writer(&mut out, &result)?;
+            writeln!(out)?;
+        }
+        return Ok(if failures > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let path = args.file.expect("clap requires FILE without --jsonl");
+    let text = read_input(&path)?;
+    let published = args.published.unwrap_or_else(|| Utc::now().date_naive());
+    let events = detector.detect(&Article {
+        title: &args.title,
+        text: &text,
+        published,
+    });
+    output::detections(&events, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_eval(config: &Config, args: EvalArgs) -> Result<ExitCode> {
+    let detector = detector(config)?;
+    let articles: Vec<BatchArticle> = read_jsonl(&args.articles)?;
+    let labels: Vec<Labels> = read_jsonl(&args.labels)?;
+    let report = tidings::eval::evaluate(&detector, &articles, &labels);
+    output::eval_report(&report, args.errors, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let text = read_input(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a valid record", path.display(), n + 1))
+        })
+        .collect()
 }
 
 fn load_config(explicit: Option<&Path>) -> Result<Config> {

@@ -64,6 +64,56 @@ pub fn band(band: u8, key: u64, story: Option<StoryId>) -> Vec<u8> {
     k
 }
 
+/// A calendar day, sortable: days since 1970-01-01 with the sign bit flipped.
+pub fn day(d: chrono::NaiveDate) -> [u8; 4] {
+    let days = (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32;
+    ((days as u32) ^ (1 << 31)).to_be_bytes()
+}
+
+/// A prefix ending in a 0 separator: `part ‖ 0`.
+pub fn prefix(part: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(part.len() + 13);
+    k.extend_from_slice(part.as_bytes());
+    k.push(0);
+    k
+}
+
+/// `idx_event_time`: day ‖ id.
+pub fn event_by_day(d: chrono::NaiveDate, event: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(12);
+    k.extend_from_slice(&day(d));
+    k.extend_from_slice(&id(event));
+    k
+}
+
+/// `idx_event_type` / `idx_event_country`: part ‖ 0 ‖ day ‖ id.
+pub fn event_by(part: &str, d: chrono::NaiveDate, event: u64) -> Vec<u8> {
+    let mut k = prefix(part);
+    k.extend_from_slice(&day(d));
+    k.extend_from_slice(&id(event));
+    k
+}
+
+/// `idx_event_key`: type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id (the prefix without day and id when
+/// those are `None`).
+pub fn event_key(
+    event_type: &str,
+    key: &str,
+    d: Option<chrono::NaiveDate>,
+    event: Option<u64>,
+) -> Vec<u8> {
+    let mut k = prefix(event_type);
+    k.extend_from_slice(key.as_bytes());
+    k.push(0);
+    if let Some(d) = d {
+        k.extend_from_slice(&day(d));
+    }
+    if let Some(e) = event {
+        k.extend_from_slice(&id(e));
+    }
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

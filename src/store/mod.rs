@@ -19,12 +19,22 @@
 //! | `signatures`  | id                           | published ‖ MinHash signature |
 //! | `feed_counts` | feed                         | stories with a copy from feed |
 //! | `feeds`       | feed                         | [`FeedState`] as JSON         |
+//! | `events`      | id                           | [`Event`] as JSON             |
+//! | `idx_event_time` | anchor day ‖ id           | empty — newest-first listing  |
+//! | `idx_event_type` | type ‖ 0 ‖ day ‖ id       | empty — listing by type       |
+//! | `idx_event_country` | code ‖ 0 ‖ day ‖ id    | empty — listing by country    |
+//! | `idx_event_key` | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups      |
 //!
-//! Invariants: a story and all its index entries are written in one transaction, so a
-//! crash leaves either all of them or none. Ingestion is serialised by a writer lock, so
-//! the dedup lookups and the write that follows them see the same state.
+//! Invariants: a story, all its index entries, and the events detected in it (new or
+//! updated, with their index entries) are written in one transaction, so a crash leaves
+//! either all of them or none — a story is never stored without its events. Ingestion is
+//! serialised by a writer lock, so the dedup and merge lookups and the write that follows
+//! them see the same state.
 
+mod events;
 mod keys;
+
+pub use events::EventQuery;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,12 +44,13 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use crate::dedup::{self, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
+use crate::detect::Detection;
 use crate::model::{
-    Candidate, FeedState, IngestOutcome, MatchKind, Revision, Source, Story, StoryId,
+    Candidate, EventChange, FeedState, IngestOutcome, MatchKind, Revision, Source, Story, StoryId,
 };
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,7 +116,20 @@ pub struct Store {
     signatures: sled::Tree,
     feed_counts: sled::Tree,
     feeds: sled::Tree,
+    events: sled::Tree,
+    idx_event_time: sled::Tree,
+    idx_event_type: sled::Tree,
+    idx_event_country: sled::Tree,
+    idx_event_key: sled::Tree,
     writer: Mutex<()>,
+}
+
+/// What ingesting one candidate did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub outcome: IngestOutcome,
+    /// Events created or changed by the detections in a new story.
+    pub events: Vec<EventChange>,
 }
 
 /// Positions of the trees in the write transaction.
@@ -118,6 +142,11 @@ const T_HASH: usize = 5;
 const T_BAND: usize = 6;
 const T_SIG: usize = 7;
 const T_COUNTS: usize = 8;
+const T_EVENTS: usize = 9;
+const T_EV_TIME: usize = 10;
+const T_EV_TYPE: usize = 11;
+const T_EV_COUNTRY: usize = 12;
+const T_EV_KEY: usize = 13;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -163,6 +192,11 @@ impl Store {
             signatures: db.open_tree("signatures")?,
             feed_counts: db.open_tree("feed_counts")?,
             feeds: db.open_tree("feeds")?,
+            events: db.open_tree("events")?,
+            idx_event_time: db.open_tree("idx_event_time")?,
+            idx_event_type: db.open_tree("idx_event_type")?,
+            idx_event_country: db.open_tree("idx_event_country")?,
+            idx_event_key: db.open_tree("idx_event_key")?,
             db,
             writer: Mutex::new(()),
         })
@@ -175,16 +209,30 @@ impl Store {
     /// Offers one candidate: stores it as a new story, or records it on the story it
     /// duplicates. Safe to call from several threads; calls are serialised.
     pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, StoreError> {
-        let fp = Fingerprint::of(candidate);
-        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        match dedup::find_match(self, candidate, &fp)? {
-            None => self.insert_new(candidate, &fp).map(IngestOutcome::New),
-            Some((id, MatchKind::Guid)) => self.update_same_copy(id, candidate),
-            Some((id, kind)) => self.add_source(id, candidate, kind),
-        }
+        Ok(self.ingest_detecting(candidate, &|_| Vec::new())?.outcome)
     }
 
-    fn write_trees(&self) -> [&sled::Tree; 9] {
+    /// Like [`Store::ingest`], and when the candidate is a new story, runs `detect` on it
+    /// and records the detections as new or updated events in the same transaction.
+    pub fn ingest_detecting(
+        &self,
+        candidate: &Candidate,
+        detect: &dyn Fn(&Story) -> Vec<Detection>,
+    ) -> Result<Ingested, StoreError> {
+        let fp = Fingerprint::of(candidate);
+        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let (outcome, events) = match dedup::find_match(self, candidate, &fp)? {
+            None => {
+                let (id, events) = self.insert_new(candidate, &fp, detect)?;
+                (IngestOutcome::New(id), events)
+            }
+            Some((id, MatchKind::Guid)) => (self.update_same_copy(id, candidate)?, Vec::new()),
+            Some((id, kind)) => (self.add_source(id, candidate, kind)?, Vec::new()),
+        };
+        Ok(Ingested { outcome, events })
+    }
+
+    fn write_trees(&self) -> [&sled::Tree; 14] {
         [
             &self.stories,
             &self.idx_time,
@@ -195,10 +243,20 @@ impl Store {
             &self.idx_band,
             &self.signatures,
             &self.feed_counts,
+            &self.events,
+            &self.idx_event_time,
+            &self.idx_event_type,
+            &self.idx_event_country,
+            &self.idx_event_key,
         ]
     }
 
-    fn insert_new(&self, c: &Candidate, fp: &Fingerprint) -> Result<StoryId, StoreError> {
+    fn insert_new(
+        &self,
+        c: &Candidate,
+        fp: &Fingerprint,
+        detect: &dyn Fn(&Story) -> Vec<Detection>,
+    ) -> Result<(StoryId, Vec<EventChange>), StoreError> {
         let id = self.db.generate_id()?;
         let story = Story {
             id,
@@ -215,8 +273,11 @@ impl Store {
         };
         let record = encode_story(&story)?;
         let bands = fp.band_keys();
+        let detections = detect(&story);
+        let plan = self.plan_events(&story, &detections)?;
         let trees = self.write_trees();
         trees.as_slice().transaction(|t| -> TxResult<()> {
+            events::write_plan(t, &plan)?;
             let idb = keys::id(id);
             t[T_STORIES].insert(&idb, record.as_slice())?;
             t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
@@ -236,7 +297,7 @@ impl Store {
             }
             Ok(())
         })?;
-        Ok(id)
+        Ok((id, plan.changes))
     }
 
     /// The same feed sent the same GUID again: note an edit if the title or text changed.

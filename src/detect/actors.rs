@@ -1,0 +1,396 @@
+//! Actors of one sentence: who (or which state) the gazetteer mentions stand for.
+//!
+//! Adjacent mentions form one actor: "Russian Foreign Minister Sergey Lavrov" is a
+//! country adjective, a role and an official; "China's top diplomat" a country name, a
+//! possessive and a role. An official counts only while in office on the story's date
+//! (terms come from the gazetteer); "former" disqualifies. A country named alone is a
+//! state actor, a place ("in Moscow") or a topic ("talks on Ukraine") depending on the
+//! word before it; an adjective alone ("Russian hackers") is not an actor.
+
+use std::ops::Range;
+
+use chrono::NaiveDate;
+
+use super::gazetteer::{seniority, CountryForm, Gazetteer, Mention, Role, Target};
+use super::text::Folded;
+
+/// How an actor was recognised, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ActorKind {
+    /// A named official in office: "Sergey Lavrov".
+    Named,
+    /// A country with a role: "the Iranian foreign minister", "Chinese officials".
+    Role,
+    /// A country, capital or seat of government acting: "Moscow said", "the Kremlin".
+    State,
+    /// A place: "in Moscow", "to Brazil".
+    Place,
+    /// A topic: "talks on Ukraine".
+    Topic,
+    /// An organisation: "the Security Council".
+    Organization,
+}
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: ActorKind,
+    /// Index into the gazetteer's countries.
+    pub country: Option<usize>,
+    pub official: Option<usize>,
+    pub role: Option<Role>,
+    pub organization: Option<usize>,
+    /// Span in the folded text.
+    pub folded: Range<usize>,
+    /// Span in the original text (of the field the actor was found in).
+    pub span: Range<usize>,
+    /// The actor's words, kept when the actor is carried to a later sentence.
+    pub name_hint: Option<String>,
+    /// How the country was named, when a country word is part of the actor.
+    pub form: Option<CountryForm>,
+}
+
+const FILLERS: &[&str] = &[
+    "the",
+    "new",
+    "former",
+    "ex",
+    "then",
+    "acting",
+    "interim",
+    "top",
+    "senior",
+    "chief",
+    "visiting",
+    "outgoing",
+    "incoming",
+    "current",
+    "his",
+    "her",
+    "its",
+    "their",
+    "s",
+    "of",
+    "newly",
+    "elected",
+    "appointed",
+    "powerful",
+    "veteran",
+];
+
+const PLACE_WORDS: &[&str] = &[
+    "in", "at", "to", "from", "near", "outside", "inside", "into", "across", "around", "via",
+    "toward", "towards",
+];
+const TOPIC_WORDS: &[&str] = &[
+    "on",
+    "about",
+    "over",
+    "regarding",
+    "concerning",
+    "against",
+    "for",
+    "of",
+    "towards",
+    "re",
+    "involving",
+    "by",
+    "within",
+    "under",
+    "like",
+    "than",
+    "whether",
+];
+
+/// Words before a chain that make it a past office holder.
+const FORMER_WORDS: &[&str] = &[
+    "former",
+    "ex",
+    "late",
+    "erstwhile",
+    "onetime",
+    "one-time",
+    "retired",
+];
+
+fn words_of(s: &str) -> Vec<&str> {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether the folded text between two mentions lets them form one actor.
+fn joins(gap: &str, next: &Mention) -> bool {
+    let trimmed = gap.trim();
+    if trimmed.is_empty() || trimmed == "'s" || trimmed == "'" {
+        return true;
+    }
+    // "Russia's foreign minister, Sergey Lavrov" — an appositive name.
+    let appositive = trimmed.ends_with(',')
+        && next
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::Official(_)));
+    let core = trimmed.trim_end_matches(',').trim();
+    let ws = words_of(core);
+    (trimmed.matches(',').count() <= 1 && (appositive || !trimmed.contains(',')))
+        && ws.len() <= 3
+        && ws.iter().all(|w| FILLERS.contains(w))
+        && !core.contains(['.', ';', ':', '(', ')', '"'])
+}
+
+/// Resolves the mentions of one sentence into actors.
+pub fn resolve(
+    g: &Gazetteer,
+    folded: &Folded,
+    mentions: &[Mention],
+    date: NaiveDate,
+) -> Vec<Actor> {
+    // Group adjacent mentions into chains.
+    let mut chains: Vec<Vec<&Mention>> = Vec::new();
+    for m in mentions {
+        match chains.last_mut() {
+            Some(chain)
+                if joins(
+                    &folded.text[chain.last().expect("non-empty").folded.end..m.folded.start],
+                    m,
+                ) =>
+            {
+                chain.push(m)
+            }
+            _ => chains.push(vec![m]),
+        }
+    }
+    let mut actors: Vec<Actor> = Vec::new();
+    let mut previous_bare: Option<ActorKind> = None;
+    for chain in chains {
+        let first = chain[0];
+        let last = chain[chain.len() - 1];
+        let folded_span = first.folded.start..last.folded.end;
+        let span = first.span.start..last.span.end;
+        let before = &folded.text[..first.folded.start];
+        let mut cut = before.len().saturating_sub(40);
+        while !before.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let before_words = words_of(&before[cut..]);
+        let prev_word = before_words.last().copied().unwrap_or("");
+        let inner = &folded.text[first.folded.start..last.folded.end];
+        let former = before_words
+            .iter()
+            .rev()
+            .take(2)
+            .any(|w| FORMER_WORDS.contains(w) || w.starts_with("ex-"))
+            || words_of(inner).iter().any(|w| FORMER_WORDS.contains(w));
+        // "U.S.-China relations", "Israel-Lebanon conflict": a modifier, not an actor.
+        let compound = folded.text[..first.folded.start].ends_with('-')
+            || folded.text[last.folded.end..].starts_with('-');
+
+        let mut country: Option<(usize, CountryForm)> = None;
+        let mut officials: Vec<usize> = Vec::new();
+        let mut role: Option<Role> = None;
+        let mut organization: Option<usize> = None;
+        for m in &chain {
+            for t in &m.targets {
+                match *t {
+                    Target::Country(c, form) => {
+                        country.get_or_insert((c, form));
+                    }
+                    Target::Official(o) => officials.push(o),
+                    Target::Role(r) => {
+                        // Keep the most specific role: "deputy foreign minister" over "official".
+                        if role.is_none_or(|cur| {
+                            seniority(r) < seniority(cur) || cur == Role::Official
+                        }) {
+                            role = Some(r);
+                        }
+                    }
+                    Target::Organization(o) => {
+                        organization.get_or_insert(o);
+                    }
+                }
+            }
+        }
+        let base = Actor {
+            kind: ActorKind::State,
+            country: country.map(|c| c.0),
+            official: None,
+            role,
+            organization: None,
+            folded: folded_span,
+            span,
+            name_hint: None,
+            form: country.map(|c| c.1),
+        };
+
+        // A named official in office (preferring one of the chain's country).
+        let in_office = officials
+            .iter()
+            .filter_map(|&o| g.officials[o].term_at(date).map(|t| (o, t)))
+            .min_by_key(|(o, t)| {
+                (
+                    country
+                        .is_some_and(|c| g.country_by_code(&g.officials[*o].country) != Some(c.0)),
+                    seniority(t.role),
+                )
+            });
+        if let Some((o, term)) = in_office {
+            if !former {
+                actors.push(Actor {
+                    kind: ActorKind::Named,
+                    country: g.country_by_code(&g.officials[o].country),
+                    official: Some(o),
+                    role: Some(role.filter(|_| country.is_some()).unwrap_or(term.role)),
+                    ..base
+                });
+                previous_bare = None;
+            }
+            continue;
+        }
+        if let Some(o) = organization {
+            if country.is_none() {
+                actors.push(Actor {
+                    kind: ActorKind::Organization,
+                    organization: Some(o),
+                    ..base
+                });
+                previous_bare = None;
+                continue;
+            }
+        }
+        let Some((c, form)) = country else {
+            previous_bare = None;
+            continue;
+        };
+        if former {
+            previous_bare = None;
+            continue;
+        }
+        if role.is_some() && (officials.is_empty() || form != CountryForm::Name || chain.len() > 1)
+        {
+            let holder = role.and_then(|r| g.holder(c, r, date));
+            actors.push(Actor {
+                kind: ActorKind::Role,
+                country: Some(c),
+                official: holder,
+                ..base
+            });
+            previous_bare = None;
+            continue;
+        }
+        if !officials.is_empty() {
+            // A named person out of office: not an actor.
+            previous_bare = None;
+            continue;
+        }
+        if form == CountryForm::Adjective {
+            previous_bare = None;
+            continue;
+        }
+        let kind = if compound {
+            ActorKind::Topic
+        } else if matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',') {
+            previous_bare.unwrap_or(ActorKind::State)
+        } else if form == CountryForm::Metonym {
+            ActorKind::State
+        } else if PLACE_WORDS.contains(&prev_word) {
+            ActorKind::Place
+        } else if TOPIC_WORDS.contains(&prev_word) {
+            ActorKind::Topic
+        } else {
+            ActorKind::State
+        };
+        previous_bare = Some(kind);
+        actors.push(Actor {
+            kind,
+            country: Some(c),
+            role: None,
+            ..base
+        });
+    }
+    actors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::gazetteer::tests::small;
+    use crate::detect::text::fold;
+
+    fn kinds(text: &str, date: &str) -> Vec<(String, ActorKind, Option<&'static str>)> {
+        let g = small();
+        let f = fold(text);
+        let m = g.find(text, &f);
+        resolve(&g, &f, &m, date.parse().unwrap())
+            .into_iter()
+            .map(|a| {
+                (
+                    text[a.span.clone()].to_string(),
+                    a.kind,
+                    a.country.map(|c| match g.countries[c].code.as_str() {
+                        "RUS" => "RUS",
+                        "USA" => "USA",
+                        "IRN" => "IRN",
+                        "CHN" => "CHN",
+                        "TUR" => "TUR",
+                        _ => "?",
+                    }),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adjective_role_and_name_make_one_named_actor() {
+        let k = kinds(
+            "Russian President Vladimir Putin met the Iranian foreign minister in Tehran.",
+            "2023-02-22",
+        );
+        assert_eq!(
+            k[0],
+            (
+                "Russian President Vladimir Putin".into(),
+                ActorKind::Named,
+                Some("RUS")
+            )
+        );
+        assert_eq!(
+            k[1],
+            (
+                "Iranian foreign minister".into(),
+                ActorKind::Role,
+                Some("IRN")
+            )
+        );
+        assert_eq!(k[2], ("Tehran".into(), ActorKind::Place, Some("IRN")));
+    }
+
+    #[test]
+    fn possessive_role_and_lists_and_topics() {
+        let k = kinds(
+            "China's top diplomat held talks with Iran and Russia on Turkey.",
+            "2023-02-22",
+        );
+        assert_eq!(
+            k[0],
+            ("China's top diplomat".into(), ActorKind::Role, Some("CHN"))
+        );
+        assert_eq!(k[1].1, ActorKind::State);
+        assert_eq!(
+            k[2].1,
+            ActorKind::State,
+            "a list continues the kind before it"
+        );
+        assert_eq!(k[3], ("Turkey".into(), ActorKind::Topic, Some("TUR")));
+    }
+
+    #[test]
+    fn out_of_office_former_and_bare_adjectives_are_not_actors() {
+        assert!(kinds("Putin spoke", "1995-01-01").is_empty());
+        assert!(kinds("Former President Putin spoke", "2023-01-01").is_empty());
+        assert!(kinds("Russian hackers struck", "2023-01-01").is_empty());
+        assert_eq!(
+            kinds("The Kremlin said", "2023-01-01")[0].1,
+            ActorKind::State
+        );
+    }
+}

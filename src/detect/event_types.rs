@@ -1,0 +1,509 @@
+//! Event types as data: loading and validating the TOML files under `config/events/`,
+//! inflecting their verbs, and compiling every trigger and cue into one lexicon
+//! automaton.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use aho_corasick::AhoCorasick;
+use serde::Deserialize;
+
+use super::text::Folded;
+use crate::config::{invalid_at, parse_toml, ConfigError};
+
+/// The embedded default event types and modality cues, as (file name, text).
+pub const EMBEDDED_TYPES: [(&str, &str); 6] = [
+    (
+        "bilateral_meeting.toml",
+        include_str!("../../config/events/bilateral_meeting.toml"),
+    ),
+    (
+        "un_vote.toml",
+        include_str!("../../config/events/un_vote.toml"),
+    ),
+    (
+        "sanctions.toml",
+        include_str!("../../config/events/sanctions.toml"),
+    ),
+    (
+        "ceasefire.toml",
+        include_str!("../../config/events/ceasefire.toml"),
+    ),
+    (
+        "diplomatic_expulsion.toml",
+        include_str!("../../config/events/diplomatic_expulsion.toml"),
+    ),
+    (
+        "military_exercise.toml",
+        include_str!("../../config/events/military_exercise.toml"),
+    ),
+];
+pub const EMBEDDED_MODALITY: (&str, &str) = (
+    "modality.toml",
+    include_str!("../../config/events/modality.toml"),
+);
+
+/// What an event needs besides a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Exactly two states.
+    Bilateral,
+    /// Two or more states.
+    Multilateral,
+    /// One or more states.
+    StateAction,
+    /// An organisation from the type's list.
+    Organization,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEventType {
+    id: String,
+    description: String,
+    shape: Shape,
+    #[serde(default = "default_confidence")]
+    confidence: f32,
+    #[serde(default)]
+    triggers: Vec<String>,
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    place_triggers: Vec<String>,
+    #[serde(default)]
+    object_triggers: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    require_any: Vec<String>,
+    #[serde(default)]
+    organizations: Vec<String>,
+    #[serde(default)]
+    back_references: Vec<String>,
+    #[serde(default)]
+    planned_cues: Vec<String>,
+    #[serde(default)]
+    cancelled_cues: Vec<String>,
+}
+
+fn default_confidence() -> f32 {
+    0.7
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventTypeFile {
+    event_type: RawEventType,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModalityFile {
+    planned: Vec<String>,
+    cancelled: Vec<String>,
+}
+
+/// A validated event type.
+#[derive(Debug, Clone)]
+pub struct EventType {
+    pub id: String,
+    pub description: String,
+    pub shape: Shape,
+    pub confidence: f32,
+    /// Organisation codes or UN vote bodies that count (organization shape).
+    pub organizations: Vec<String>,
+    /// Whether the type lists `require_any` words.
+    pub has_requirements: bool,
+    /// Where the type came from, for messages.
+    pub origin: String,
+}
+
+/// What a lexicon phrase is, for which type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    Trigger(usize),
+    PlaceTrigger(usize),
+    /// A trigger that counts only with an official right after it.
+    ObjectTrigger(usize),
+    Exclude(usize),
+    Require(usize),
+    BackReference(usize),
+    Planned(Option<usize>),
+    Cancelled(Option<usize>),
+}
+
+/// One lexicon phrase found in a text (folded byte span).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CueHit {
+    pub start: usize,
+    pub end: usize,
+    pub cues: Vec<Cue>,
+}
+
+/// Every event type, and the automaton of their phrases.
+pub struct EventTypes {
+    pub types: Vec<EventType>,
+    phrases: Vec<(String, Vec<Cue>)>,
+    automaton: AhoCorasick,
+}
+
+impl std::fmt::Debug for EventTypes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventTypes")
+            .field("types", &self.types)
+            .field("phrases", &self.phrases.len())
+            .finish()
+    }
+}
+
+impl EventTypes {
+    pub fn embedded() -> Result<EventTypes, ConfigError> {
+        let types = EMBEDDED_TYPES
+            .iter()
+            .map(|(n, t)| (format!("<embedded config/events/{n}>"), t.to_string()))
+            .collect();
+        let modality = (
+            format!("<embedded config/events/{}>", EMBEDDED_MODALITY.0),
+            EMBEDDED_MODALITY.1.to_string(),
+        );
+        EventTypes::from_sources(types, modality)
+    }
+
+    /// Loads the listed event type files and the modality cue file.
+    pub fn load(files: &[impl AsRef<Path>], modality: &Path) -> Result<EventTypes, ConfigError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p)
+                .map(|t| (p.display().to_string(), t))
+                .map_err(|source| ConfigError::Read {
+                    path: p.to_owned(),
+                    source,
+                })
+        };
+        let types = files
+            .iter()
+            .map(|p| read(p.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        EventTypes::from_sources(types, read(modality)?)
+    }
+
+    /// Builds from (origin, text) of each type file and of the modality file.
+    pub fn from_sources(
+        types: Vec<(String, String)>,
+        modality: (String, String),
+    ) -> Result<EventTypes, ConfigError> {
+        let mut phrases = PhraseSet::default();
+        let cues: ModalityFile = parse_toml(&modality.1, &modality.0)?;
+        for p in &cues.planned {
+            phrases.add(p, Cue::Planned(None));
+        }
+        for p in &cues.cancelled {
+            phrases.add(p, Cue::Cancelled(None));
+        }
+        let mut out: Vec<EventType> = Vec::new();
+        for (origin, text) in &types {
+            let raw = parse_toml::<EventTypeFile>(text, origin)?.event_type;
+            let locate = |needle: &str, message: String| {
+                let pos = text.find(needle).unwrap_or(0);
+                invalid_at(text, origin, pos..pos, message)
+            };
+            if raw.id.is_empty()
+                || !raw
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(locate(
+                    "id",
+                    format!(
+                        "event type id {:?} must be lower-case letters, digits and '_'",
+                        raw.id
+                    ),
+                ));
+            }
+            if let Some(other) = out.iter().find(|t| t.id == raw.id) {
+                return Err(locate(
+                    "id",
+                    format!(
+                        "event type {:?} is already defined in {}",
+                        raw.id, other.origin
+                    ),
+                ));
+            }
+            if raw.triggers.is_empty() && raw.verbs.is_empty() && raw.object_triggers.is_empty() {
+                return Err(locate(
+                    "[event_type]",
+                    format!("event type {:?} has no triggers and no verbs", raw.id),
+                ));
+            }
+            if !(0.0..=1.0).contains(&raw.confidence) {
+                return Err(locate(
+                    "confidence",
+                    "confidence must be between 0.0 and 1.0".into(),
+                ));
+            }
+            if raw.shape == Shape::Organization && raw.organizations.is_empty() {
+                return Err(locate(
+                    "shape",
+                    format!(
+                        "event type {:?} has shape \"organization\" but lists no organizations",
+                        raw.id
+                    ),
+                ));
+            }
+            let i = out.len();
+            for t in &raw.triggers {
+                phrases.add(t, Cue::Trigger(i));
+            }
+            for v in &raw.verbs {
+                for form in inflect(v) {
+                    phrases.add(&form, Cue::Trigger(i));
+                }
+            }
+            for v in &raw.object_triggers {
+                for form in inflect(v) {
+                    phrases.add(&form, Cue::ObjectTrigger(i));
+                }
+            }
+            for t in &raw.place_triggers {
+                phrases.add(t, Cue::PlaceTrigger(i));
+                phrases.add(t, Cue::Trigger(i));
+            }
+            for t in &raw.exclude {
+                phrases.add(t, Cue::Exclude(i));
+            }
+            for t in &raw.require_any {
+                phrases.add(t, Cue::Require(i));
+            }
+            for t in &raw.back_references {
+                phrases.add(t, Cue::BackReference(i));
+            }
+            for t in &raw.planned_cues {
+                phrases.add(t, Cue::Planned(Some(i)));
+            }
+            for t in &raw.cancelled_cues {
+                phrases.add(t, Cue::Cancelled(Some(i)));
+            }
+            out.push(EventType {
+                id: raw.id,
+                description: raw.description,
+                shape: raw.shape,
+                confidence: raw.confidence,
+                organizations: raw.organizations,
+                has_requirements: !raw.require_any.is_empty(),
+                origin: origin.clone(),
+            });
+        }
+        let automaton =
+            AhoCorasick::new(phrases.list.iter().map(|(p, _)| p.as_str())).map_err(|e| {
+                ConfigError::Invalid {
+                    file: modality.0.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot build the event lexicon: {e}"),
+                }
+            })?;
+        Ok(EventTypes {
+            types: out,
+            phrases: phrases.list,
+            automaton,
+        })
+    }
+
+    /// Every lexicon phrase in the folded text, on word boundaries, overlaps kept.
+    pub fn find(&self, folded: &Folded) -> Vec<CueHit> {
+        let text = folded.text.as_bytes();
+        let mut hits: Vec<CueHit> = self
+            .automaton
+            .find_overlapping_iter(&folded.text)
+            .filter(|m| {
+                let (s, e) = (m.start(), m.end());
+                !(s > 0 && is_word_byte(text[s - 1]) || e < text.len() && is_word_byte(text[e]))
+            })
+            .map(|m| CueHit {
+                start: m.start(),
+                end: m.end(),
+                cues: self.phrases[m.pattern().as_usize()].1.clone(),
+            })
+            .collect();
+        hits.sort_by_key(|h| (h.start, h.end));
+        hits
+    }
+
+    pub fn phrase_text<'a>(&self, folded: &'a Folded, hit: &CueHit) -> &'a str {
+        &folded.text[hit.start..hit.end]
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+#[derive(Default)]
+struct PhraseSet {
+    list: Vec<(String, Vec<Cue>)>,
+    index: HashMap<String, usize>,
+}
+
+impl PhraseSet {
+    fn add(&mut self, phrase: &str, cue: Cue) {
+        let folded = super::text::fold(phrase.trim()).text;
+        if folded.is_empty() {
+            return;
+        }
+        let i = *self.index.entry(folded.clone()).or_insert_with(|| {
+            self.list.push((folded, Vec::new()));
+            self.list.len() - 1
+        });
+        if !self.list[i].1.contains(&cue) {
+            self.list[i].1.push(cue);
+        }
+    }
+}
+
+/// English inflections of a verb entry: "visit" → visit, visits, visited, visiting;
+/// "meet:met" gives the irregular past; in "hold talks:held" the first word is inflected.
+pub fn inflect(entry: &str) -> Vec<String> {
+    let (phrase, past) = match entry.split_once(':') {
+        Some((p, past)) => (p.trim(), Some(past.trim())),
+        None => (entry.trim(), None),
+    };
+    let (verb, rest) = match phrase.split_once(' ') {
+        Some((v, r)) => (v, format!(" {r}")),
+        None => (phrase, String::new()),
+    };
+    let v = verb.to_lowercase();
+    let third = if v.ends_with('s')
+        || v.ends_with('x')
+        || v.ends_with('z')
+        || v.ends_with("ch")
+        || v.ends_with("sh")
+        || v.ends_with('o')
+    {
+        format!("{v}es")
+    } else if ends_consonant_y(&v) {
+        format!("{}ies", &v[..v.len() - 1])
+    } else {
+        format!("{v}s")
+    };
+    let doubled = doubles_final_consonant(&v);
+    let past = past.map(str::to_string).unwrap_or_else(|| {
+        if v.ends_with('e') {
+            format!("{v}d")
+        } else if ends_consonant_y(&v) {
+            format!("{}ied", &v[..v.len() - 1])
+        } else if doubled {
+            format!("{v}{}ed", &v[v.len() - 1..])
+        } else {
+            format!("{v}ed")
+        }
+    });
+    let gerund = if v.ends_with("ie") {
+        format!("{}ying", &v[..v.len() - 2])
+    } else if v.ends_with('e') && !v.ends_with("ee") {
+        format!("{}ing", &v[..v.len() - 1])
+    } else if doubled {
+        format!("{v}{}ing", &v[v.len() - 1..])
+    } else {
+        format!("{v}ing")
+    };
+    let mut forms: Vec<String> = [v.clone(), third, past, gerund]
+        .into_iter()
+        .map(|f| format!("{f}{rest}"))
+        .collect();
+    forms.dedup();
+    forms
+}
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
+}
+
+fn ends_consonant_y(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 2 && b[b.len() - 1] == b'y' && !is_vowel(b[b.len() - 2])
+}
+
+/// One-syllable consonant-vowel-consonant verbs double the consonant: ban → banned.
+fn doubles_final_consonant(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() < 3 {
+        return false;
+    }
+    let (c1, vo, c2) = (b[b.len() - 3], b[b.len() - 2], b[b.len() - 1]);
+    let vowel_groups = b
+        .windows(2)
+        .filter(|w| !is_vowel(w[0]) && is_vowel(w[1]))
+        .count()
+        + usize::from(is_vowel(b[0]));
+    vowel_groups == 1
+        && !is_vowel(c1)
+        && is_vowel(vo)
+        && !is_vowel(c2)
+        && !matches!(c2, b'w' | b'x' | b'y')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::text::fold;
+
+    #[test]
+    fn verbs_are_inflected() {
+        assert_eq!(inflect("visit"), ["visit", "visits", "visited", "visiting"]);
+        assert_eq!(inflect("meet:met"), ["meet", "meets", "met", "meeting"]);
+        assert_eq!(
+            inflect("hold talks:held"),
+            ["hold talks", "holds talks", "held talks", "holding talks"]
+        );
+        assert_eq!(
+            inflect("receive"),
+            ["receive", "receives", "received", "receiving"]
+        );
+        assert_eq!(inflect("veto"), ["veto", "vetoes", "vetoed", "vetoing"]);
+        assert_eq!(inflect("ban"), ["ban", "bans", "banned", "banning"]);
+        assert_eq!(inflect("pass"), ["pass", "passes", "passed", "passing"]);
+        assert_eq!(
+            inflect("apply"),
+            ["apply", "applies", "applied", "applying"]
+        );
+    }
+
+    #[test]
+    fn embedded_types_load_and_find_their_phrases() {
+        let t = EventTypes::embedded().unwrap();
+        assert!(t.types.iter().any(|t| t.id == "bilateral_meeting"));
+        assert!(t.types.iter().any(|t| t.id == "un_vote"));
+        assert!(t.types.len() >= 5);
+        let f = fold("Wang Yi MET Putin; they will hold talks, not a phone call.");
+        let found: Vec<&str> = t.find(&f).iter().map(|h| t.phrase_text(&f, h)).collect();
+        for phrase in ["met", "will", "hold talks", "talks", "phone", "phone call"] {
+            assert!(found.contains(&phrase), "{phrase} not in {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_event_type_is_refused_with_file_and_line() {
+        let modality = (
+            "m".to_string(),
+            "planned = []\ncancelled = []\n".to_string(),
+        );
+        let e = EventTypes::from_sources(
+            vec![("x.toml".into(), "[event_type]\nid = \"x\"\ndescription = \"d\"\nshape = \"triangle\"\ntriggers = [\"a\"]\n".into())],
+            modality.clone(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("x.toml:4:"), "{e}");
+        let e = EventTypes::from_sources(
+            vec![("y.toml".into(), "[event_type]\nid = \"y\"\ndescription = \"d\"\nshape = \"organization\"\ntriggers = [\"a\"]\n".into())],
+            modality,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("y.toml:4:") && e.contains("no organizations"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,675 @@
+//! The actor gazetteer: countries (names, adjectives, capitals, seats of government),
+//! officials with dated terms of office, organisations, and generic role words — loaded
+//! from TOML data files and compiled into one Aho-Corasick automaton.
+//!
+//! Matching runs over folded text (see [`super::text`]): case and diacritics are ignored,
+//! matches must sit on word boundaries, and among overlapping matches the longest wins.
+//! Proper names must start with a capital letter in the original ("May" the month is not
+//! Theresa May), and acronyms ("US", "UN") must match their exact case ("us" is not a
+//! country).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use aho_corasick::AhoCorasick;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::text::Folded;
+use crate::config::{invalid_at, parse_toml, ConfigError};
+
+/// The embedded default gazetteer files, as (file name, text).
+pub const EMBEDDED: [(&str, &str); 4] = [
+    (
+        "countries.toml",
+        include_str!("../../config/gazetteer/countries.toml"),
+    ),
+    (
+        "officials.toml",
+        include_str!("../../config/gazetteer/officials.toml"),
+    ),
+    (
+        "organizations.toml",
+        include_str!("../../config/gazetteer/organizations.toml"),
+    ),
+    (
+        "roles.toml",
+        include_str!("../../config/gazetteer/roles.toml"),
+    ),
+];
+
+/// What an office is, whoever holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    HeadOfState,
+    HeadOfGovernment,
+    VicePresident,
+    ForeignMinister,
+    DeputyForeignMinister,
+    DefenceMinister,
+    TopDiplomat,
+    SecurityOfficial,
+    Envoy,
+    UnAmbassador,
+    Minister,
+    CrownPrince,
+    MilitaryChief,
+    Speaker,
+    Official,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::HeadOfState => "head_of_state",
+            Role::HeadOfGovernment => "head_of_government",
+            Role::VicePresident => "vice_president",
+            Role::ForeignMinister => "foreign_minister",
+            Role::DeputyForeignMinister => "deputy_foreign_minister",
+            Role::DefenceMinister => "defence_minister",
+            Role::TopDiplomat => "top_diplomat",
+            Role::SecurityOfficial => "security_official",
+            Role::Envoy => "envoy",
+            Role::UnAmbassador => "un_ambassador",
+            Role::Minister => "minister",
+            Role::CrownPrince => "crown_prince",
+            Role::MilitaryChief => "military_chief",
+            Role::Speaker => "speaker",
+            Role::Official => "official",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub adjectives: Vec<String>,
+    #[serde(default)]
+    pub capitals: Vec<String>,
+    #[serde(default)]
+    pub metonyms: Vec<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    pub role: Role,
+    pub title: String,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+impl Term {
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.from <= date && self.to.is_none_or(|to| date <= to)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Official {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub country: String,
+    pub terms: Vec<Term>,
+}
+
+impl Official {
+    /// The office held on `date`, preferring the most senior when several overlap.
+    pub fn term_at(&self, date: NaiveDate) -> Option<&Term> {
+        self.terms
+            .iter()
+            .filter(|t| t.covers(date))
+            .min_by_key(|t| seniority(t.role))
+    }
+}
+
+/// Lower is more senior; used to pick one office when a person holds several.
+pub fn seniority(role: Role) -> u8 {
+    match role {
+        Role::HeadOfState => 0,
+        Role::HeadOfGovernment => 1,
+        Role::VicePresident | Role::CrownPrince => 2,
+        Role::ForeignMinister | Role::TopDiplomat => 3,
+        Role::DefenceMinister | Role::SecurityOfficial => 4,
+        Role::DeputyForeignMinister | Role::Envoy | Role::UnAmbassador => 5,
+        Role::Minister | Role::MilitaryChief | Role::Speaker => 6,
+        Role::Official => 7,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub kind: String,
+    pub vote_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleWords {
+    role: Role,
+    phrases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountriesFile {
+    country: Vec<Country>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficialsFile {
+    official: Vec<Official>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganizationsFile {
+    organization: Vec<Organization>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesFile {
+    role: Vec<RoleWords>,
+}
+
+/// How a country is named in a mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountryForm {
+    Name,
+    Adjective,
+    Capital,
+    Metonym,
+}
+
+/// What a matched phrase refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Country(usize, CountryForm),
+    Official(usize),
+    Organization(usize),
+    Role(Role),
+}
+
+/// One match of a gazetteer phrase in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    /// Byte span in the original text.
+    pub span: Range<usize>,
+    /// Byte span in the folded text.
+    pub folded: Range<usize>,
+    /// Everything the phrase can refer to (an alias may belong to several people, who are
+    /// told apart by date).
+    pub targets: Vec<Target>,
+}
+
+/// How a phrase must look in the original text to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaseRule {
+    /// Any case (role words).
+    Any,
+    /// First letter upper case (proper names).
+    Capitalised,
+    /// Exactly as written (acronyms such as "US").
+    Exact,
+}
+
+struct Pattern {
+    text: String,
+    case: CaseRule,
+    targets: Vec<Target>,
+}
+
+pub struct Gazetteer {
+    pub countries: Vec<Country>,
+    pub officials: Vec<Official>,
+    pub organizations: Vec<Organization>,
+    country_index: HashMap<String, usize>,
+    patterns: Vec<Pattern>,
+    automaton: AhoCorasick,
+}
+
+impl std::fmt::Debug for Gazetteer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gazetteer")
+            .field("countries", &self.countries.len())
+            .field("officials", &self.officials.len())
+            .field("organizations", &self.organizations.len())
+            .field("patterns", &self.patterns.len())
+            .finish()
+    }
+}
+
+impl Gazetteer {
+    /// The gazetteer embedded in the binary (`config/gazetteer/`).
+    pub fn embedded() -> Result<Gazetteer, ConfigError> {
+        Gazetteer::from_sources(EMBEDDED.map(|(name, text)| {
+            (
+                format!("<embedded config/gazetteer/{name}>"),
+                text.to_string(),
+            )
+        }))
+    }
+
+    /// Loads `countries.toml`, `officials.toml`, `organizations.toml` and `roles.toml`
+    /// from `dir`.
+    pub fn load_dir(dir: &Path) -> Result<Gazetteer, ConfigError> {
+        let mut sources = Vec::new();
+        for (name, _) in EMBEDDED {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            sources.push((path.display().to_string(), text));
+        }
+        let sources: [(String, String); 4] = sources.try_into().expect("four files");
+        Gazetteer::from_sources(sources)
+    }
+
+    /// Builds from the four files' (origin, text), in the order of [`EMBEDDED`].
+    pub fn from_sources(sources: [(String, String); 4]) -> Result<Gazetteer, ConfigError> {
+        let [(c_origin, c_text), (o_origin, o_text), (g_origin, g_text), (r_origin, r_text)] =
+            sources;
+        let countries = parse_toml::<CountriesFile>(&c_text, &c_origin)?.country;
+        let officials = parse_toml::<OfficialsFile>(&o_text, &o_origin)?.official;
+        let organizations = parse_toml::<OrganizationsFile>(&g_text, &g_origin)?.organization;
+        let roles = parse_toml::<RolesFile>(&r_text, &r_origin)?.role;
+
+        let mut country_index = HashMap::new();
+        for (i, c) in countries.iter().enumerate() {
+            if country_index.insert(c.code.clone(), i).is_some() {
+                return Err(at_text(
+                    &c_text,
+                    &c_origin,
+                    &format!("code = \"{}\"", c.code),
+                    format!("country code {} is listed twice", c.code),
+                ));
+            }
+        }
+        for o in &officials {
+            if !country_index.contains_key(&o.country) {
+                return Err(at_text(
+                    &o_text,
+                    &o_origin,
+                    &format!("name = \"{}\"", o.name),
+                    format!(
+                        "official {:?} has country {:?}, which is not in the country list",
+                        o.name, o.country
+                    ),
+                ));
+            }
+        }
+
+        let mut builder = PatternSet::default();
+        for (i, c) in countries.iter().enumerate() {
+            for n in std::iter::once(&c.name).chain(&c.names) {
+                builder.add(n, Target::Country(i, CountryForm::Name));
+            }
+            for n in &c.adjectives {
+                builder.add(n, Target::Country(i, CountryForm::Adjective));
+            }
+            for n in &c.capitals {
+                builder.add(n, Target::Country(i, CountryForm::Capital));
+            }
+            for n in &c.metonyms {
+                builder.add(n, Target::Country(i, CountryForm::Metonym));
+            }
+        }
+        for (i, o) in officials.iter().enumerate() {
+            for n in std::iter::once(&o.name).chain(&o.aliases) {
+                builder.add(n, Target::Official(i));
+            }
+        }
+        for (i, o) in organizations.iter().enumerate() {
+            for n in std::iter::once(&o.name).chain(&o.aliases) {
+                builder.add(n, Target::Organization(i));
+            }
+        }
+        for r in &roles {
+            for p in &r.phrases {
+                builder.add_with_case(p, CaseRule::Any, Target::Role(r.role));
+            }
+        }
+        let patterns = builder.patterns;
+        let automaton = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(patterns.iter().map(|p| p.text.as_str()))
+            .map_err(|e| ConfigError::Invalid {
+                file: c_origin.clone(),
+                line: 1,
+                column: 1,
+                message: format!("cannot build the gazetteer matcher: {e}"),
+            })?;
+        Ok(Gazetteer {
+            countries,
+            officials,
+            organizations,
+            country_index,
+            patterns,
+            automaton,
+        })
+    }
+
+    /// The one official who held `role` in `country` on `date`, if exactly one did:
+    /// "China's top diplomat" in February 2023 is Wang Yi.
+    pub fn holder(&self, country: usize, role: Role, date: NaiveDate) -> Option<usize> {
+        if matches!(role, Role::Official | Role::Minister) {
+            return None;
+        }
+        let code = &self.countries[country].code;
+        let mut found = self.officials.iter().enumerate().filter(|(_, o)| {
+            &o.country == code && o.terms.iter().any(|t| t.role == role && t.covers(date))
+        });
+        let first = found.next().map(|(i, _)| i);
+        if found.next().is_some() {
+            None
+        } else {
+            first
+        }
+    }
+
+    pub fn country_by_code(&self, code: &str) -> Option<usize> {
+        self.country_index.get(code).copied()
+    }
+
+    /// All gazetteer mentions in a text, left to right, non-overlapping, longest first.
+    pub fn find(&self, original: &str, folded: &Folded) -> Vec<Mention> {
+        let text = folded.text.as_bytes();
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for m in self.automaton.find_overlapping_iter(&folded.text) {
+            let (s, e) = (m.start(), m.end());
+            if s > 0 && is_word_byte(text[s - 1]) || e < text.len() && is_word_byte(text[e]) {
+                continue;
+            }
+            let pattern = &self.patterns[m.pattern().as_usize()];
+            let span = folded.original(s..e);
+            let ok = match pattern.case {
+                CaseRule::Any => true,
+                CaseRule::Capitalised => original[span.clone()]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase()),
+                CaseRule::Exact => original[span.clone()]
+                    .chars()
+                    .filter(|c| *c != '.')
+                    .eq(pattern_original_case(pattern)),
+            };
+            if ok {
+                found.push((s, e, m.pattern().as_usize()));
+            }
+        }
+        // Longest match wins; then leftmost.
+        found.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
+        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+        for m in found {
+            if taken.iter().all(|t| m.1 <= t.0 || m.0 >= t.1) {
+                taken.push(m);
+            }
+        }
+        taken.sort_by_key(|t| t.0);
+        taken
+            .into_iter()
+            .map(|(s, e, p)| Mention {
+                span: folded.original(s..e),
+                folded: s..e,
+                targets: self.patterns[p].targets.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The letters an exact-case pattern must show, dots ignored ("U.S." and "US" alike).
+fn pattern_original_case(p: &Pattern) -> impl Iterator<Item = char> + '_ {
+    p.text
+        .chars()
+        .filter(|c| *c != '.')
+        .map(|c| c.to_ascii_uppercase())
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+fn at_text(text: &str, origin: &str, needle: &str, message: String) -> ConfigError {
+    let pos = text.find(needle).unwrap_or(0);
+    invalid_at(text, origin, pos..pos, message)
+}
+
+#[derive(Default)]
+struct PatternSet {
+    patterns: Vec<Pattern>,
+    index: HashMap<(String, u8), usize>,
+}
+
+impl PatternSet {
+    fn add(&mut self, phrase: &str, target: Target) {
+        let letters: Vec<char> = phrase.chars().filter(|c| c.is_alphabetic()).collect();
+        let acronym =
+            letters.len() <= 5 && !letters.is_empty() && letters.iter().all(|c| c.is_uppercase());
+        let case = if acronym {
+            CaseRule::Exact
+        } else if phrase.chars().next().is_some_and(|c| c.is_uppercase()) {
+            CaseRule::Capitalised
+        } else {
+            CaseRule::Any
+        };
+        self.add_with_case(phrase, case, target);
+    }
+
+    fn add_with_case(&mut self, phrase: &str, case: CaseRule, target: Target) {
+        let folded = super::text::fold(phrase.trim()).text;
+        if folded.is_empty() {
+            return;
+        }
+        let key = (folded.clone(), case as u8);
+        let idx = *self.index.entry(key).or_insert_with(|| {
+            self.patterns.push(Pattern {
+                text: folded,
+                case,
+                targets: Vec::new(),
+            });
+            self.patterns.len() - 1
+        });
+        if !self.patterns[idx].targets.contains(&target) {
+            self.patterns[idx].targets.push(target);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::detect::text::fold;
+
+    pub const COUNTRIES: &str = r#"
+[[country]]
+code = "RUS"
+name = "Russia"
+names = ["Russian Federation"]
+adjectives = ["Russian", "Russians"]
+capitals = ["Moscow"]
+metonyms = ["Kremlin"]
+status = "member"
+
+[[country]]
+code = "USA"
+name = "United States"
+names = ["US", "U.S.", "America"]
+adjectives = ["American"]
+capitals = ["Washington"]
+metonyms = ["White House"]
+status = "member"
+
+[[country]]
+code = "IRN"
+name = "Iran"
+adjectives = ["Iranian"]
+capitals = ["Tehran"]
+status = "member"
+
+[[country]]
+code = "CHN"
+name = "China"
+adjectives = ["Chinese"]
+capitals = ["Beijing"]
+status = "member"
+
+[[country]]
+code = "TUR"
+name = "Turkey"
+names = ["Türkiye"]
+adjectives = ["Turkish"]
+capitals = ["Ankara"]
+status = "member"
+"#;
+
+    pub const OFFICIALS: &str = r#"
+[[official]]
+name = "Vladimir Putin"
+aliases = ["Putin"]
+country = "RUS"
+terms = [
+  { role = "head_of_state", title = "President", from = "2000-05-07", to = "2008-05-07" },
+  { role = "head_of_government", title = "Prime Minister", from = "2008-05-08", to = "2012-05-07" },
+  { role = "head_of_state", title = "President", from = "2012-05-07" },
+]
+
+[[official]]
+name = "Theresa May"
+aliases = ["May"]
+country = "USA"
+terms = [{ role = "head_of_government", title = "Prime Minister", from = "2016-07-13", to = "2019-07-24" }]
+
+[[official]]
+name = "Recep Tayyip Erdoğan"
+aliases = ["Erdoğan", "Erdogan"]
+country = "TUR"
+terms = [{ role = "head_of_state", title = "President", from = "2014-08-28" }]
+"#;
+
+    pub const ORGS: &str = r#"
+[[organization]]
+code = "UNGA"
+name = "United Nations General Assembly"
+aliases = ["General Assembly", "UN General Assembly", "UNGA"]
+kind = "un_organ"
+vote_body = "UNGA"
+"#;
+
+    pub const ROLES: &str = r#"
+[[role]]
+role = "foreign_minister"
+phrases = ["foreign minister", "top diplomat"]
+[[role]]
+role = "deputy_foreign_minister"
+phrases = ["deputy foreign minister"]
+[[role]]
+role = "head_of_state"
+phrases = ["president"]
+"#;
+
+    pub fn small() -> Gazetteer {
+        Gazetteer::from_sources([
+            ("countries".into(), COUNTRIES.into()),
+            ("officials".into(), OFFICIALS.into()),
+            ("orgs".into(), ORGS.into()),
+            ("roles".into(), ROLES.into()),
+        ])
+        .unwrap()
+    }
+
+    fn found(g: &Gazetteer, text: &str) -> Vec<String> {
+        let f = fold(text);
+        g.find(text, &f)
+            .into_iter()
+            .map(|m| text[m.span].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn words_match_on_boundaries_and_the_longest_wins() {
+        let g = small();
+        assert_eq!(found(&g, "Iranian and Iran's envoys"), ["Iranian", "Iran"]);
+        assert_eq!(
+            found(&g, "Russian Deputy Foreign Minister in the White House"),
+            ["Russian", "Deputy Foreign Minister", "White House"]
+        );
+        assert_eq!(found(&g, "Russianness and Chinaware"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn case_rules_keep_common_words_out() {
+        let g = small();
+        assert_eq!(
+            found(&g, "Let us meet in May, said the US and the U.S. envoy"),
+            ["May", "US", "U.S."]
+        );
+        assert_eq!(found(&g, "talks may resume; tell us"), Vec::<String>::new());
+        assert_eq!(found(&g, "the russian president"), ["president"]);
+    }
+
+    #[test]
+    fn diacritics_are_optional() {
+        let g = small();
+        assert_eq!(
+            found(&g, "Erdoğan and Erdogan visited Türkiye and Turkiye"),
+            ["Erdoğan", "Erdogan", "Türkiye", "Turkiye"]
+        );
+    }
+
+    #[test]
+    fn officials_resolve_by_date() {
+        let g = small();
+        let putin = &g.officials[0];
+        assert_eq!(
+            putin.term_at("2009-06-01".parse().unwrap()).unwrap().role,
+            Role::HeadOfGovernment
+        );
+        assert_eq!(
+            putin.term_at("2023-02-22".parse().unwrap()).unwrap().role,
+            Role::HeadOfState
+        );
+        assert!(putin.term_at("1995-01-01".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn unknown_countries_and_bad_roles_are_refused_with_their_line() {
+        let bad = OFFICIALS.replace("country = \"TUR\"", "country = \"XXX\"");
+        let e = Gazetteer::from_sources([
+            ("c".into(), COUNTRIES.into()),
+            ("o.toml".into(), bad),
+            ("g".into(), ORGS.into()),
+            ("r".into(), ROLES.into()),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("o.toml:") && e.contains("XXX"), "{e}");
+        let bad_role = ROLES.replace("head_of_state", "emperor");
+        let e = Gazetteer::from_sources([
+            ("c".into(), COUNTRIES.into()),
+            ("o".into(), OFFICIALS.into()),
+            ("g".into(), ORGS.into()),
+            ("r.toml".into(), bad_role),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("r.toml:9:"), "{e}");
+    }
+}

@@ -1,0 +1,1011 @@
+//! Event detection: finds the configured event types in a story's title and text.
+//!
+//! For each sentence: gazetteer mentions become actors ([`actors`]); the lexicon finds
+//! triggers, exclusions and modality cues ([`event_types`]); each event type's shape rule
+//! decides whether the sentence states an event and with which countries or organisation;
+//! modality comes from the cues and the resolved date ([`dates`]). Every detection keeps
+//! its evidence: the sentence, its character span, the rule and the words that matched.
+//!
+//! The detector does no I/O: it is built once from the gazetteer and the event types,
+//! then called on text.
+
+pub mod actors;
+pub mod dates;
+pub mod event_types;
+pub mod gazetteer;
+pub mod text;
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use actors::{Actor, ActorKind};
+use dates::DateSpan;
+use event_types::{Cue, CueHit, EventType, EventTypes, Shape};
+use gazetteer::{Gazetteer, Mention};
+use text::Folded;
+
+use crate::config::ConfigError;
+
+/// Whether an event happened, is planned, or was called off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    Occurred,
+    Planned,
+    Cancelled,
+}
+
+impl Modality {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Modality::Occurred => "occurred",
+            Modality::Planned => "planned",
+            Modality::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::str::FromStr for Modality {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "occurred" => Ok(Modality::Occurred),
+            "planned" => Ok(Modality::Planned),
+            "cancelled" | "canceled" => Ok(Modality::Cancelled),
+            _ => Err(format!(
+                "{s:?} is not a modality (occurred, planned, cancelled)"
+            )),
+        }
+    }
+}
+
+/// One participant of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventActor {
+    /// The official's name, when a known official was resolved.
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-3 code of the actor's state.
+    pub country: Option<String>,
+    pub role: Option<String>,
+    /// The words of the text that name the actor.
+    pub text: String,
+}
+
+/// Which part of the story a sentence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Text,
+}
+
+/// Why a detection was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub field: Field,
+    pub sentence: String,
+    /// Character (Unicode scalar) offsets of the sentence in its field.
+    pub start: usize,
+    pub end: usize,
+    /// The rule that matched, e.g. "bilateral: named + role".
+    pub rule: String,
+    /// The words that made it: trigger, actors, cues.
+    pub matched: Vec<String>,
+}
+
+/// An event found in one story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actors: Vec<EventActor>,
+    /// Sorted, distinct ISO alpha-3 codes of the state actors.
+    pub countries: Vec<String>,
+    /// For organisational events: `UNGA`, `UNSC`, `UNHRC`, `UN_OTHER`, or the organisation's code.
+    pub organization: Option<String>,
+    pub location: Option<String>,
+    pub date: Option<DateSpan>,
+    pub modality: Modality,
+    pub confidence: f32,
+    pub evidence: Evidence,
+}
+
+impl Detection {
+    /// What identifies the event within its type: the countries, or the organisation.
+    pub fn key(&self) -> String {
+        match &self.organization {
+            Some(o) if self.countries.is_empty() => o.clone(),
+            _ => self.countries.join("-"),
+        }
+    }
+}
+
+/// A story as the detector sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Article<'a> {
+    pub title: &'a str,
+    pub text: &'a str,
+    pub published: NaiveDate,
+}
+
+/// The detector: a gazetteer and the event types, compiled.
+#[derive(Debug)]
+pub struct Detector {
+    pub gazetteer: Gazetteer,
+    pub types: EventTypes,
+}
+
+/// What the previous sentences left for the next ones.
+#[derive(Default)]
+struct Context {
+    /// The last UN organ named (for "the council voted").
+    last_organization: Option<usize>,
+    /// The last official named, for sentences that refer back ("He met Lavrov").
+    protagonist: Option<Actor>,
+}
+
+/// One sentence, ready for the rules.
+struct Sentence<'a> {
+    field: Field,
+    original: &'a str,
+    span: Range<usize>,
+    folded: &'a Folded,
+    folded_span: Range<usize>,
+    actors: Vec<Actor>,
+    cues: Vec<&'a CueHit>,
+    /// Whether the sentence refers back to someone named before ("he", "the president").
+    refers_back: bool,
+}
+
+impl Detector {
+    /// The detector built from the embedded gazetteer and event types.
+    pub fn embedded() -> Result<Detector, ConfigError> {
+        Ok(Detector {
+            gazetteer: Gazetteer::embedded()?,
+            types: EventTypes::embedded()?,
+        })
+    }
+
+    pub fn new(gazetteer: Gazetteer, types: EventTypes) -> Detector {
+        Detector { gazetteer, types }
+    }
+
+    /// The detector the config asks for: files it names, embedded defaults otherwise.
+    pub fn from_settings(
+        settings: &crate::config::DetectionSettings,
+    ) -> Result<Detector, ConfigError> {
+        let gazetteer = match &settings.gazetteer {
+            Some(dir) => Gazetteer::load_dir(dir)?,
+            None => Gazetteer::embedded()?,
+        };
+        let types = match (&settings.event_types, &settings.modality) {
+            (None, None) => EventTypes::embedded()?,
+            (files, modality) => {
+                let files: Vec<std::path::PathBuf> = match files {
+                    Some(f) => f.clone(),
+                    None => return Err(ConfigError::Invalid {
+                        file: "[detection]".into(),
+                        line: 1,
+                        column: 1,
+                        message: "detection.modality is set but detection.event_types is not: set both or neither".into(),
+                    }),
+                };
+                let modality = match modality {
+                    Some(m) => m.clone(),
+                    None => files
+                        .first()
+                        .and_then(|f| f.parent())
+                        .map(|d| d.join("modality.toml"))
+                        .unwrap_or_default(),
+                };
+                EventTypes::load(&files, &modality)?
+            }
+        };
+        Ok(Detector { gazetteer, types })
+    }
+
+    /// Finds every event in the article, at most one per type, key and modality.
+    pub fn detect(&self, article: &Article) -> Vec<Detection> {
+        let mut out: Vec<Detection> = Vec::new();
+        let mut seen: HashSet<(String, String, Modality)> = HashSet::new();
+        let mut context = Context::default();
+        for (field, body) in [(Field::Title, article.title), (Field::Text, article.text)] {
+            if body.trim().is_empty() {
+                continue;
+            }
+            let folded = text::fold(body);
+            let mentions = self.gazetteer.find(body, &folded);
+            let cues = self.types.find(&folded);
+            let ranges = if field == Field::Title {
+                std::iter::once(0..body.len()).collect()
+            } else {
+                text::sentences(body)
+            };
+            // Mentions and cues are sorted by start: walk them alongside the sentences.
+            let (mut next_mention, mut next_cue) = (0, 0);
+            for range in ranges {
+                let folded_span =
+                    folded.folded_offset(range.start)..folded.folded_offset(range.end);
+                while next_mention < mentions.len()
+                    && mentions[next_mention].folded.start < folded_span.start
+                {
+                    next_mention += 1;
+                }
+                let first_mention = next_mention;
+                while next_mention < mentions.len()
+                    && mentions[next_mention].folded.end <= folded_span.end
+                {
+                    next_mention += 1;
+                }
+                while next_cue < cues.len() && cues[next_cue].start < folded_span.start {
+                    next_cue += 1;
+                }
+                let sentence_cues: Vec<&CueHit> = cues[next_cue..]
+                    .iter()
+                    .take_while(|c| c.start < folded_span.end)
+                    .filter(|c| c.end <= folded_span.end)
+                    .collect();
+                let sentence_mentions: &[Mention] = &mentions[first_mention..next_mention];
+                let sentence = Sentence {
+                    field,
+                    original: body,
+                    span: range.clone(),
+                    folded: &folded,
+                    actors: actors::resolve(
+                        &self.gazetteer,
+                        &folded,
+                        sentence_mentions,
+                        article.published,
+                    ),
+                    cues: sentence_cues,
+                    refers_back: refers_back(&folded.text[folded_span.clone()]),
+                    folded_span,
+                };
+                for (i, t) in self.types.types.iter().enumerate() {
+                    for d in self.apply(i, t, &sentence, &context, article.published) {
+                        if seen.insert((d.event_type.clone(), d.key(), d.modality)) {
+                            out.push(d);
+                        } else if let Some(prev) = out.iter_mut().find(|p| {
+                            p.event_type == d.event_type
+                                && p.key() == d.key()
+                                && p.modality == d.modality
+                        }) {
+                            // The body says more than the headline: prefer its evidence.
+                            if prev.evidence.field == Field::Title
+                                && d.evidence.field == Field::Text
+                            {
+                                *prev = d;
+                            } else if prev.date.is_none() && d.date.is_some() {
+                                prev.date = d.date;
+                            }
+                        }
+                    }
+                }
+                if let Some(o) = sentence
+                    .actors
+                    .iter()
+                    .rev()
+                    .find_map(|a| a.organization.filter(|o| self.is_un(*o)))
+                {
+                    context.last_organization = Some(o);
+                }
+                if let Some(a) = sentence
+                    .actors
+                    .iter()
+                    .find(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+                {
+                    let mut a = a.clone();
+                    a.name_hint = Some(body[a.span.clone()].to_string());
+                    context.protagonist = Some(a);
+                }
+            }
+        }
+        out
+    }
+
+    fn is_un(&self, org: usize) -> bool {
+        self.gazetteer.organizations[org].vote_body.is_some()
+    }
+
+    /// Applies one event type's rule to one sentence.
+    fn apply(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        published: NaiveDate,
+    ) -> Vec<Detection> {
+        let has = |f: &dyn Fn(&Cue) -> bool| s.cues.iter().any(|h| h.cues.iter().any(f));
+        let triggers = self.triggers(ti, s);
+        let Some(&trigger) = triggers.first() else {
+            return Vec::new();
+        };
+        if t.has_requirements && !has(&|c| *c == Cue::Require(ti)) {
+            return Vec::new();
+        }
+        let excluded = has(&|c| *c == Cue::Exclude(ti));
+        match t.shape {
+            Shape::Organization => {
+                if excluded {
+                    return Vec::new();
+                }
+                let explicit = s
+                    .actors
+                    .iter()
+                    .find_map(|a| a.organization.filter(|&o| self.organization_counts(t, o)));
+                let back_reference = s
+                    .cues
+                    .iter()
+                    .find(|h| h.cues.contains(&Cue::BackReference(ti)));
+                let org = match (explicit, back_reference) {
+                    (Some(o), _) => o,
+                    (None, Some(h)) => {
+                        // "the council" refers back to a council, "the assembly" to an assembly.
+                        let phrase = &s.folded.text[h.start..h.end];
+                        let head = phrase.rsplit(' ').next().unwrap_or(phrase);
+                        match ctx
+                            .last_organization
+                            .filter(|&o| self.organization_counts(t, o) && self.org_named(o, head))
+                        {
+                            Some(o) => o,
+                            None => return Vec::new(),
+                        }
+                    }
+                    (None, None) => return Vec::new(),
+                };
+                let o = &self.gazetteer.organizations[org];
+                let code = o.vote_body.clone().unwrap_or_else(|| o.code.clone());
+                let (rule, conf) = if explicit.is_some() {
+                    ("organization: named", t.confidence + 0.1)
+                } else {
+                    ("organization: back-reference", t.confidence - 0.05)
+                };
+                vec![self.detection(
+                    ti,
+                    t,
+                    s,
+                    trigger,
+                    &[],
+                    Some(code),
+                    rule.to_string(),
+                    conf,
+                    published,
+                    vec![o.name.clone()],
+                )]
+            }
+            Shape::Bilateral => {
+                if excluded {
+                    return Vec::new();
+                }
+                // Every trigger of the sentence: "His visit to Moscow came after Biden
+                // visited Ukraine" states two meetings.
+                let mut out: Vec<Detection> = Vec::new();
+                for trigger in triggers {
+                    for (pair, rule, conf) in self.bilateral(t, s, ctx, trigger) {
+                        let d = self.detection(
+                            ti,
+                            t,
+                            s,
+                            trigger,
+                            &pair,
+                            None,
+                            rule,
+                            conf,
+                            published,
+                            Vec::new(),
+                        );
+                        if !out
+                            .iter()
+                            .any(|o| o.key() == d.key() && o.modality == d.modality)
+                        {
+                            out.push(d);
+                        }
+                    }
+                }
+                out
+            }
+            Shape::Multilateral | Shape::StateAction => {
+                if excluded {
+                    return Vec::new();
+                }
+                let actors: Vec<Actor> = s
+                    .actors
+                    .iter()
+                    .filter(|a| {
+                        matches!(
+                            a.kind,
+                            ActorKind::Named | ActorKind::Role | ActorKind::State
+                        ) && near(a, trigger, NEAR_STRONG)
+                    })
+                    .cloned()
+                    .collect();
+                let n = distinct_countries(&actors).len();
+                let needed = if t.shape == Shape::Multilateral { 2 } else { 1 };
+                if n < needed {
+                    return Vec::new();
+                }
+                let rule = format!("{}: {n} states", shape_name(t.shape));
+                vec![self.detection(
+                    ti,
+                    t,
+                    s,
+                    trigger,
+                    &actors,
+                    None,
+                    rule,
+                    t.confidence,
+                    published,
+                    Vec::new(),
+                )]
+            }
+        }
+    }
+
+    /// The triggers of type `ti` in the sentence, in order. An object trigger
+    /// ("received") counts only when an official follows within a few words.
+    fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit> {
+        s.cues
+            .iter()
+            .copied()
+            .filter(|h| {
+                h.cues.contains(&Cue::Trigger(ti))
+                    || h.cues.contains(&Cue::ObjectTrigger(ti))
+                        && s.actors.iter().any(|a| {
+                            matches!(a.kind, ActorKind::Named | ActorKind::Role)
+                                && a.folded.start >= h.end
+                                && a.folded.start <= h.end + 30
+                        })
+            })
+            .collect()
+    }
+
+    /// Builds one detection: modality from the cues and the date, the nearest date, the
+    /// location, the actors and the evidence.
+    #[allow(clippy::too_many_arguments)]
+    fn detection(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence,
+        trigger: &CueHit,
+        participants: &[Actor],
+        organization: Option<String>,
+        rule: String,
+        mut confidence: f32,
+        published: NaiveDate,
+        extra: Vec<String>,
+    ) -> Detection {
+        let mut matched = vec![s.folded.text[trigger.start..trigger.end].to_string()];
+        matched.extend(extra);
+        // Modality: cancelled beats planned beats occurred; a future date makes it planned.
+        // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
+        // the past tense ("have met … saying they would"), a planned cue is about
+        // something else.
+        let trigger_word = &s.folded.text[trigger.start..trigger.end];
+        let past_tense = trigger_word
+            .split(' ')
+            .next()
+            .is_some_and(|w| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew"));
+        let cue = |want_cancelled: bool| {
+            let (before, after) = match (want_cancelled, past_tense) {
+                (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
+                (false, false) => (CUE_BEFORE, CUE_AFTER),
+                (false, true) => (CUE_BEFORE, 0),
+            };
+            s.cues.iter().find(|h| {
+                h.end + before >= trigger.start
+                    && h.start <= trigger.end + after
+                    && h.cues.iter().any(|c| match c {
+                        Cue::Cancelled(None) => want_cancelled,
+                        Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
+                        Cue::Planned(None) => !want_cancelled,
+                        Cue::Planned(Some(i)) => !want_cancelled && *i == ti,
+                        _ => false,
+                    })
+            })
+        };
+        let mut modality = match (cue(true), cue(false)) {
+            (Some(h), _) => {
+                matched.push(s.folded.text[h.start..h.end].to_string());
+                Modality::Cancelled
+            }
+            (None, Some(h)) => {
+                matched.push(s.folded.text[h.start..h.end].to_string());
+                Modality::Planned
+            }
+            _ => Modality::Occurred,
+        };
+        let sentence_folded = &s.folded.text[s.folded_span.clone()];
+        let dates = dates::find_dates(sentence_folded, published, modality == Modality::Planned);
+        let trigger_at = trigger.start - s.folded_span.start;
+        let date = dates
+            .iter()
+            .min_by_key(|d| d.start.abs_diff(trigger_at))
+            .cloned();
+        // A future date makes an event planned, unless the trigger is in the past tense.
+        if let Some(d) = &date {
+            if modality == Modality::Occurred && d.future && !past_tense {
+                modality = Modality::Planned;
+            }
+        }
+        let mut countries: Vec<String> = distinct_countries(participants)
+            .into_iter()
+            .map(|c| self.gazetteer.countries[c].code.clone())
+            .collect();
+        countries.sort();
+        // Where: a participant that is a place after the trigger ("visited Beijing"), else the
+        // place named nearest the trigger, preferring one after it ("met … in Moscow").
+        let is_capital = |a: &&Actor| {
+            matches!(a.kind, ActorKind::Place | ActorKind::State)
+                && a.form != Some(gazetteer::CountryForm::Metonym)
+        };
+        let location = participants
+            .iter()
+            .filter(is_capital)
+            .find(|a| a.span.end <= s.original.len() && a.folded.start >= trigger.start)
+            .or_else(|| {
+                s.actors
+                    .iter()
+                    .filter(|a| a.kind == ActorKind::Place)
+                    .min_by_key(|a| {
+                        if a.folded.start >= trigger.end {
+                            a.folded.start - trigger.end
+                        } else {
+                            2 * (trigger.start - a.folded.end.min(trigger.start)) + 1
+                        }
+                    })
+            })
+            .filter(|_| t.shape != Shape::Organization)
+            .map(|a| s.original[a.span.clone()].to_string());
+        let actors: Vec<EventActor> = participants
+            .iter()
+            .map(|a| {
+                let text = if a.span.end <= s.original.len()
+                    && a.span.start >= s.span.start
+                    && a.span.end <= s.span.end
+                {
+                    s.original[a.span.clone()].to_string()
+                } else {
+                    a.name_hint.clone().unwrap_or_default()
+                };
+                matched.push(text.clone());
+                EventActor {
+                    name: a.official.map(|o| self.gazetteer.officials[o].name.clone()),
+                    country: a.country.map(|c| self.gazetteer.countries[c].code.clone()),
+                    role: a.role.map(|r| r.as_str().to_string()),
+                    text,
+                }
+            })
+            .collect();
+        if s.field == Field::Title {
+            confidence -= 0.05;
+        }
+        let sentence_text = &s.original[s.span.clone()];
+        let start = s.original[..s.span.start].chars().count();
+        Detection {
+            event_type: t.id.clone(),
+            actors,
+            countries,
+            organization,
+            location,
+            date: date.map(|d| d.span),
+            modality,
+            confidence: confidence.clamp(0.05, 0.99),
+            evidence: Evidence {
+                field: s.field,
+                sentence: sentence_text.to_string(),
+                start,
+                end: start + sentence_text.chars().count(),
+                rule,
+                matched,
+            },
+        }
+    }
+
+    /// Whether an organisation's name or an alias contains `word` ("council").
+    fn org_named(&self, org: usize, word: &str) -> bool {
+        let o = &self.gazetteer.organizations[org];
+        std::iter::once(&o.name)
+            .chain(&o.aliases)
+            .any(|n| text::fold(n).text.split(' ').any(|w| w == word))
+    }
+
+    fn organization_counts(&self, t: &EventType, org: usize) -> bool {
+        let o = &self.gazetteer.organizations[org];
+        t.organizations
+            .iter()
+            .any(|want| Some(want) == o.vote_body.as_ref() || *want == o.code)
+    }
+
+    /// The pairs of states of a bilateral event in this sentence: two states near the
+    /// trigger; or a visitor and each place after a place trigger ("toured Kenya and
+    /// Ghana"); or one state here and the previous sentences' protagonist when the
+    /// sentence refers back to them ("He met Lavrov").
+    fn bilateral(
+        &self,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        trigger: &CueHit,
+    ) -> Vec<(Vec<Actor>, String, f32)> {
+        let ti = self
+            .types
+            .types
+            .iter()
+            .position(|x| x.id == t.id)
+            .unwrap_or(0);
+        let mut side: Vec<Actor> = Vec::new();
+        let push = |a: &Actor, side: &mut Vec<Actor>| {
+            if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
+                side.push(a.clone());
+            }
+        };
+        for a in s.actors.iter().filter(|a| {
+            matches!(a.kind, ActorKind::Named | ActorKind::Role) && near(a, trigger, NEAR_STRONG)
+        }) {
+            push(a, &mut side);
+        }
+        for a in s
+            .actors
+            .iter()
+            .filter(|a| a.kind == ActorKind::State && near(a, trigger, NEAR_STATE))
+        {
+            push(a, &mut side);
+        }
+        let protagonist = ctx.protagonist.as_ref().filter(|_| s.refers_back);
+        let mut confidence = t.confidence;
+
+        // Visits: a visitor and every place named after a place trigger.
+        if trigger.cues.contains(&Cue::PlaceTrigger(ti)) {
+            let p = trigger;
+            let official = |a: &&Actor| matches!(a.kind, ActorKind::Named | ActorKind::Role);
+            let visitor = side
+                .iter()
+                .filter(official)
+                .find(|a| a.folded.start < p.start)
+                .or_else(|| {
+                    // "a visit to Moscow by Chinese President Xi Jinping"
+                    side.iter().filter(official).find(|a| {
+                        a.folded.start > p.end
+                            && s.folded.text[..a.folded.start].trim_end().ends_with(" by")
+                    })
+                })
+                .or(protagonist)
+                .cloned();
+            if let Some(visitor) = visitor {
+                // The places right after the trigger, and the list they start ("Kuwait,
+                // Bahrain and Egypt").
+                let mut hosts: Vec<&Actor> = Vec::new();
+                let mut reach = p.end + 60;
+                for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
+                    if a.folded.start > reach {
+                        break;
+                    }
+                    if a.folded.start >= visitor.folded.start
+                        && a.folded.start <= visitor.folded.end
+                    {
+                        continue;
+                    }
+                    if matches!(a.kind, ActorKind::Place | ActorKind::State)
+                        && a.country != visitor.country
+                    {
+                        hosts.push(a);
+                        reach = a.folded.end + 25;
+                    }
+                }
+                if !hosts.is_empty() {
+                    let mut out = Vec::new();
+                    let mut seen = Vec::new();
+                    for h in hosts {
+                        if seen.contains(&h.country) {
+                            continue;
+                        }
+                        seen.push(h.country);
+                        let conf = confidence
+                            + if visitor.kind == ActorKind::Named {
+                                0.05
+                            } else {
+                                0.0
+                            };
+                        out.push((
+                            vec![visitor.clone(), h.clone()],
+                            format!("bilateral: {} visits place", kind_name(visitor.kind)),
+                            conf,
+                        ));
+                    }
+                    return out;
+                }
+            }
+        }
+        let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
+        if side.len() == 1 {
+            if let Some(p) = protagonist.filter(|p| p.country != side[0].country) {
+                side.push(p.clone());
+                rule.push("previous sentence");
+                confidence -= 0.15;
+            }
+        }
+        if side.len() != 2 {
+            return Vec::new();
+        }
+        confidence += match (side[0].kind, side[1].kind) {
+            (ActorKind::Named, ActorKind::Named) => 0.15,
+            (ActorKind::Named | ActorKind::Role, ActorKind::Named | ActorKind::Role) => 0.05,
+            _ => -0.1,
+        };
+        vec![(side, format!("bilateral: {}", rule.join(" + ")), confidence)]
+    }
+}
+
+/// How far before and after a trigger a modality cue may stand (bytes of folded text).
+const CUE_BEFORE: usize = 60;
+const CUE_AFTER: usize = 40;
+
+/// How far (bytes of folded text) from the trigger an official may stand.
+const NEAR_STRONG: usize = 140;
+/// How far a bare state name ("Greece and Turkey held talks") may stand.
+const NEAR_STATE: usize = 60;
+
+fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
+    let gap = if a.folded.end <= trigger.start {
+        trigger.start - a.folded.end
+    } else {
+        a.folded.start.saturating_sub(trigger.end)
+    };
+    gap <= limit
+}
+
+/// Whether a sentence refers back to someone named before: a pronoun or a title alone.
+fn refers_back(sentence: &str) -> bool {
+    const ALONE: &[&str] = &[
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "him",
+        "counterpart",
+        "counterparts",
+    ];
+    const AFTER_THE: &[&str] = &[
+        "president",
+        "prime",
+        "minister",
+        "secretary",
+        "chancellor",
+        "king",
+        "premier",
+        "leader",
+        "two",
+        "foreign",
+        "envoy",
+        "diplomat",
+        "delegation",
+        "visitor",
+        "visiting",
+    ];
+    let mut previous = "";
+    for word in sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if ALONE.contains(&word)
+            || previous == "the" && AFTER_THE.contains(&word)
+            || previous == "both" && word == "sides"
+        {
+            return true;
+        }
+        previous = word;
+    }
+    false
+}
+
+fn kind_name(k: ActorKind) -> &'static str {
+    match k {
+        ActorKind::Named => "named",
+        ActorKind::Role => "role",
+        ActorKind::State => "state",
+        ActorKind::Place => "place",
+        ActorKind::Topic => "topic",
+        ActorKind::Organization => "organization",
+    }
+}
+
+fn shape_name(s: Shape) -> &'static str {
+    match s {
+        Shape::Bilateral => "bilateral",
+        Shape::Multilateral => "multilateral",
+        Shape::StateAction => "state action",
+        Shape::Organization => "organization",
+    }
+}
+
+fn distinct_countries(actors: &[Actor]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for a in actors {
+        if let Some(c) = a.country {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap())
+    }
+
+    fn found(text: &str) -> Vec<(String, String, Modality, Option<String>)> {
+        detector()
+            .detect(&Article {
+                title: "",
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .into_iter()
+            .map(|d| {
+                (
+                    d.event_type.clone(),
+                    d.key(),
+                    d.modality,
+                    d.date.map(|x| x.to_string()),
+                )
+            })
+            .collect()
+    }
+
+    fn meeting(
+        key: &str,
+        m: Modality,
+        date: Option<&str>,
+    ) -> (String, String, Modality, Option<String>) {
+        (
+            "bilateral_meeting".into(),
+            key.into(),
+            m,
+            date.map(Into::into),
+        )
+    }
+
+    #[test]
+    fn a_named_official_meeting_a_titled_one_is_a_bilateral_meeting() {
+        assert_eq!(
+            found(
+                "China's top diplomat met Russian President Vladimir Putin in Moscow on Wednesday."
+            ),
+            [meeting("CHN-RUS", Modality::Occurred, Some("2023-02-22"))]
+        );
+    }
+
+    #[test]
+    fn planned_cancelled_and_phone_calls() {
+        assert_eq!(
+            found("Putin will meet the Iranian foreign minister on Friday."),
+            [meeting("IRN-RUS", Modality::Planned, Some("2023-02-24"))]
+        );
+        assert_eq!(
+            found("Putin's meeting with the Iranian foreign minister was called off."),
+            [meeting("IRN-RUS", Modality::Cancelled, None)]
+        );
+        assert!(found("Putin spoke to the Iranian foreign minister in a phone call.").is_empty());
+        assert!(found("Putin held talks with the Iranian foreign minister by phone.").is_empty());
+    }
+
+    #[test]
+    fn a_tour_is_one_meeting_per_host_and_pronouns_refer_back() {
+        let got = found("Putin arrived on Monday. He will visit Iran, Turkey and China next week.");
+        let keys: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+        assert_eq!(keys, ["IRN-RUS", "RUS-TUR", "CHN-RUS"]);
+        assert!(got.iter().all(|g| g.2 == Modality::Planned));
+    }
+
+    #[test]
+    fn a_former_official_or_a_topic_country_is_no_participant() {
+        assert!(found("Former President Putin met the Iranian foreign minister.").is_empty());
+        assert!(found("The Iranian foreign minister held talks on Turkey.").is_empty());
+        assert!(found("Russian hackers met Iranian activists.").is_empty());
+    }
+
+    #[test]
+    fn un_votes_name_their_organ_directly_or_by_reference() {
+        let got = found("The General Assembly will vote later this week on a resolution.");
+        assert_eq!(
+            got,
+            [(
+                "un_vote".into(),
+                "UNGA".into(),
+                Modality::Planned,
+                Some("2023-02-23/2023-02-26".into())
+            )]
+        );
+        let got = found("The General Assembly met on Monday. The assembly adopted the resolution by 141 votes to 7.");
+        assert_eq!(
+            got,
+            [("un_vote".into(), "UNGA".into(), Modality::Occurred, None)]
+        );
+        assert!(found("The state's General Assembly passed the bill on Monday.").is_empty());
+    }
+
+    #[test]
+    fn evidence_quotes_the_sentence_with_character_offsets() {
+        let text = "Café talk. Erdoğan met Putin in Ankara.";
+        let d = &detector().detect(&Article {
+            title: "",
+            text,
+            published: "2023-02-22".parse().unwrap(),
+        })[0];
+        let chars: Vec<char> = text.chars().collect();
+        let quoted: String = chars[d.evidence.start..d.evidence.end].iter().collect();
+        assert_eq!(quoted, "Erdoğan met Putin in Ankara.");
+        assert_eq!(d.evidence.sentence, quoted);
+        assert_eq!(d.location.as_deref(), Some("Ankara"));
+        assert!(d
+            .actors
+            .iter()
+            .any(|a| a.name.as_deref() == Some("Recep Tayyip Erdoğan")));
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics() {
+        // A deterministic stream of awkward characters: multi-byte letters, quotes,
+        // dots, dashes, digits, and gazetteer words.
+        const PIECES: &[&str] = &[
+            "Putin",
+            " met ",
+            "’s ",
+            "Ğ",
+            "é",
+            ".",
+            ". ",
+            "\u{201d}",
+            "\"",
+            "-",
+            "—",
+            "U.S.",
+            " will ",
+            "on ",
+            "Monday",
+            "22",
+            " February",
+            "\n\n",
+            "Iran",
+            "ian",
+            " ",
+            "ß",
+            "ı",
+            "İ",
+            "\u{a0}",
+            "General Assembly",
+            " vote",
+            "𝔘",
+            "'",
+        ];
+        let d = detector();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..40 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            for det in d.detect(&Article {
+                title: &text,
+                text: &text,
+                published: "2023-02-22".parse().unwrap(),
+            }) {
+                assert!(det.evidence.start <= det.evidence.end);
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Text preparation for matching: case and diacritic folding that remembers where every
+//! folded byte came from, and sentence splitting.
+//!
+//! Matching runs on the folded text ("Erdoğan" → "erdogan", "Élysée" → "elysee",
+//! "’" → "'"), and every match is mapped back to a span of the original text, so evidence
+//! quotes the story exactly.
+
+use std::ops::Range;
+
+use icu_normalizer::DecomposingNormalizerBorrowed;
+use icu_properties::props::GeneralCategory;
+use icu_properties::CodePointMapData;
+
+/// Lower-cased, diacritic-free text with a map back to the original.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    pub text: String,
+    /// `origin[i]` is the byte offset in the original of folded byte `i`; one extra entry
+    /// maps the end.
+    origin: Vec<u32>,
+}
+
+impl Folded {
+    /// The original byte range of the folded range `start..end`.
+    pub fn original(&self, range: Range<usize>) -> Range<usize> {
+        let start = self.origin[range.start] as usize;
+        // The end maps to the start of the byte after the last folded byte's source char.
+        let end = if range.end == 0 {
+            0
+        } else {
+            let last = self.origin[range.end - 1] as usize;
+            let next = self.origin[range.end] as usize;
+            if next > last {
+                next
+            } else {
+                last + 1
+            }
+        };
+        start..end
+    }
+}
+
+impl Folded {
+    /// The folded offset where original byte offset `at` begins.
+    pub fn folded_offset(&self, at: usize) -> usize {
+        self.origin.partition_point(|&o| (o as usize) < at)
+    }
+}
+
+/// Folds `original`: lower case, diacritics removed, typographic quotes and dashes made
+/// plain.
+pub fn fold(original: &str) -> Folded {
+    let mut text = String::with_capacity(original.len());
+    let mut origin = Vec::with_capacity(original.len() + 1);
+    let push = |text: &mut String, origin: &mut Vec<u32>, c: char, at: usize| {
+        let before = text.len();
+        text.push(c);
+        origin.extend(std::iter::repeat_n(at as u32, text.len() - before));
+    };
+    for (at, c) in original.char_indices() {
+        if c.is_ascii() {
+            push(&mut text, &mut origin, c.to_ascii_lowercase(), at);
+            continue;
+        }
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{2032}' => {
+                push(&mut text, &mut origin, '\'', at)
+            }
+            '\u{201c}' | '\u{201d}' | '\u{201e}' => push(&mut text, &mut origin, '"', at),
+            '\u{2010}' | '\u{2011}' | '\u{2013}' | '\u{2014}' => {
+                push(&mut text, &mut origin, '-', at)
+            }
+            '\u{a0}' | '\u{2009}' | '\u{202f}' => push(&mut text, &mut origin, ' ', at),
+            'ı' => push(&mut text, &mut origin, 'i', at),
+            'ł' | 'Ł' => push(&mut text, &mut origin, 'l', at),
+            'ø' | 'Ø' => push(&mut text, &mut origin, 'o', at),
+            'đ' | 'Đ' => push(&mut text, &mut origin, 'd', at),
+            'ß' => {
+                push(&mut text, &mut origin, 's', at);
+                push(&mut text, &mut origin, 's', at);
+            }
+            _ => {
+                let gc = CodePointMapData::<GeneralCategory>::new();
+                for d in DecomposingNormalizerBorrowed::new_nfd().normalize_iter(std::iter::once(c))
+                {
+                    if gc.get(d) == GeneralCategory::NonspacingMark {
+                        continue;
+                    }
+                    for l in d.to_lowercase() {
+                        push(&mut text, &mut origin, l, at);
+                    }
+                }
+            }
+        }
+    }
+    origin.push(original.len() as u32);
+    Folded { text, origin }
+}
+
+/// Abbreviations after which a full stop does not end a sentence (folded, without the dot).
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "sen", "rep",
+    "gov", "pres", "st", "mt", "jr", "sr", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.n",
+    "u.k", "e.u", "a.m", "p.m", "approx", "est", "dept", "sec", "amb", "rev", "hon", "fr",
+];
+
+/// Sentence byte ranges of `text`: ends at `.`, `!` or `?` followed by space and a capital,
+/// digit or quote (not after a known abbreviation or a single initial), and at blank lines.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let boundary_end = if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+            Some(i)
+        } else if matches!(b, b'.' | b'!' | b'?') && ends_sentence(text, start, i) {
+            // Keep closing quotes and brackets with the sentence.
+            let mut j = i + 1;
+            while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b')') {
+                j += 1;
+            }
+            if text[j..].starts_with('\u{201d}') || text[j..].starts_with('\u{2019}') {
+                j += 3;
+            }
+            Some(j)
+        } else {
+            None
+        };
+        if let Some(end) = boundary_end {
+            push_trimmed(text, start..end, &mut out);
+            start = end;
+            i = end.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let s = &text[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead + trail < s.len() {
+        out.push(r.start + lead..r.end - trail);
+    }
+}
+
+fn ends_sentence(text: &str, start: usize, dot: usize) -> bool {
+    let rest = &text[dot + 1..];
+    // Skip closing quotes, then require whitespace, then a sentence start.
+    let rest = rest.trim_start_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+    let Some(after_space) = rest.strip_prefix(|c: char| c.is_whitespace()) else {
+        return rest.is_empty();
+    };
+    let next = after_space.trim_start().chars().next();
+    if !next.is_some_and(|c| {
+        c.is_uppercase()
+            || c.is_ascii_digit()
+            || matches!(c, '"' | '\'' | '\u{201c}' | '\u{2018}' | '(')
+    }) {
+        return false;
+    }
+    if text.as_bytes()[dot] != b'.' {
+        return true;
+    }
+    // The word before the dot.
+    let word_start = text[start..dot]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == '"')
+        .map(|(p, c)| start + p + c.len_utf8())
+        .unwrap_or(start);
+    let word = text[word_start..dot].to_lowercase();
+    if word.chars().count() == 1 && word.chars().all(|c| c.is_alphabetic()) {
+        return false; // an initial: "George W. Bush"
+    }
+    !ABBREVIATIONS.contains(&word.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_case_and_diacritics_and_maps_back() {
+        let original = "President Erdoğan met Élysée officials in Bogotá’s centre";
+        let f = fold(original);
+        assert_eq!(
+            f.text,
+            "president erdogan met elysee officials in bogota's centre"
+        );
+        let at = f.text.find("erdogan").unwrap();
+        assert_eq!(&original[f.original(at..at + 7)], "Erdoğan");
+        let at = f.text.find("elysee").unwrap();
+        assert_eq!(&original[f.original(at..at + 6)], "Élysée");
+        let at = f.text.find("bogota's").unwrap();
+        assert_eq!(&original[f.original(at..at + 8)], "Bogotá’s");
+    }
+
+    #[test]
+    fn sentences_split_at_ends_but_not_abbreviations_or_initials() {
+        let t = "U.S. Secretary of State Antony J. Blinken met Mr. Wang on Feb. 18 in Munich. \
+                 They talked for an hour! Did they agree? \"No,\" an aide said.\n\nNew paragraph";
+        let s: Vec<&str> = sentences(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(
+            s,
+            [
+                "U.S. Secretary of State Antony J. Blinken met Mr. Wang on Feb. 18 in Munich.",
+                "They talked for an hour!",
+                "Did they agree?",
+                "\"No,\" an aide said.",
+                "New paragraph"
+            ]
+        );
+    }
+
+    #[test]
+    fn decimals_and_lower_case_continuations_do_not_split() {
+        let t = "Growth was 2.5 percent. the rest follows";
+        assert_eq!(sentences(t).len(), 1);
+    }
+}

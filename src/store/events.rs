@@ -1,0 +1,233 @@
+//! Events in the store: merging detections into events (with [`crate::merge`]),
+//! writing them with their indexes, and listing them.
+
+use chrono::{Duration, NaiveDate, Utc};
+use sled::transaction::TransactionalTree;
+
+use super::{
+    keys, Store, StoreError, TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE,
+};
+use crate::detect::{Detection, Modality};
+use crate::merge;
+use crate::model::{Event, EventChange, EventId, Story};
+
+/// Filters for [`Store::events`].
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub event_type: Option<String>,
+    /// ISO alpha-3 code of a participating state.
+    pub country: Option<String>,
+    /// Only events filed on or after this day.
+    pub since: Option<NaiveDate>,
+    pub modality: Option<Modality>,
+    pub limit: Option<usize>,
+}
+
+/// Events to write with a story: each with the anchor day it was indexed under before
+/// (`None` for a new event).
+pub(super) struct EventPlan {
+    pub writes: Vec<(Event, Option<NaiveDate>)>,
+    pub changes: Vec<EventChange>,
+}
+
+/// How far back from a detection's span an event's anchor can lie and still match.
+const LOOKBACK_DAYS: i64 = merge::PLANNED_HORIZON_DAYS + 2 * merge::WINDOW_DAYS + 31;
+
+impl Store {
+    /// Decides, for each detection, whether it is a new event or joins a stored one.
+    pub(super) fn plan_events(
+        &self,
+        story: &Story,
+        detections: &[Detection],
+    ) -> Result<EventPlan, StoreError> {
+        let now = Utc::now();
+        let mut writes: Vec<(Event, Option<NaiveDate>)> = Vec::new();
+        let mut changes = Vec::new();
+        for d in detections {
+            // An event already touched by this story comes first, then the store.
+            if let Some((event, _)) = writes
+                .iter_mut()
+                .find(|(e, _)| merge::same_event(e, d, story))
+            {
+                let change = merge::update(event, d, story, now);
+                if !changes.iter().any(|c| change_id(c) == change_id(&change))
+                    || matches!(change, EventChange::Updated { .. })
+                {
+                    changes.retain(|c| change_id(c) != change_id(&change));
+                    changes.push(change);
+                }
+                continue;
+            }
+            if let Some(mut event) = self.find_event_for(d, story)? {
+                let before = event.anchor;
+                let change = merge::update(&mut event, d, story, now);
+                changes.push(change);
+                writes.push((event, Some(before)));
+                continue;
+            }
+            let id = self.db.generate_id()?;
+            let event = merge::new_event(id, d, story, now);
+            changes.push(EventChange::New(id));
+            writes.push((event, None));
+        }
+        Ok(EventPlan { writes, changes })
+    }
+
+    /// The stored event a detection belongs to, if any: same type and key, overlapping
+    /// window, nearest anchor.
+    fn find_event_for(&self, d: &Detection, story: &Story) -> Result<Option<Event>, StoreError> {
+        let (from, to) = merge::match_span(d.date, d.modality, story.published.date_naive());
+        let lo = keys::event_key(
+            &d.event_type,
+            &d.key(),
+            Some(from - Duration::days(LOOKBACK_DAYS)),
+            None,
+        );
+        let hi = keys::event_key(&d.event_type, &d.key(), Some(to + Duration::days(1)), None);
+        let target = merge::anchor(d, story);
+        let mut best: Option<Event> = None;
+        for entry in self.idx_event_key.range(lo..hi) {
+            let (key, _) = entry?;
+            let Some(id) = keys::decode_id(&key) else {
+                continue;
+            };
+            let Some(event) = self.event(id)? else {
+                continue;
+            };
+            if merge::same_event(&event, d, story)
+                && best.as_ref().is_none_or(|b| {
+                    (event.anchor - target).num_days().abs() < (b.anchor - target).num_days().abs()
+                })
+            {
+                best = Some(event);
+            }
+        }
+        Ok(best)
+    }
+
+    pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        match self.events.get(keys::id(id))? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        tree: "events",
+                        key: id.to_string(),
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Events newest first (by anchor day), filtered. Reads the narrowest index: the
+    /// country's, else the type's, else all.
+    pub fn events(&self, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let since = q.since.map(keys::day);
+        let (iter, prefix_len) = if let Some(c) = &q.country {
+            let p = keys::prefix(c);
+            (self.idx_event_country.scan_prefix(&p), p.len())
+        } else if let Some(t) = &q.event_type {
+            let p = keys::prefix(t);
+            (self.idx_event_type.scan_prefix(&p), p.len())
+        } else {
+            (self.idx_event_time.iter(), 0)
+        };
+        let mut out = Vec::new();
+        for entry in iter.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, _) = entry?;
+            if let Some(since) = since {
+                if key
+                    .get(prefix_len..prefix_len + 4)
+                    .is_some_and(|d| d < since.as_slice())
+                {
+                    break;
+                }
+            }
+            let Some(id) = keys::decode_id(&key) else {
+                continue;
+            };
+            let Some(event) = self.event(id)? else {
+                continue;
+            };
+            if q.event_type
+                .as_ref()
+                .is_some_and(|t| *t != event.event_type)
+            {
+                continue;
+            }
+            if q.modality.is_some_and(|m| m != event.modality) {
+                continue;
+            }
+            out.push(event);
+        }
+        Ok(out)
+    }
+
+    /// Number of stored events.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+}
+
+fn change_id(c: &EventChange) -> EventId {
+    match *c {
+        EventChange::New(id) | EventChange::Corroborated(id) => id,
+        EventChange::Updated { id, .. } => id,
+    }
+}
+
+/// Writes planned events and moves their index entries when the anchor changed.
+pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<()> {
+    for (event, before) in &plan.writes {
+        if let Some(old) = before {
+            if *old != event.anchor {
+                remove_indexes(t, event, *old)?;
+            }
+        }
+        let bytes = serde_json::to_vec(event).map_err(|e| {
+            sled::transaction::ConflictableTransactionError::Abort(StoreError::Backend(format!(
+                "cannot encode event {}: {e}",
+                event.id
+            )))
+        })?;
+        t[T_EVENTS].insert(&keys::id(event.id), bytes)?;
+        t[T_EV_TIME].insert(keys::event_by_day(event.anchor, event.id), &[])?;
+        t[T_EV_TYPE].insert(
+            keys::event_by(&event.event_type, event.anchor, event.id),
+            &[],
+        )?;
+        for c in &event.countries {
+            t[T_EV_COUNTRY].insert(keys::event_by(c, event.anchor, event.id), &[])?;
+        }
+        t[T_EV_KEY].insert(
+            keys::event_key(
+                &event.event_type,
+                &event.key,
+                Some(event.anchor),
+                Some(event.id),
+            ),
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
+fn remove_indexes(t: &[TransactionalTree], event: &Event, anchor: NaiveDate) -> TxResult<()> {
+    t[T_EV_TIME].remove(keys::event_by_day(anchor, event.id))?;
+    t[T_EV_TYPE].remove(keys::event_by(&event.event_type, anchor, event.id))?;
+    for c in &event.countries {
+        t[T_EV_COUNTRY].remove(keys::event_by(c, anchor, event.id))?;
+    }
+    t[T_EV_KEY].remove(keys::event_key(
+        &event.event_type,
+        &event.key,
+        Some(anchor),
+        Some(event.id),
+    ))?;
+    Ok(())
+}
