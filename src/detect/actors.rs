@@ -101,6 +101,28 @@ const TOPIC_WORDS: &[&str] = &[
     "whether",
 ];
 
+/// Words after a place name that make it part of a newspaper's or agency's name.
+const MEDIA_WORDS: &[&str] = &[
+    "post",
+    "times",
+    "herald",
+    "journal",
+    "tribune",
+    "gazette",
+    "daily",
+    "chronicle",
+    "globe",
+];
+
+/// The first word of a text, if it starts with a space and a word.
+fn next_word(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix(' ')?;
+    let end = rest
+        .find(|c: char| !c.is_alphanumeric())
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
 /// Words before a chain that make it a past office holder.
 const FORMER_WORDS: &[&str] = &[
     "former",
@@ -182,8 +204,10 @@ pub fn resolve(
             .any(|w| FORMER_WORDS.contains(w) || w.starts_with("ex-"))
             || words_of(inner).iter().any(|w| FORMER_WORDS.contains(w));
         // "U.S.-China relations", "Israel-Lebanon conflict": a modifier, not an actor.
+        // ... nor is a city in a newspaper's name ("the Washington Post").
         let compound = folded.text[..first.folded.start].ends_with('-')
-            || folded.text[last.folded.end..].starts_with('-');
+            || folded.text[last.folded.end..].starts_with('-')
+            || next_word(&folded.text[last.folded.end..]).is_some_and(|w| MEDIA_WORDS.contains(&w));
 
         let mut country: Option<(usize, CountryForm)> = None;
         let mut officials: Vec<usize> = Vec::new();

@@ -638,6 +638,19 @@ impl Detector {
             .iter()
             .position(|x| x.id == t.id)
             .unwrap_or(0);
+        // Three or more states among the officials of the sentence: a multilateral
+        // meeting, unless two of them are said to meet apart.
+        let officials: Vec<Actor> = s
+            .actors
+            .iter()
+            .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+            .cloned()
+            .collect();
+        if distinct_countries(&officials).len() >= 3
+            && !trigger.cues.contains(&Cue::PlaceTrigger(ti))
+        {
+            return Vec::new();
+        }
         let mut side: Vec<Actor> = Vec::new();
         let push = |a: &Actor, side: &mut Vec<Actor>| {
             if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
@@ -680,6 +693,8 @@ impl Detector {
                 // The places right after the trigger, and the list they start ("Kuwait,
                 // Bahrain and Egypt").
                 let mut hosts: Vec<&Actor> = Vec::new();
+                // The first place must follow the trigger closely ("visited Kenya", "a trip
+                // to Moscow"), not sit in a later phrase ("visited a facility in Iraq").
                 let mut reach = p.end + 60;
                 for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
                     if a.folded.start > reach {
@@ -695,6 +710,17 @@ impl Detector {
                     {
                         hosts.push(a);
                         reach = a.folded.end + 25;
+                    }
+                }
+                // "… is in South Africa on an official visit": the place just before.
+                if hosts.is_empty() {
+                    if let Some(h) = s.actors.iter().rev().find(|a| {
+                        a.kind == ActorKind::Place
+                            && a.folded.end <= p.start
+                            && a.folded.end + 24 >= p.start
+                            && a.country != visitor.country
+                    }) {
+                        hosts.push(h);
                     }
                 }
                 if !hosts.is_empty() {
@@ -723,7 +749,13 @@ impl Detector {
         }
         let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
         if side.len() == 1 {
-            if let Some(p) = protagonist.filter(|p| p.country != side[0].country) {
+            // Only for an official met by the sentence's subject: "He met Lavrov", "The
+            // president received the Iranian envoy".
+            let subject_refers_back = starts_with_reference(&s.folded.text[s.folded_span.clone()]);
+            let official = matches!(side[0].kind, ActorKind::Named | ActorKind::Role);
+            if let Some(p) = protagonist
+                .filter(|p| p.country != side[0].country && subject_refers_back && official)
+            {
                 side.push(p.clone());
                 rule.push("previous sentence");
                 confidence -= 0.15;
@@ -757,6 +789,37 @@ fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
         a.folded.start.saturating_sub(trigger.end)
     };
     gap <= limit
+}
+
+/// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
+/// and a title ("The president …").
+fn starts_with_reference(sentence: &str) -> bool {
+    let mut words = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some("he" | "she" | "they"), _) => true,
+        (Some("the"), Some(w)) => matches!(
+            w,
+            "president"
+                | "prime"
+                | "minister"
+                | "secretary"
+                | "chancellor"
+                | "king"
+                | "premier"
+                | "leader"
+                | "two"
+                | "foreign"
+                | "envoy"
+                | "diplomat"
+                | "delegation"
+                | "visitor"
+                | "visiting"
+        ),
+        (Some("both"), Some("sides" | "leaders" | "men" | "ministers")) => true,
+        _ => false,
+    }
 }
 
 /// Whether a sentence refers back to someone named before: a pronoun or a title alone.
