@@ -310,6 +310,22 @@ pub fn resolve(
             previous_bare = None;
             continue;
         }
+        if form == CountryForm::City {
+            // A city is only ever a place: "in Sochi", "visited Dubai and Doha".
+            let listed = matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',');
+            let kind = if PLACE_WORDS.contains(&prev_word) || matches!(prev_word, "visit" | "visits" | "visited" | "visiting") {
+                Some(ActorKind::Place)
+            } else if listed && previous_bare == Some(ActorKind::Place) {
+                Some(ActorKind::Place)
+            } else {
+                None
+            };
+            previous_bare = kind;
+            if let Some(kind) = kind {
+                actors.push(Actor { kind, country: Some(c), role: None, ..base });
+            }
+            continue;
+        }
         let kind = if compound {
             ActorKind::Topic
         } else if matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',') {

@@ -93,6 +93,9 @@ pub struct Country {
     pub adjectives: Vec<String>,
     #[serde(default)]
     pub capitals: Vec<String>,
+    /// Other major cities: places, never actors.
+    #[serde(default)]
+    pub cities: Vec<String>,
     #[serde(default)]
     pub metonyms: Vec<String>,
     pub status: String,
@@ -108,8 +111,10 @@ pub struct Term {
 }
 
 impl Term {
+    /// Whether the office was held on `date`. The end day belongs to the successor, so a
+    /// handover day has one holder.
     pub fn covers(&self, date: NaiveDate) -> bool {
-        self.from <= date && self.to.is_none_or(|to| date <= to)
+        self.from <= date && self.to.is_none_or(|to| date < to)
     }
 }
 
@@ -196,6 +201,7 @@ pub enum CountryForm {
     Adjective,
     Capital,
     Metonym,
+    City,
 }
 
 /// What a matched phrase refers to.
@@ -330,6 +336,9 @@ impl Gazetteer {
             }
             for n in &c.metonyms {
                 builder.add(n, Target::Country(i, CountryForm::Metonym));
+            }
+            for n in &c.cities {
+                builder.add(n, Target::Country(i, CountryForm::City));
             }
         }
         for (i, o) in officials.iter().enumerate() {
