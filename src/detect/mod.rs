@@ -485,11 +485,19 @@ impl Detector {
         // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
         // the past tense ("have met … saying they would"), a planned cue is about
         // something else.
-        let trigger_word = &s.folded.text[trigger.start..trigger.end];
-        let past_tense = trigger_word
-            .split(' ')
-            .next()
-            .is_some_and(|w| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew"));
+        let first_word = |h: &CueHit| s.folded.text[h.start..h.end].split(' ').next().unwrap_or("").to_string();
+        let is_past = |w: &str| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew" | "took");
+        // The trigger in the past tense, or (for organisations) any decision word in it:
+        // "unanimously adopted".
+        let past_tense = is_past(&first_word(trigger))
+            || t.shape == Shape::Organization
+                && s.cues.iter().any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(&first_word(h)));
+        // Body text in the present tense is an itinerary: "the president visits Kuwait".
+        let itinerary = s.field == Field::Text
+            && matches!(
+                first_word(trigger).as_str(),
+                "meets" | "visits" | "travels" | "flies" | "hosts" | "receives" | "welcomes" | "holds" | "tours" | "heads"
+            );
         let cue = |want_cancelled: bool| {
             let (before, after) = match (want_cancelled, past_tense) {
                 (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
@@ -517,6 +525,7 @@ impl Detector {
                 matched.push(s.folded.text[h.start..h.end].to_string());
                 Modality::Planned
             }
+            _ if itinerary => Modality::Planned,
             _ => Modality::Occurred,
         };
         let sentence_folded = &s.folded.text[s.folded_span.clone()];
