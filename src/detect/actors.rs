@@ -313,7 +313,9 @@ pub fn resolve(
         if form == CountryForm::City {
             // A city is only ever a place: "in Sochi", "visited Dubai and Doha".
             let listed = matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',');
-            let kind = if PLACE_WORDS.contains(&prev_word) || matches!(prev_word, "visit" | "visits" | "visited" | "visiting") {
+            let kind = if PLACE_WORDS.contains(&prev_word)
+                || matches!(prev_word, "visit" | "visits" | "visited" | "visiting")
+            {
                 Some(ActorKind::Place)
             } else if listed && previous_bare == Some(ActorKind::Place) {
                 Some(ActorKind::Place)
@@ -322,7 +324,12 @@ pub fn resolve(
             };
             previous_bare = kind;
             if let Some(kind) = kind {
-                actors.push(Actor { kind, country: Some(c), role: None, ..base });
+                actors.push(Actor {
+                    kind,
+                    country: Some(c),
+                    role: None,
+                    ..base
+                });
             }
             continue;
         }

@@ -82,6 +82,10 @@ struct RawEventType {
     #[serde(default)]
     back_references: Vec<String>,
     #[serde(default)]
+    tallies: Vec<String>,
+    #[serde(default)]
+    body_hints: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     planned_cues: Vec<String>,
     #[serde(default)]
     cancelled_cues: Vec<String>,
@@ -115,6 +119,8 @@ pub struct EventType {
     pub organizations: Vec<String>,
     /// Whether the type lists `require_any` words.
     pub has_requirements: bool,
+    /// Organs named by `body_hints`, in the order of [`Cue::BodyHint`]'s index.
+    pub body_hints: Vec<String>,
     /// Where the type came from, for messages.
     pub origin: String,
 }
@@ -129,6 +135,11 @@ pub enum Cue {
     Exclude(usize),
     Require(usize),
     BackReference(usize),
+    /// A vote count or outcome that can only refer to the last organisation named.
+    Tally(usize),
+    /// A word that says which organ a decision of the organisation as a whole was taken
+    /// in: (type, index into the type's `body_hints`).
+    BodyHint(usize, usize),
     Planned(Option<usize>),
     Cancelled(Option<usize>),
 }
@@ -278,6 +289,16 @@ impl EventTypes {
             for t in &raw.back_references {
                 phrases.add(t, Cue::BackReference(i));
             }
+            for t in &raw.tallies {
+                phrases.add(t, Cue::Tally(i));
+            }
+            let mut body_hints = Vec::new();
+            for (k, (body, words)) in raw.body_hints.iter().enumerate() {
+                for w in words {
+                    phrases.add(w, Cue::BodyHint(i, k));
+                }
+                body_hints.push(body.clone());
+            }
             for t in &raw.planned_cues {
                 phrases.add(t, Cue::Planned(Some(i)));
             }
@@ -291,6 +312,7 @@ impl EventTypes {
                 confidence: raw.confidence,
                 organizations: raw.organizations,
                 has_requirements: !raw.require_any.is_empty(),
+                body_hints,
                 origin: origin.clone(),
             });
         }

@@ -333,49 +333,118 @@ impl Detector {
                 if excluded {
                     return Vec::new();
                 }
-                let explicit = s
-                    .actors
-                    .iter()
-                    .find_map(|a| a.organization.filter(|&o| self.organization_counts(t, o)));
-                let back_reference = s
+                // Each organ named in the sentence with a decision word near it: "debated
+                // the resolution that fell at the Security Council on a veto" is a Security
+                // Council vote even when the General Assembly is named first.
+                let decisions: Vec<&CueHit> = s
                     .cues
                     .iter()
-                    .find(|h| h.cues.contains(&Cue::BackReference(ti)));
-                let org = match (explicit, back_reference) {
-                    (Some(o), _) => o,
-                    (None, Some(h)) => {
-                        // "the council" refers back to a council, "the assembly" to an assembly.
-                        let phrase = &s.folded.text[h.start..h.end];
-                        let head = phrase.rsplit(' ').next().unwrap_or(phrase);
-                        match ctx
-                            .last_organization
-                            .filter(|&o| self.organization_counts(t, o) && self.org_named(o, head))
-                        {
-                            Some(o) => o,
-                            None => return Vec::new(),
+                    .copied()
+                    .filter(|h| {
+                        h.cues.contains(&Cue::Require(ti)) || h.cues.contains(&Cue::Trigger(ti))
+                    })
+                    .collect();
+                let mut chosen: Vec<(Option<usize>, String, &str, f32, &CueHit)> = Vec::new();
+                for a in &s.actors {
+                    let Some(o) = a.organization else { continue };
+                    let Some(h) = decisions.iter().copied().min_by_key(|h| distance(a, h)) else {
+                        continue;
+                    };
+                    // The organ nearest its decision word wins it.
+                    let nearest = s
+                        .actors
+                        .iter()
+                        .filter(|b| b.organization.is_some())
+                        .min_by_key(|b| distance(b, h));
+                    if nearest.is_some_and(|b| b.organization != Some(o))
+                        && distance(a, h) > ORG_NEAR
+                    {
+                        continue;
+                    }
+                    if self.organization_counts(t, o) {
+                        let code = self.body_code(o);
+                        if chosen.iter().all(|c| c.1 != code) {
+                            chosen.push((
+                                Some(o),
+                                code,
+                                "organization: named",
+                                t.confidence + 0.1,
+                                h,
+                            ));
+                        }
+                    } else if let Some(body) = s.cues.iter().find_map(|c| {
+                        c.cues.iter().find_map(|x| match x {
+                            Cue::BodyHint(i, k) if *i == ti => t.body_hints.get(*k).cloned(),
+                            _ => None,
+                        })
+                    }) {
+                        // "The United Nations voted to impose sanctions": the Security Council.
+                        if chosen.iter().all(|c| c.1 != body) {
+                            chosen.push((
+                                Some(o),
+                                body,
+                                "organization: named, organ from context",
+                                t.confidence - 0.05,
+                                h,
+                            ));
                         }
                     }
-                    (None, None) => return Vec::new(),
-                };
-                let o = &self.gazetteer.organizations[org];
-                let code = o.vote_body.clone().unwrap_or_else(|| o.code.clone());
-                let (rule, conf) = if explicit.is_some() {
-                    ("organization: named", t.confidence + 0.1)
-                } else {
-                    ("organization: back-reference", t.confidence - 0.05)
-                };
-                vec![self.detection(
-                    ti,
-                    t,
-                    s,
-                    trigger,
-                    &[],
-                    Some(code),
-                    rule.to_string(),
-                    conf,
-                    published,
-                    vec![o.name.clone()],
-                )]
+                }
+                if chosen.is_empty() {
+                    // "The council voted 13-0": a phrase that refers back to the last organ
+                    // of its kind; or a tally ("99 votes in favour, 52 against") that can
+                    // only be the last organ named.
+                    let back = s
+                        .cues
+                        .iter()
+                        .find(|h| h.cues.contains(&Cue::BackReference(ti)));
+                    let org = match back {
+                        Some(h) => {
+                            let phrase = &s.folded.text[h.start..h.end];
+                            let head = phrase.rsplit(' ').next().unwrap_or(phrase);
+                            ctx.last_organization.filter(|&o| {
+                                self.organization_counts(t, o) && self.org_named(o, head)
+                            })
+                        }
+                        None if has(&|c| *c == Cue::Tally(ti)) => ctx
+                            .last_organization
+                            .filter(|&o| self.organization_counts(t, o)),
+                        None => None,
+                    };
+                    let Some(o) = org else { return Vec::new() };
+                    let rule = if back.is_some() {
+                        "organization: back-reference"
+                    } else {
+                        "organization: tally"
+                    };
+                    chosen.push((
+                        Some(o),
+                        self.body_code(o),
+                        rule,
+                        t.confidence - 0.05,
+                        trigger,
+                    ));
+                }
+                chosen
+                    .into_iter()
+                    .map(|(org, code, rule, conf, hit)| {
+                        let name = org
+                            .map(|o| self.gazetteer.organizations[o].name.clone())
+                            .unwrap_or_default();
+                        self.detection(
+                            ti,
+                            t,
+                            s,
+                            hit,
+                            &[],
+                            Some(code),
+                            rule.to_string(),
+                            conf,
+                            published,
+                            vec![name],
+                        )
+                    })
+                    .collect()
             }
             Shape::Bilateral => {
                 if excluded {
@@ -485,18 +554,36 @@ impl Detector {
         // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
         // the past tense ("have met … saying they would"), a planned cue is about
         // something else.
-        let first_word = |h: &CueHit| s.folded.text[h.start..h.end].split(' ').next().unwrap_or("").to_string();
-        let is_past = |w: &str| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew" | "took");
+        let first_word = |h: &CueHit| {
+            s.folded.text[h.start..h.end]
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        let is_past =
+            |w: &str| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew" | "took");
         // The trigger in the past tense, or (for organisations) any decision word in it:
         // "unanimously adopted".
         let past_tense = is_past(&first_word(trigger))
             || t.shape == Shape::Organization
-                && s.cues.iter().any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(&first_word(h)));
+                && s.cues
+                    .iter()
+                    .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(&first_word(h)));
         // Body text in the present tense is an itinerary: "the president visits Kuwait".
         let itinerary = s.field == Field::Text
             && matches!(
                 first_word(trigger).as_str(),
-                "meets" | "visits" | "travels" | "flies" | "hosts" | "receives" | "welcomes" | "holds" | "tours" | "heads"
+                "meets"
+                    | "visits"
+                    | "travels"
+                    | "flies"
+                    | "hosts"
+                    | "receives"
+                    | "welcomes"
+                    | "holds"
+                    | "tours"
+                    | "heads"
             );
         let cue = |want_cancelled: bool| {
             let (before, after) = match (want_cancelled, past_tense) {
@@ -613,6 +700,12 @@ impl Detector {
                 matched,
             },
         }
+    }
+
+    /// The key an organisation's decisions are filed under: its UN vote body, or its code.
+    fn body_code(&self, org: usize) -> String {
+        let o = &self.gazetteer.organizations[org];
+        o.vote_body.clone().unwrap_or_else(|| o.code.clone())
     }
 
     /// Whether an organisation's name or an alias contains `word` ("council").
@@ -779,6 +872,17 @@ impl Detector {
             _ => -0.1,
         };
         vec![(side, format!("bilateral: {}", rule.join(" + ")), confidence)]
+    }
+}
+
+/// How far (bytes of folded text) a second organ may stand from its decision word.
+const ORG_NEAR: usize = 60;
+
+fn distance(a: &Actor, h: &CueHit) -> usize {
+    if a.folded.end <= h.start {
+        h.start - a.folded.end
+    } else {
+        a.folded.start.saturating_sub(h.end)
     }
 }
 
