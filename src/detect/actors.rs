@@ -313,15 +313,10 @@ pub fn resolve(
         if form == CountryForm::City {
             // A city is only ever a place: "in Sochi", "visited Dubai and Doha".
             let listed = matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',');
-            let kind = if PLACE_WORDS.contains(&prev_word)
+            let place = PLACE_WORDS.contains(&prev_word)
                 || matches!(prev_word, "visit" | "visits" | "visited" | "visiting")
-            {
-                Some(ActorKind::Place)
-            } else if listed && previous_bare == Some(ActorKind::Place) {
-                Some(ActorKind::Place)
-            } else {
-                None
-            };
+                || listed && previous_bare == Some(ActorKind::Place);
+            let kind = place.then_some(ActorKind::Place);
             previous_bare = kind;
             if let Some(kind) = kind {
                 actors.push(Actor {
