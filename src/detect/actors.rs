@@ -214,7 +214,7 @@ pub fn resolve(
         let mut role: Option<Role> = None;
         let mut organization: Option<usize> = None;
         for m in &chain {
-            for t in &m.targets {
+            for t in m.targets {
                 match *t {
                     Target::Country(c, form) => {
                         country.get_or_insert((c, form));

@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 
-use super::text::Folded;
+use super::text::{Folded, PhraseMatcher};
 use crate::config::{invalid_at, parse_toml, ConfigError};
 
 /// The embedded default event types and modality cues, as (file name, text).
@@ -146,17 +145,17 @@ pub enum Cue {
 
 /// One lexicon phrase found in a text (folded byte span).
 #[derive(Debug, Clone, PartialEq)]
-pub struct CueHit {
+pub struct CueHit<'a> {
     pub start: usize,
     pub end: usize,
-    pub cues: Vec<Cue>,
+    pub cues: &'a [Cue],
 }
 
 /// Every event type, and the automaton of their phrases.
 pub struct EventTypes {
     pub types: Vec<EventType>,
     phrases: Vec<(String, Vec<Cue>)>,
-    automaton: AhoCorasick,
+    matcher: PhraseMatcher,
 }
 
 impl std::fmt::Debug for EventTypes {
@@ -316,8 +315,8 @@ impl EventTypes {
                 origin: origin.clone(),
             });
         }
-        let automaton =
-            AhoCorasick::new(phrases.list.iter().map(|(p, _)| p.as_str())).map_err(|e| {
+        let matcher =
+            PhraseMatcher::new(&phrases.list.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>()).map_err(|e| {
                 ConfigError::Invalid {
                     file: modality.0.clone(),
                     line: 1,
@@ -328,26 +327,17 @@ impl EventTypes {
         Ok(EventTypes {
             types: out,
             phrases: phrases.list,
-            automaton,
+            matcher,
         })
     }
 
     /// Every lexicon phrase in the folded text, on word boundaries, overlaps kept.
-    pub fn find(&self, folded: &Folded) -> Vec<CueHit> {
-        let text = folded.text.as_bytes();
-        let mut hits: Vec<CueHit> = self
-            .automaton
-            .find_overlapping_iter(&folded.text)
-            .filter(|m| {
-                let (s, e) = (m.start(), m.end());
-                !(s > 0 && is_word_byte(text[s - 1]) || e < text.len() && is_word_byte(text[e]))
-            })
-            .map(|m| CueHit {
-                start: m.start(),
-                end: m.end(),
-                cues: self.phrases[m.pattern().as_usize()].1.clone(),
-            })
-            .collect();
+    pub fn find(&self, folded: &Folded) -> Vec<CueHit<'_>> {
+        let mut hits: Vec<CueHit<'_>> = Vec::new();
+        self.matcher.find(&folded.text, |start, end, p| {
+            hits.push(CueHit { start, end, cues: &self.phrases[p].1 });
+            false
+        });
         hits.sort_by_key(|h| (h.start, h.end));
         hits
     }
@@ -355,10 +345,6 @@ impl EventTypes {
     pub fn phrase_text<'a>(&self, folded: &'a Folded, hit: &CueHit) -> &'a str {
         &folded.text[hit.start..hit.end]
     }
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
 }
 
 #[derive(Default)]

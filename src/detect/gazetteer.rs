@@ -12,11 +12,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::text::Folded;
+use super::text::{Folded, PhraseMatcher};
 use crate::config::{invalid_at, parse_toml, ConfigError};
 
 /// The embedded default gazetteer files, as (file name, text).
@@ -215,14 +214,14 @@ pub enum Target {
 
 /// One match of a gazetteer phrase in a text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mention {
+pub struct Mention<'g> {
     /// Byte span in the original text.
     pub span: Range<usize>,
     /// Byte span in the folded text.
     pub folded: Range<usize>,
     /// Everything the phrase can refer to (an alias may belong to several people, who are
     /// told apart by date).
-    pub targets: Vec<Target>,
+    pub targets: &'g [Target],
 }
 
 /// How a phrase must look in the original text to count.
@@ -247,8 +246,10 @@ pub struct Gazetteer {
     pub officials: Vec<Official>,
     pub organizations: Vec<Organization>,
     country_index: HashMap<String, usize>,
+    /// Officials of each country, by country index.
+    by_country: Vec<Vec<usize>>,
     patterns: Vec<Pattern>,
-    automaton: AhoCorasick,
+    matcher: PhraseMatcher,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -357,22 +358,28 @@ impl Gazetteer {
             }
         }
         let patterns = builder.patterns;
-        let automaton = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(patterns.iter().map(|p| p.text.as_str()))
+        let texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
+        let matcher = PhraseMatcher::new(&texts)
             .map_err(|e| ConfigError::Invalid {
                 file: c_origin.clone(),
                 line: 1,
                 column: 1,
                 message: format!("cannot build the gazetteer matcher: {e}"),
             })?;
+        let mut by_country = vec![Vec::new(); countries.len()];
+        for (i, o) in officials.iter().enumerate() {
+            if let Some(&c) = country_index.get(&o.country) {
+                by_country[c].push(i);
+            }
+        }
         Ok(Gazetteer {
             countries,
             officials,
             organizations,
             country_index,
+            by_country,
             patterns,
-            automaton,
+            matcher,
         })
     }
 
@@ -382,11 +389,12 @@ impl Gazetteer {
         if matches!(role, Role::Official | Role::Minister) {
             return None;
         }
-        let code = &self.countries[country].code;
-        let mut found = self.officials.iter().enumerate().filter(|(_, o)| {
-            &o.country == code && o.terms.iter().any(|t| t.role == role && t.covers(date))
-        });
-        let first = found.next().map(|(i, _)| i);
+        let officials = self.by_country.get(country).map(Vec::as_slice).unwrap_or_default();
+        let mut found = officials
+            .iter()
+            .copied()
+            .filter(|&o| self.officials[o].terms.iter().any(|t| t.role == role && t.covers(date)));
+        let first = found.next();
         if found.next().is_some() {
             None
         } else {
@@ -399,15 +407,10 @@ impl Gazetteer {
     }
 
     /// All gazetteer mentions in a text, left to right, non-overlapping, longest first.
-    pub fn find(&self, original: &str, folded: &Folded) -> Vec<Mention> {
-        let text = folded.text.as_bytes();
+    pub fn find(&self, original: &str, folded: &Folded) -> Vec<Mention<'_>> {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(&folded.text) {
-            let (s, e) = (m.start(), m.end());
-            if s > 0 && is_word_byte(text[s - 1]) || e < text.len() && is_word_byte(text[e]) {
-                continue;
-            }
-            let pattern = &self.patterns[m.pattern().as_usize()];
+        self.matcher.find(&folded.text, |s, e, p| {
+            let pattern = &self.patterns[p];
             let span = folded.original(s..e);
             let ok = match pattern.case {
                 CaseRule::Any => true,
@@ -421,9 +424,10 @@ impl Gazetteer {
                     .eq(pattern_original_case(pattern)),
             };
             if ok {
-                found.push((s, e, m.pattern().as_usize()));
+                found.push((s, e, p));
             }
-        }
+            ok
+        });
         // Longest match wins; then leftmost.
         found.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
         let mut taken: Vec<(usize, usize, usize)> = Vec::new();
@@ -438,7 +442,7 @@ impl Gazetteer {
             .map(|(s, e, p)| Mention {
                 span: folded.original(s..e),
                 folded: s..e,
-                targets: self.patterns[p].targets.clone(),
+                targets: &self.patterns[p].targets,
             })
             .collect()
     }
@@ -450,10 +454,6 @@ fn pattern_original_case(p: &Pattern) -> impl Iterator<Item = char> + '_ {
         .chars()
         .filter(|c| *c != '.')
         .map(|c| c.to_ascii_uppercase())
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
 }
 
 fn at_text(text: &str, origin: &str, needle: &str, message: String) -> ConfigError {

@@ -155,7 +155,7 @@ struct Sentence<'a> {
     folded: &'a Folded,
     folded_span: Range<usize>,
     actors: Vec<Actor>,
-    cues: Vec<&'a CueHit>,
+    cues: Vec<&'a CueHit<'a>>,
     /// Whether the sentence refers back to someone named before ("he", "the president").
     refers_back: bool,
 }
@@ -516,7 +516,7 @@ impl Detector {
 
     /// The triggers of type `ti` in the sentence, in order. An object trigger
     /// ("received") counts only when an official follows within a few words.
-    fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit> {
+    fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit<'s>> {
         s.cues
             .iter()
             .copied()

@@ -97,6 +97,94 @@ pub fn fold(original: &str) -> Folded {
     Folded { text, origin }
 }
 
+/// Whether a byte of folded text belongs to a word (letters, digits, any non-ASCII).
+pub fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// A set of folded phrases, matched at word starts (see [`PhraseMatcher::find`]).
+pub struct PhraseMatcher {
+    automaton: aho_corasick::AhoCorasick,
+    /// Which openings (first three bytes, hashed; or a whole phrase shorter than that)
+    /// some phrase starts with: most words start no phrase and are skipped without a
+    /// search.
+    openings: Box<[u64; 1024]>,
+}
+
+impl PhraseMatcher {
+    pub fn new<P: AsRef<str>>(phrases: &[P]) -> Result<PhraseMatcher, aho_corasick::BuildError> {
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .start_kind(aho_corasick::StartKind::Anchored)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(phrases.iter().map(|p| p.as_ref()))?;
+        let mut openings = Box::new([0u64; 1024]);
+        for p in phrases {
+            let b = p.as_ref().as_bytes();
+            if !b.is_empty() {
+                let i = opening(&b[..b.len().min(3)]);
+                openings[i >> 6] |= 1 << (i & 63);
+            }
+        }
+        Ok(PhraseMatcher { automaton, openings })
+    }
+
+    /// Whether some phrase may start at `at`: its first one, two or three bytes open one.
+    fn opens(&self, text: &[u8], at: usize) -> bool {
+        (1..=3).any(|n| {
+            text.get(at..at + n).is_some_and(|head| {
+                let i = opening(head);
+                self.openings[i >> 6] & (1 << (i & 63)) != 0
+            })
+        })
+    }
+
+    /// Finds phrases that start at a word start of `text` and end on a word boundary. At
+    /// each start, matches are offered to `accept` longest first, as (start, end, pattern);
+    /// when it returns true the shorter ones at that start are skipped. Only word starts
+    /// whose first two bytes open some phrase are searched, with one short anchored walk.
+    pub fn find(&self, text: &str, accept: impl FnMut(usize, usize, usize) -> bool) {
+        phrases_at_word_starts(self, text, accept)
+    }
+}
+
+/// A 16-bit hash of a phrase's first bytes (up to three).
+fn opening(head: &[u8]) -> usize {
+    let mut h: u32 = head.len() as u32;
+    for &b in head {
+        h = h.wrapping_mul(0x0100_0193) ^ b as u32;
+    }
+    (h ^ (h >> 16)) as usize & 0xffff
+}
+
+fn phrases_at_word_starts(matcher: &PhraseMatcher, text: &str, mut accept: impl FnMut(usize, usize, usize) -> bool) {
+    use aho_corasick::{Anchored, Input};
+    let automaton = &matcher.automaton;
+    let bytes = text.as_bytes();
+    for start in 0..bytes.len() {
+        let b = bytes[start];
+        let at_word_start = is_word_byte(b) && (start == 0 || !is_word_byte(bytes[start - 1]));
+        if !(at_word_start || b == b'\'') || !text.is_char_boundary(start) {
+            continue;
+        }
+        if !matcher.opens(bytes, start) {
+            continue;
+        }
+        let mut limit = bytes.len();
+        while limit > start {
+            let input = Input::new(text).range(start..limit).anchored(Anchored::Yes);
+            let Some(m) = automaton.find(input) else { break };
+            let end = m.end();
+            if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
+                && accept(start, end, m.pattern().as_usize())
+            {
+                break;
+            }
+            limit = end - 1;
+        }
+    }
+}
+
 /// Abbreviations after which a full stop does not end a sentence (folded, without the dot).
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "sen", "rep",
