@@ -109,6 +109,10 @@ pub struct PhraseMatcher {
     /// some phrase starts with: most words start no phrase and are skipped without a
     /// search.
     openings: Box<[u64; 1024]>,
+    /// For each phrase, the other phrases that are prefixes of it, longest first, with
+    /// their lengths: one search at a start finds the longest match and these give the
+    /// shorter ones.
+    shorter: Vec<Vec<(usize, usize)>>,
 }
 
 impl PhraseMatcher {
@@ -126,7 +130,22 @@ impl PhraseMatcher {
                 openings[i >> 6] |= 1 << (i & 63);
             }
         }
-        Ok(PhraseMatcher { automaton, openings })
+        let index: std::collections::HashMap<&str, usize> =
+            phrases.iter().enumerate().map(|(i, p)| (p.as_ref(), i)).collect();
+        let shorter = phrases
+            .iter()
+            .map(|p| {
+                let p = p.as_ref();
+                let mut found: Vec<(usize, usize)> = p
+                    .char_indices()
+                    .skip(1)
+                    .filter_map(|(k, _)| index.get(&p[..k]).map(|&i| (i, k)))
+                    .collect();
+                found.reverse();
+                found
+            })
+            .collect();
+        Ok(PhraseMatcher { automaton, openings, shorter })
     }
 
     /// Whether some phrase may start at `at`: its first one, two or three bytes open one.
@@ -170,17 +189,17 @@ fn phrases_at_word_starts(matcher: &PhraseMatcher, text: &str, mut accept: impl 
         if !matcher.opens(bytes, start) {
             continue;
         }
-        let mut limit = bytes.len();
-        while limit > start {
-            let input = Input::new(text).range(start..limit).anchored(Anchored::Yes);
-            let Some(m) = automaton.find(input) else { break };
-            let end = m.end();
+        let input = Input::new(text).range(start..bytes.len()).anchored(Anchored::Yes);
+        let Some(m) = automaton.find(input) else { continue };
+        let longest = m.pattern().as_usize();
+        let candidates = std::iter::once((longest, m.end() - start)).chain(matcher.shorter[longest].iter().copied());
+        for (pattern, len) in candidates {
+            let end = start + len;
             if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
-                && accept(start, end, m.pattern().as_usize())
+                && accept(start, end, pattern)
             {
                 break;
             }
-            limit = end - 1;
         }
     }
 }
