@@ -315,15 +315,19 @@ impl EventTypes {
                 origin: origin.clone(),
             });
         }
-        let matcher =
-            PhraseMatcher::new(&phrases.list.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>()).map_err(|e| {
-                ConfigError::Invalid {
-                    file: modality.0.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!("cannot build the event lexicon: {e}"),
-                }
-            })?;
+        let matcher = PhraseMatcher::new(
+            &phrases
+                .list
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            file: modality.0.clone(),
+            line: 1,
+            column: 1,
+            message: format!("cannot build the event lexicon: {e}"),
+        })?;
         Ok(EventTypes {
             types: out,
             phrases: phrases.list,
@@ -335,7 +339,11 @@ impl EventTypes {
     pub fn find(&self, folded: &Folded) -> Vec<CueHit<'_>> {
         let mut hits: Vec<CueHit<'_>> = Vec::new();
         self.matcher.find(&folded.text, |start, end, p| {
-            hits.push(CueHit { start, end, cues: &self.phrases[p].1 });
+            hits.push(CueHit {
+                start,
+                end,
+                cues: &self.phrases[p].1,
+            });
             false
         });
         hits.sort_by_key(|h| (h.start, h.end));

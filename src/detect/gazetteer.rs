@@ -359,13 +359,12 @@ impl Gazetteer {
         }
         let patterns = builder.patterns;
         let texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
-        let matcher = PhraseMatcher::new(&texts)
-            .map_err(|e| ConfigError::Invalid {
-                file: c_origin.clone(),
-                line: 1,
-                column: 1,
-                message: format!("cannot build the gazetteer matcher: {e}"),
-            })?;
+        let matcher = PhraseMatcher::new(&texts).map_err(|e| ConfigError::Invalid {
+            file: c_origin.clone(),
+            line: 1,
+            column: 1,
+            message: format!("cannot build the gazetteer matcher: {e}"),
+        })?;
         let mut by_country = vec![Vec::new(); countries.len()];
         for (i, o) in officials.iter().enumerate() {
             if let Some(&c) = country_index.get(&o.country) {
@@ -389,11 +388,17 @@ impl Gazetteer {
         if matches!(role, Role::Official | Role::Minister) {
             return None;
         }
-        let officials = self.by_country.get(country).map(Vec::as_slice).unwrap_or_default();
-        let mut found = officials
-            .iter()
-            .copied()
-            .filter(|&o| self.officials[o].terms.iter().any(|t| t.role == role && t.covers(date)));
+        let officials = self
+            .by_country
+            .get(country)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut found = officials.iter().copied().filter(|&o| {
+            self.officials[o]
+                .terms
+                .iter()
+                .any(|t| t.role == role && t.covers(date))
+        });
         let first = found.next();
         if found.next().is_some() {
             None

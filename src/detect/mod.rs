@@ -702,6 +702,84 @@ impl Detector {
         }
     }
 
+    /// Whether a capitalised word that is no gazetteer mention (and not an ordinary
+    /// sentence opener) stands before folded offset `until` in the sentence.
+    fn unknown_name_before(&self, s: &Sentence, until: usize) -> bool {
+        const OPENERS: &[&str] = &[
+            "The",
+            "He",
+            "She",
+            "They",
+            "After",
+            "Before",
+            "During",
+            "While",
+            "In",
+            "On",
+            "At",
+            "His",
+            "Her",
+            "Their",
+            "It",
+            "This",
+            "That",
+            "Mr",
+            "Mrs",
+            "Ms",
+            "Dr",
+            "And",
+            "But",
+            "Both",
+            "Later",
+            "Earlier",
+            "Meanwhile",
+            "Also",
+            "When",
+            "As",
+            "A",
+            "An",
+            "Last",
+            "Next",
+            "On",
+            "From",
+            "With",
+            "Speaking",
+            "Today",
+            "Yesterday",
+            "President",
+            "Prime",
+            "Minister",
+            "Secretary",
+            "Foreign",
+            "Chancellor",
+            "King",
+            "Premier",
+        ];
+        let end = s
+            .folded
+            .original(s.folded_span.start..until.max(s.folded_span.start))
+            .end
+            .min(s.span.end);
+        let mut pos = s.span.start;
+        for word in
+            s.original[s.span.start..end].split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        {
+            let at = pos;
+            pos += word.len() + 1;
+            if !word.chars().next().is_some_and(char::is_uppercase) || OPENERS.contains(&word) {
+                continue;
+            }
+            let covered = s
+                .actors
+                .iter()
+                .any(|a| a.span.start <= at && at < a.span.end);
+            if !covered {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The key an organisation's decisions are filed under: its UN vote body, or its code.
     fn body_code(&self, org: usize) -> String {
         let o = &self.gazetteer.organizations[org];
@@ -771,7 +849,12 @@ impl Detector {
         {
             push(a, &mut side);
         }
-        let protagonist = ctx.protagonist.as_ref().filter(|_| s.refers_back);
+        // The protagonist stands in only when nobody else (a name the gazetteer does not
+        // know: "Hill, ending his trip, flies to Seoul") could be the subject.
+        let protagonist = ctx
+            .protagonist
+            .as_ref()
+            .filter(|_| s.refers_back && !self.unknown_name_before(s, trigger.start));
         let mut confidence = t.confidence;
 
         // Visits: a visitor and every place named after a place trigger.

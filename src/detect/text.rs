@@ -130,8 +130,11 @@ impl PhraseMatcher {
                 openings[i >> 6] |= 1 << (i & 63);
             }
         }
-        let index: std::collections::HashMap<&str, usize> =
-            phrases.iter().enumerate().map(|(i, p)| (p.as_ref(), i)).collect();
+        let index: std::collections::HashMap<&str, usize> = phrases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_ref(), i))
+            .collect();
         let shorter = phrases
             .iter()
             .map(|p| {
@@ -145,7 +148,11 @@ impl PhraseMatcher {
                 found
             })
             .collect();
-        Ok(PhraseMatcher { automaton, openings, shorter })
+        Ok(PhraseMatcher {
+            automaton,
+            openings,
+            shorter,
+        })
     }
 
     /// Whether some phrase may start at `at`: its first one, two or three bytes open one.
@@ -176,7 +183,11 @@ fn opening(head: &[u8]) -> usize {
     (h ^ (h >> 16)) as usize & 0xffff
 }
 
-fn phrases_at_word_starts(matcher: &PhraseMatcher, text: &str, mut accept: impl FnMut(usize, usize, usize) -> bool) {
+fn phrases_at_word_starts(
+    matcher: &PhraseMatcher,
+    text: &str,
+    mut accept: impl FnMut(usize, usize, usize) -> bool,
+) {
     use aho_corasick::{Anchored, Input};
     let automaton = &matcher.automaton;
     let bytes = text.as_bytes();
@@ -189,10 +200,15 @@ fn phrases_at_word_starts(matcher: &PhraseMatcher, text: &str, mut accept: impl 
         if !matcher.opens(bytes, start) {
             continue;
         }
-        let input = Input::new(text).range(start..bytes.len()).anchored(Anchored::Yes);
-        let Some(m) = automaton.find(input) else { continue };
+        let input = Input::new(text)
+            .range(start..bytes.len())
+            .anchored(Anchored::Yes);
+        let Some(m) = automaton.find(input) else {
+            continue;
+        };
         let longest = m.pattern().as_usize();
-        let candidates = std::iter::once((longest, m.end() - start)).chain(matcher.shorter[longest].iter().copied());
+        let candidates = std::iter::once((longest, m.end() - start))
+            .chain(matcher.shorter[longest].iter().copied());
         for (pattern, len) in candidates {
             let end = start + len;
             if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
