@@ -210,3 +210,94 @@ fn batch_mode_answers_every_line_in_order_and_reports_bad_ones() {
         serde_json::json!(["CHN", "USA"])
     );
 }
+
+/// Event types are data: a new type in a copied config folder is found by `detect`, with
+/// no recompilation, and a broken one is refused by `check` with its file and line.
+#[test]
+fn a_new_event_type_is_a_new_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events");
+    std::fs::create_dir(&events).unwrap();
+    for f in ["bilateral_meeting.toml", "un_vote.toml", "modality.toml"] {
+        std::fs::copy(root.join("events").join(f), events.join(f)).unwrap();
+    }
+    std::fs::write(
+        events.join("election_observation.toml"),
+        "[event_type]\nid = \"election_observation\"\ndescription = \"Observers sent to watch an election\"\n\
+         shape = \"state_action\"\ntriggers = [\"election observers\", \"observation mission\"]\n\
+         require_any = [\"send\", \"sends\", \"sent\", \"deploy\", \"deployed\"]\n",
+    )
+    .unwrap();
+    let config = dir.path().join("tidings.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[detection]\ngazetteer = \"{}\"\nevent_types = [\"events/bilateral_meeting.toml\", \"events/un_vote.toml\", \"events/election_observation.toml\"]\n",
+            root.join("gazetteer").display()
+        ),
+    )
+    .unwrap();
+    let story = dir.path().join("story.txt");
+    std::fs::write(
+        &story,
+        "Kenya and Tanzania sent election observers to Uganda on Monday.",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "detect",
+            story.to_str().unwrap(),
+            "--published",
+            "2021-01-11",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["type"], "election_observation", "{json}");
+    assert_eq!(json[0]["countries"], serde_json::json!(["KEN", "TZA"]));
+
+    let check = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("election_observation"));
+
+    // A typo in the new file is refused with its file and line, by check and by run.
+    std::fs::write(
+        events.join("election_observation.toml"),
+        "[event_type]\nid = \"x\"\ndescription = \"d\"\nshap = \"state_action\"\n",
+    )
+    .unwrap();
+    for args in [vec!["check"], vec!["run", "--once"]] {
+        let out = Command::new(BIN)
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "--data-dir",
+                dir.path().join("data").to_str().unwrap(),
+            ])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("election_observation.toml:4:1"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing is created for a refused config"
+    );
+}

@@ -196,10 +196,16 @@ fn execute(cli: Cli) -> Result<ExitCode> {
     let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config)?;
     match cli.command {
         Command::Check => {
+            let detector = detector(&config)?;
+            let types: Vec<&str> = detector.types.types.iter().map(|t| t.id.as_str()).collect();
             println!(
-                "{}: ok — {} feeds; store would be at {}",
+                "{}: ok — {} feeds; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
                 config.origin,
                 config.feeds.len(),
+                types.join(", "),
+                detector.gazetteer.countries.len(),
+                detector.gazetteer.officials.len(),
+                detector.gazetteer.organizations.len(),
                 store_path(&data_dir).display()
             );
             Ok(ExitCode::SUCCESS)
@@ -408,6 +414,8 @@ fn open_existing(data_dir: &Path) -> Result<Option<Store>> {
 }
 
 fn run_daemon(config: &Config, data_dir: &Path, mode: RunMode) -> Result<()> {
+    // Refuse bad detector data before touching the store.
+    detector(config)?;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let store = Arc::new(Store::open(&store_path(data_dir))?);
