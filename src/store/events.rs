@@ -134,38 +134,13 @@ impl Store {
         } else {
             (self.idx_event_time.iter(), 0)
         };
-        let mut out = Vec::new();
-        for entry in iter.rev() {
-            if out.len() >= limit {
-                break;
-            }
-            let (key, _) = entry?;
-            if let Some(since) = since {
-                if key
-                    .get(prefix_len..prefix_len + 4)
-                    .is_some_and(|d| d < since.as_slice())
-                {
-                    break;
-                }
-            }
-            let Some(id) = keys::decode_id(&key) else {
-                continue;
-            };
-            let Some(event) = self.event(id)? else {
-                continue;
-            };
-            if q.event_type
-                .as_ref()
-                .is_some_and(|t| *t != event.event_type)
-            {
-                continue;
-            }
-            if q.modality.is_some_and(|m| m != event.modality) {
-                continue;
-            }
-            out.push(event);
-        }
-        Ok(out)
+        let since = since.as_ref().map(|d| d.as_slice());
+        super::newest_first(iter, prefix_len, since, limit, |id| {
+            Ok(self.event(id)?.filter(|e| {
+                q.event_type.as_ref().is_none_or(|t| *t == e.event_type)
+                    && q.modality.is_none_or(|m| m == e.modality)
+            }))
+        })
     }
 
     /// Number of stored events.

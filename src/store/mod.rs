@@ -393,28 +393,13 @@ impl Store {
             }
             None => (self.idx_time.iter(), 0),
         };
-        let mut out = Vec::new();
-        for entry in iter.rev() {
-            if out.len() >= limit {
-                break;
-            }
-            let (key, _) = entry?;
-            if let Some(since) = since {
-                if key
-                    .get(prefix_len..prefix_len + 8)
-                    .is_some_and(|t| t < since.as_slice())
-                {
-                    break;
-                }
-            }
-            let Some(id) = keys::decode_id(&key) else {
-                continue;
-            };
-            if let Some(story) = self.story(id)? {
-                out.push(story);
-            }
-        }
-        Ok(out)
+        newest_first(
+            iter,
+            prefix_len,
+            since.as_ref().map(|s| s.as_slice()),
+            limit,
+            |id| self.story(id),
+        )
     }
 
     /// Number of stored stories.
@@ -507,6 +492,40 @@ impl DedupIndex for Store {
             .get(keys::id(id))?
             .and_then(|v| decode_signature(&v)))
     }
+}
+
+/// Walks a time index (`prefix ‖ time ‖ id` keys) newest first: stops at the first key
+/// older than `since` (compared on the time bytes after the prefix) or once `limit`
+/// records were taken; `load` reads a record by id and may skip it with `None`.
+fn newest_first<T>(
+    iter: sled::Iter,
+    prefix_len: usize,
+    since: Option<&[u8]>,
+    limit: usize,
+    mut load: impl FnMut(u64) -> Result<Option<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for entry in iter.rev() {
+        if out.len() >= limit {
+            break;
+        }
+        let (key, _) = entry?;
+        if let Some(since) = since {
+            if key
+                .get(prefix_len..prefix_len + since.len())
+                .is_some_and(|t| t < since)
+            {
+                break;
+            }
+        }
+        let Some(id) = keys::decode_id(&key) else {
+            continue;
+        };
+        if let Some(record) = load(id)? {
+            out.push(record);
+        }
+    }
+    Ok(out)
 }
 
 fn source_of(c: &Candidate, matched_by: MatchKind) -> Source {
