@@ -163,6 +163,7 @@ fn joins(gap: &str, next: &Mention) -> bool {
 /// Resolves the mentions of one sentence into actors.
 pub fn resolve(
     g: &Gazetteer,
+    original: &str,
     folded: &Folded,
     mentions: &[Mention],
     date: NaiveDate,
@@ -328,7 +329,15 @@ pub fn resolve(
             }
             continue;
         }
-        let kind = if compound {
+        // "Jordan Bardella", "Georgia Governor Brian Kemp": a country name followed by a
+        // capitalised word the gazetteer does not know is part of another name.
+        let next_original = original[last.span.end..]
+            .strip_prefix(' ')
+            .and_then(|r| r.chars().next());
+        let part_of_name = matches!(form, CountryForm::Name | CountryForm::Capital)
+            && next_original.is_some_and(char::is_uppercase)
+            && !mentions.iter().any(|m| m.span.start == last.span.end + 1);
+        let kind = if compound || part_of_name {
             ActorKind::Topic
         } else if matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',') {
             previous_bare.unwrap_or(ActorKind::State)
@@ -362,7 +371,7 @@ mod tests {
         let g = small();
         let f = fold(text);
         let m = g.find(text, &f);
-        resolve(&g, &f, &m, date.parse().unwrap())
+        resolve(&g, text, &f, &m, date.parse().unwrap())
             .into_iter()
             .map(|a| {
                 (

@@ -256,6 +256,7 @@ impl Detector {
                     folded: &folded,
                     actors: actors::resolve(
                         &self.gazetteer,
+                        body,
                         &folded,
                         sentence_mentions,
                         article.published,
@@ -831,6 +832,18 @@ impl Detector {
         {
             return Vec::new();
         }
+        // "The UN chief met the Ukrainian president": a meeting with an organisation.
+        let subject = s
+            .actors
+            .iter()
+            .filter(|a| {
+                a.folded.end <= trigger.start
+                    && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
+            })
+            .last();
+        if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
+            return Vec::new();
+        }
         let mut side: Vec<Actor> = Vec::new();
         let push = |a: &Actor, side: &mut Vec<Actor>| {
             if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
@@ -845,7 +858,12 @@ impl Detector {
         for a in s
             .actors
             .iter()
-            .filter(|a| a.kind == ActorKind::State && near(a, trigger, NEAR_STATE))
+            // "the Singapore summit", "the Geneva talks": a place, not a party.
+            .filter(|a| {
+                a.kind == ActorKind::State
+                    && near(a, trigger, NEAR_STATE)
+                    && a.folded.end + 1 != trigger.start
+            })
         {
             push(a, &mut side);
         }
@@ -874,7 +892,13 @@ impl Detector {
                 })
                 .or(protagonist)
                 .cloned();
-            if let Some(visitor) = visitor {
+            // "visits British personnel": the visitor's own people, not a host.
+            let own_people = |v: &Actor| {
+                s.actors.iter().any(|a| {
+                    a.folded.start > p.end && a.folded.start <= p.end + 12 && a.country == v.country
+                })
+            };
+            if let Some(visitor) = visitor.filter(|v| !own_people(v)) {
                 // The places right after the trigger, and the list they start ("Kuwait,
                 // Bahrain and Egypt").
                 let mut hosts: Vec<&Actor> = Vec::new();
