@@ -836,11 +836,11 @@ impl Detector {
         let subject = s
             .actors
             .iter()
-            .filter(|a| {
+            .rev()
+            .find(|a| {
                 a.folded.end <= trigger.start
                     && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
-            })
-            .last();
+            });
         if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
             return Vec::new();
         }
