@@ -411,10 +411,17 @@ impl Gazetteer {
         self.country_index.get(code).copied()
     }
 
-    /// All gazetteer mentions in a text, left to right, non-overlapping, longest first.
+    /// All gazetteer mentions in a text, left to right, non-overlapping: at each word
+    /// start the longest phrase that fits the case rules.
     pub fn find(&self, original: &str, folded: &Folded) -> Vec<Mention<'_>> {
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        // Left to right, the longest valid match at each start; a start inside the previous
+        // match is skipped ("Foreign Minister" inside "Deputy Foreign Minister").
+        let mut found: Vec<Mention<'_>> = Vec::new();
+        let mut last_end = 0;
         self.matcher.find(&folded.text, |s, e, p| {
+            if s < last_end {
+                return true;
+            }
             let pattern = &self.patterns[p];
             let span = folded.original(s..e);
             let ok = match pattern.case {
@@ -429,27 +436,16 @@ impl Gazetteer {
                     .eq(pattern_original_case(pattern)),
             };
             if ok {
-                found.push((s, e, p));
+                last_end = e;
+                found.push(Mention {
+                    span,
+                    folded: s..e,
+                    targets: &pattern.targets,
+                });
             }
             ok
         });
-        // Longest match wins; then leftmost.
-        found.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
-        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
-        for m in found {
-            if taken.iter().all(|t| m.1 <= t.0 || m.0 >= t.1) {
-                taken.push(m);
-            }
-        }
-        taken.sort_by_key(|t| t.0);
-        taken
-            .into_iter()
-            .map(|(s, e, p)| Mention {
-                span: folded.original(s..e),
-                folded: s..e,
-                targets: &self.patterns[p].targets,
-            })
-            .collect()
+        found
     }
 }
 

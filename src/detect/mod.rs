@@ -833,14 +833,9 @@ impl Detector {
             return Vec::new();
         }
         // "The UN chief met the Ukrainian president": a meeting with an organisation.
-        let subject = s
-            .actors
-            .iter()
-            .rev()
-            .find(|a| {
-                a.folded.end <= trigger.start
-                    && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
-            });
+        let subject = s.actors.iter().rev().find(|a| {
+            a.folded.end <= trigger.start && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
+        });
         if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
             return Vec::new();
         }
