@@ -160,6 +160,22 @@ fn joins(gap: &str, next: &Mention) -> bool {
         && !core.contains(['.', ';', ':', '(', ')', '"'])
 }
 
+/// "Berlusconi's Libyan counterpart": a person's possessive starts another actor, unlike
+/// a country's ("China's top diplomat").
+fn possessive_of_person(chain: &[&Mention], next: &Mention, folded: &Folded) -> bool {
+    let last = chain.last().expect("non-empty");
+    let gap = folded.text[last.folded.end..next.folded.start].trim();
+    (gap == "'s" || gap == "'")
+        && last
+            .targets
+            .iter()
+            .all(|t| matches!(t, Target::Official(_)))
+        && next
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::Country(..)))
+}
+
 /// Resolves the mentions of one sentence into actors.
 pub fn resolve(
     g: &Gazetteer,
@@ -176,7 +192,7 @@ pub fn resolve(
                 if joins(
                     &folded.text[chain.last().expect("non-empty").folded.end..m.folded.start],
                     m,
-                ) =>
+                ) && !possessive_of_person(chain, m, folded) =>
             {
                 chain.push(m)
             }
@@ -432,6 +448,20 @@ mod tests {
             "a list continues the kind before it"
         );
         assert_eq!(k[3], ("Turkey".into(), ActorKind::Topic, Some("TUR")));
+    }
+
+    #[test]
+    fn a_persons_possessive_starts_another_actor() {
+        let k = kinds("Putin's Iranian foreign minister arrived.", "2023-02-22");
+        assert_eq!(k[0], ("Putin".into(), ActorKind::Named, Some("RUS")));
+        assert_eq!(
+            k[1],
+            (
+                "Iranian foreign minister".into(),
+                ActorKind::Role,
+                Some("IRN")
+            )
+        );
     }
 
     #[test]
