@@ -306,6 +306,11 @@ pub fn resolve(
             previous_bare = None;
             continue;
         }
+        // "pro-Russian officials", "anti-American officials": not that state's officials.
+        if role.is_some() && folded.text[..first.folded.start].ends_with('-') {
+            previous_bare = None;
+            continue;
+        }
         if role.is_some() && (officials.is_empty() || form != CountryForm::Name || chain.len() > 1)
         {
             let holder = role.and_then(|r| g.holder(c, r, date));

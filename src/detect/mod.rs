@@ -373,12 +373,23 @@ impl Detector {
                                 h,
                             ));
                         }
-                    } else if let Some(body) = s.cues.iter().find_map(|c| {
-                        c.cues.iter().find_map(|x| match x {
-                            Cue::BodyHint(i, k) if *i == ti => t.body_hints.get(*k).cloned(),
-                            _ => None,
+                    } else if let Some(body) = s
+                        .cues
+                        .iter()
+                        .filter(|_| {
+                            // Only the UN as a whole, acting right there: "the United Nations
+                            // voted to impose sanctions".
+                            self.gazetteer.organizations[o].kind == "un"
+                                && h.start >= a.folded.end
+                                && distance(a, h) <= ORG_NEAR / 3
                         })
-                    }) {
+                        .find_map(|c| {
+                            c.cues.iter().find_map(|x| match x {
+                                Cue::BodyHint(i, k) if *i == ti => t.body_hints.get(*k).cloned(),
+                                _ => None,
+                            })
+                        })
+                    {
                         // "The United Nations voted to impose sanctions": the Security Council.
                         if chosen.iter().all(|c| c.1 != body) {
                             chosen.push((
@@ -527,7 +538,7 @@ impl Detector {
                         && s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
                                 && a.folded.start >= h.end
-                                && a.folded.start <= h.end + 30
+                                && a.folded.start <= h.end + 14
                         })
             })
             .collect()
