@@ -145,6 +145,9 @@ struct Context {
     last_organization: Option<usize>,
     /// The last official named, for sentences that refer back ("He met Lavrov").
     protagonist: Option<Actor>,
+    /// The officials of the last two states named, most recent first (for "the two
+    /// sides met").
+    recent: Vec<Actor>,
 }
 
 /// One sentence, ready for the rules.
@@ -301,6 +304,17 @@ impl Detector {
                     let mut a = a.clone();
                     a.name_hint = Some(body[a.span.clone()].to_string());
                     context.protagonist = Some(a);
+                }
+                for a in sentence
+                    .actors
+                    .iter()
+                    .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+                {
+                    let mut a = a.clone();
+                    a.name_hint = Some(body[a.span.clone()].to_string());
+                    context.recent.retain(|r| r.country != a.country);
+                    context.recent.insert(0, a);
+                    context.recent.truncate(2);
                 }
             }
         }
@@ -976,6 +990,15 @@ impl Detector {
                 confidence -= 0.15;
             }
         }
+        // "The two sides met for four hours": the last two states named.
+        if side.is_empty()
+            && ctx.recent.len() == 2
+            && names_both_sides(&s.folded.text[s.folded_span.clone()])
+        {
+            side = ctx.recent.clone();
+            rule.extend(["previous sentence", "previous sentence"]);
+            confidence -= 0.2;
+        }
         if side.len() != 2 {
             return Vec::new();
         }
@@ -1015,6 +1038,21 @@ fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
         a.folded.start.saturating_sub(trigger.end)
     };
     gap <= limit
+}
+
+/// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
+fn names_both_sides(sentence: &str) -> bool {
+    [
+        "the two sides",
+        "both sides",
+        "the two leaders",
+        "the two men",
+        "the two ministers",
+        "the two presidents",
+        "the two countries",
+    ]
+    .iter()
+    .any(|p| sentence.contains(p))
 }
 
 /// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
