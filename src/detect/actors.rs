@@ -134,6 +134,12 @@ const FORMER_WORDS: &[&str] = &[
     "retired",
 ];
 
+/// The words of `s`, last first.
+fn words_rev(s: &str) -> impl Iterator<Item = &str> {
+    s.rsplit(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+}
+
 fn words_of(s: &str) -> Vec<&str> {
     s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
@@ -211,15 +217,14 @@ pub fn resolve(
         while !before.is_char_boundary(cut) {
             cut += 1;
         }
-        let before_words = words_of(&before[cut..]);
-        let prev_word = before_words.last().copied().unwrap_or("");
+        let mut before_words = words_rev(&before[cut..]);
+        let prev_word = before_words.next().unwrap_or("");
+        let word_before_that = before_words.next().unwrap_or("");
         let inner = &folded.text[first.folded.start..last.folded.end];
-        let former = before_words
+        let former = [prev_word, word_before_that]
             .iter()
-            .rev()
-            .take(2)
             .any(|w| FORMER_WORDS.contains(w) || w.starts_with("ex-"))
-            || words_of(inner).iter().any(|w| FORMER_WORDS.contains(w));
+            || words_rev(inner).any(|w| FORMER_WORDS.contains(&w));
         // "U.S.-China relations", "Israel-Lebanon conflict": a modifier, not an actor.
         // ... nor is a city in a newspaper's name ("the Washington Post").
         let compound = folded.text[..first.folded.start].ends_with('-')

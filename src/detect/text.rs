@@ -57,11 +57,26 @@ pub fn fold(original: &str) -> Folded {
         text.push(c);
         origin.extend(std::iter::repeat_n(at as u32, text.len() - before));
     };
-    for (at, c) in original.char_indices() {
-        if c.is_ascii() {
-            push(&mut text, &mut origin, c.to_ascii_lowercase(), at);
+    let bytes = original.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at].is_ascii() {
+            // A run of ASCII folds byte for byte.
+            let end = bytes[at..]
+                .iter()
+                .position(|b| !b.is_ascii())
+                .map_or(bytes.len(), |n| at + n);
+            let from = text.len();
+            text.push_str(&original[at..end]);
+            text[from..].make_ascii_lowercase();
+            origin.extend(at as u32..end as u32);
+            at = end;
             continue;
         }
+        let c = original[at..].chars().next().expect("a char starts here");
+        // The rest of this iteration maps what `c` folds to back to `at`; the loop goes on
+        // after it.
+        let next = at + c.len_utf8();
         match c {
             '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{2032}' => {
                 push(&mut text, &mut origin, '\'', at)
@@ -92,6 +107,7 @@ pub fn fold(original: &str) -> Folded {
                 }
             }
         }
+        at = next;
     }
     origin.push(original.len() as u32);
     Folded { text, origin }
@@ -298,11 +314,12 @@ fn ends_sentence(text: &str, start: usize, dot: usize) -> bool {
         .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == '"')
         .map(|(p, c)| start + p + c.len_utf8())
         .unwrap_or(start);
-    let word = text[word_start..dot].to_lowercase();
-    if word.chars().count() == 1 && word.chars().all(|c| c.is_alphabetic()) {
+    let word = &text[word_start..dot];
+    let mut chars = word.chars();
+    if chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none() {
         return false; // an initial: "George W. Bush"
     }
-    !ABBREVIATIONS.contains(&word.as_str())
+    !ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
