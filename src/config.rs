@@ -187,15 +187,7 @@ impl Config {
 
     /// Parses and validates config text; `origin` names it in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let locate = |span: Range<usize>, message: String| {
-            let (line, column) = line_column(text, span.start);
-            ConfigError::Invalid {
-                file: origin.to_string(),
-                line,
-                column,
-                message,
-            }
-        };
+        let locate = |span: Range<usize>, message: String| invalid_at(text, origin, span, message);
         let raw: RawConfig = toml::from_str(text)
             .map_err(|e| locate(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
 

@@ -224,15 +224,7 @@ fn daemon_polls_dedups_and_the_cli_reads_back() {
             >= 2
     );
     let feeds = json(&ws.ok(&["feeds", "--json"]));
-    let feed = |id: &str| {
-        feeds
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let feed = |id: &str| common::feed_row(&feeds, id);
     assert!(feed("beta")["not_modified"].as_u64().unwrap() >= 2);
     assert_eq!(feed("beta")["stories"], 2);
     assert_eq!(feed("broken")["health"], "failing");

@@ -121,15 +121,7 @@ fn shutdown_abandons_a_hanging_poll_after_the_grace_period_and_keeps_the_rest() 
     eprintln!("shutdown took {took:?} with a 1 s grace period");
 
     let feeds: Value = serde_json::from_str(&ws.ok(&["feeds", "--json"])).unwrap();
-    let feed = |id: &str| {
-        feeds
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let feed = |id: &str| common::feed_row(&feeds, id);
     assert_eq!(
         feed("stuck")["polls"],
         0,

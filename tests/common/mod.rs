@@ -115,6 +115,17 @@ pub fn wait_for(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// The row of feed `id` in `tidings feeds --json` output.
+pub fn feed_row(feeds: &serde_json::Value, id: &str) -> serde_json::Value {
+    feeds
+        .as_array()
+        .expect("an array of feeds")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no feed {id} in {feeds}"))
+        .clone()
+}
+
 /// The shared data folder next to the repository, if present.
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
