@@ -134,7 +134,7 @@ struct RawConfig {
 struct RawDetection {
     gazetteer: Option<PathBuf>,
     event_types: Option<Vec<PathBuf>>,
-    modality: Option<PathBuf>,
+    modality: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -324,13 +324,19 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        if let (Some(m), None) = (&raw.detection.modality, &raw.detection.event_types) {
+            return Err(locate(
+                m.span(),
+                "detection.modality is set but detection.event_types is not: set both, or event_types alone".into(),
+            ));
+        }
         let detection = DetectionSettings {
             gazetteer: raw.detection.gazetteer.map(rel),
             event_types: raw
                 .detection
                 .event_types
                 .map(|v| v.into_iter().map(rel).collect()),
-            modality: raw.detection.modality.map(rel),
+            modality: raw.detection.modality.map(|m| rel(m.into_inner())),
         };
 
         Ok(Config {
@@ -474,6 +480,24 @@ mod tests {
         let e = err("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\n\n[[feeds]]\nid = \"a\"\nurl = \"http://y/\"\n");
         assert!(e.starts_with("t.toml:6:"), "{e}");
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn detection_modality_alone_is_refused_at_its_line() {
+        let e = err("[detection]\nmodality = \"m.toml\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("event_types"),
+            "{e}"
+        );
+        let c = Config::parse(
+            "[detection]\nevent_types = [\"events/a.toml\"]\n",
+            "/etc/tidings/tidings.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.detection.event_types,
+            Some(vec![PathBuf::from("/etc/tidings/events/a.toml")])
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The actor gazetteer: countries (names, adjectives, capitals, seats of government),
 //! officials with dated terms of office, organisations, and generic role words — loaded
-//! from TOML data files and compiled into one Aho-Corasick automaton.
+//! from TOML data files and compiled into one phrase matcher (see [`super::text::PhraseMatcher`]).
 //!
 //! Matching runs over folded text (see [`super::text`]): case and diacritics are ignored,
 //! matches must sit on word boundaries, and among overlapping matches the longest wins.

