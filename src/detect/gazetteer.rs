@@ -3,7 +3,7 @@
 //! from TOML data files and compiled into one phrase matcher (see [`super::text::PhraseMatcher`]).
 //!
 //! Matching runs over folded text (see [`super::text`]): case and diacritics are ignored,
-//! matches must sit on word boundaries, and among overlapping matches the longest wins.
+//! matches must sit on word boundaries, and left to right the longest phrase at each start wins.
 //! Proper names must start with a capital letter in the original ("May" the month is not
 //! Theresa May), and acronyms ("US", "UN") must match their exact case ("us" is not a
 //! country).
