@@ -9,6 +9,7 @@
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
 
+pub mod alerts;
 pub mod config;
 pub mod daemon;
 pub mod dedup;

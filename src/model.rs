@@ -205,3 +205,57 @@ pub enum EventChange {
     /// Another source for an existing event, nothing else changed.
     Corroborated(EventId),
 }
+
+/// Identifier of an alert in the outbox. Assigned once, when the alert is written with
+/// its event, and kept through every retry, restart and replay.
+pub type AlertId = u64;
+
+/// Why an alert was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlertReason {
+    /// A new event.
+    New,
+    /// A significant update of a known event: planned → occurred, or → cancelled.
+    Updated { from: crate::detect::Modality },
+}
+
+/// One announcement of one event to one sink. It stays in the outbox until the sink
+/// accepted it, or moves to the dead-letter list when it cannot be delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    /// Config id of the sink it goes to.
+    pub sink: String,
+    pub reason: AlertReason,
+    /// The event as it was when the alert was raised.
+    pub event: Event,
+    pub created: DateTime<Utc>,
+    /// When the delivery clock started: `created`, or the last replay. Retries stop once
+    /// this is older than the maximum age.
+    pub since: DateTime<Utc>,
+    /// Delivery attempts made since `since`.
+    pub attempts: u32,
+    pub next_attempt: DateTime<Utc>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// HTTP status of the last answer, if one arrived.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    /// Set when the alert moved to the dead-letter list: why, and when.
+    pub dead: Option<DeadLetter>,
+}
+
+/// Why an alert was given up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Alert {
+    /// The stable message id sinks see (the Standard Webhooks `webhook-id`); the same
+    /// for every attempt of this alert.
+    pub fn message_id(&self) -> String {
+        format!("msg_tidings_{}", self.id)
+    }
+}

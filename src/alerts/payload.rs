@@ -1,0 +1,1 @@
+//! Message shapes per sink kind (being written).
