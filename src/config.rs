@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,7 +49,79 @@ pub struct Config {
     pub daemon: DaemonSettings,
     pub http: HttpSettings,
     pub detection: DetectionSettings,
+    pub api: ApiSettings,
+    pub alerts: AlertSettings,
+    pub sinks: Vec<SinkConfig>,
     pub feeds: Vec<FeedConfig>,
+}
+
+/// The daemon's HTTP endpoint: health, metrics and the read API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiSettings {
+    pub listen: SocketAddr,
+    /// Bearer token the read API requires; required when `listen` is not loopback.
+    pub token: Option<Secret>,
+}
+
+/// How the outbox delivers alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    /// Longest time one delivery attempt may take.
+    pub timeout: Duration,
+    /// Waits between attempts: the n-th failure waits the n-th entry (the last repeats),
+    /// each moved by up to ±`jitter` of itself.
+    pub retry_delays: Vec<Duration>,
+    pub jitter: f64,
+    /// An alert not delivered this long after it was raised goes to the dead-letter list.
+    pub max_age: Duration,
+    /// Whether significant updates (planned → occurred, → cancelled) raise alerts, for
+    /// sinks that do not say.
+    pub on_update: bool,
+}
+
+/// One place alerts go, and which events it wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkConfig {
+    /// Short stable identifier; alerts in the outbox refer to it.
+    pub id: String,
+    pub kind: crate::alerts::SinkKind,
+    pub url: Url,
+    /// Signing secret of a webhook sink.
+    pub secret: Option<crate::alerts::sign::WebhookSecret>,
+    /// Bearer token for an ntfy server that requires one.
+    pub token: Option<Secret>,
+    /// ntfy topic.
+    pub topic: Option<String>,
+    pub filter: SinkFilter,
+    pub on_update: bool,
+}
+
+/// Which events a sink wants; an empty list means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SinkFilter {
+    pub types: Vec<String>,
+    /// ISO alpha-3 codes: the event must involve at least one.
+    pub countries: Vec<String>,
+    /// Official names (case-insensitive): the event must involve at least one.
+    pub actors: Vec<String>,
+    pub min_confidence: f32,
+    pub modality: Vec<crate::detect::Modality>,
+}
+
+/// A secret read from the environment or a file. Never printed.
+#[derive(Clone, PartialEq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// Where the detector's data comes from; `None` means the embedded default.
@@ -62,7 +135,7 @@ pub struct DetectionSettings {
     pub modality: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DaemonSettings {
     /// Most fetches in flight at once, over all feeds.
     pub max_concurrent_fetches: usize,
@@ -76,7 +149,7 @@ pub struct DaemonSettings {
     pub shutdown_grace: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpSettings {
     pub user_agent: String,
     pub connect_timeout: Duration,
@@ -126,7 +199,54 @@ struct RawConfig {
     #[serde(default)]
     detection: RawDetection,
     #[serde(default)]
+    api: RawApi,
+    #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
+    sinks: Vec<Spanned<RawSink>>,
+    #[serde(default)]
     feeds: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<PathBuf>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    timeout: Option<HumanDuration>,
+    retry_delays: Option<Spanned<Vec<HumanDuration>>>,
+    jitter: Option<Spanned<f64>>,
+    max_age: Option<HumanDuration>,
+    on_update: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    id: Spanned<String>,
+    kind: crate::alerts::SinkKind,
+    url: Spanned<String>,
+    secret_env: Option<Spanned<String>>,
+    secret_file: Option<Spanned<PathBuf>>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<PathBuf>>,
+    topic: Option<String>,
+    #[serde(default)]
+    types: Vec<String>,
+    #[serde(default)]
+    countries: Vec<Spanned<String>>,
+    #[serde(default)]
+    actors: Vec<String>,
+    min_confidence: Option<Spanned<f32>>,
+    #[serde(default)]
+    modality: Vec<crate::detect::Modality>,
+    on_update: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -339,14 +459,36 @@ impl Config {
             modality: raw.detection.modality.map(|m| rel(m.into_inner())),
         };
 
+        let api = parse_api(raw.api, &locate, &rel)?;
+        let alerts = parse_alerts(raw.alerts, &locate)?;
+        let mut sinks = Vec::with_capacity(raw.sinks.len());
+        let mut seen_sinks = HashSet::new();
+        for spanned in raw.sinks {
+            let raw_sink = spanned.into_inner();
+            if !seen_sinks.insert(raw_sink.id.get_ref().clone()) {
+                return Err(locate(
+                    raw_sink.id.span(),
+                    format!("sink id {:?} is used twice", raw_sink.id.get_ref()),
+                ));
+            }
+            sinks.push(parse_sink(raw_sink, alerts.on_update, &locate, &rel)?);
+        }
+
         Ok(Config {
             origin: origin.to_string(),
             data_dir: raw.data_dir,
             daemon,
             http,
             detection,
+            api,
+            alerts,
+            sinks,
             feeds,
         })
+    }
+
+    pub fn sink(&self, id: &str) -> Option<&SinkConfig> {
+        self.sinks.iter().find(|s| s.id == id)
     }
 
     pub fn feed(&self, id: &str) -> Option<&FeedConfig> {
@@ -357,6 +499,211 @@ impl Config {
 impl fmt::Display for FeedConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.id, self.url)
+    }
+}
+
+/// Default address of the HTTP endpoint.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+type Locate<'a> = dyn Fn(Range<usize>, String) -> ConfigError + 'a;
+
+fn parse_api(
+    raw: RawApi,
+    locate: &Locate,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<ApiSettings, ConfigError> {
+    let (listen, listen_span) = match raw.listen {
+        Some(s) => {
+            let span = s.span();
+            let addr = s.get_ref().parse::<SocketAddr>().map_err(|e| {
+                locate(
+                    span.clone(),
+                    format!(
+                        "api.listen {:?} is not an address and port (e.g. \"127.0.0.1:8787\"): {e}",
+                        s.get_ref()
+                    ),
+                )
+            })?;
+            (addr, span)
+        }
+        None => (DEFAULT_LISTEN.parse().expect("valid default address"), 0..0),
+    };
+    let token = read_secret(raw.token_env, raw.token_file, "api", locate, rel)?;
+    if token.is_none() && !listen.ip().is_loopback() {
+        return Err(locate(
+            listen_span,
+            format!(
+                "api.listen {listen} is not a loopback address: set api.token_env or api.token_file so the API requires a bearer token"
+            ),
+        ));
+    }
+    Ok(ApiSettings { listen, token })
+}
+
+fn parse_alerts(raw: RawAlerts, locate: &Locate) -> Result<AlertSettings, ConfigError> {
+    let retry_delays = match raw.retry_delays {
+        Some(s) if s.get_ref().is_empty() => {
+            return Err(locate(
+                s.span(),
+                "alerts.retry_delays needs at least one delay".into(),
+            ))
+        }
+        Some(s) => s.into_inner().into_iter().map(|h| h.0).collect(),
+        None => [5, 5 * 60, 30 * 60, 2 * 3600]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
+    };
+    let jitter = match raw.jitter {
+        Some(s) if !(0.0..=0.5).contains(s.get_ref()) => {
+            return Err(locate(
+                s.span(),
+                "alerts.jitter must be a fraction between 0.0 and 0.5".into(),
+            ))
+        }
+        Some(s) => s.into_inner(),
+        None => 0.2,
+    };
+    Ok(AlertSettings {
+        timeout: raw.timeout.map(|h| h.0).unwrap_or(Duration::from_secs(10)),
+        retry_delays,
+        jitter,
+        max_age: raw
+            .max_age
+            .map(|h| h.0)
+            .unwrap_or(Duration::from_secs(24 * 3600)),
+        on_update: raw.on_update.unwrap_or(true),
+    })
+}
+
+fn parse_sink(
+    raw: RawSink,
+    default_on_update: bool,
+    locate: &Locate,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<SinkConfig, ConfigError> {
+    use crate::alerts::SinkKind;
+    let id_span = raw.id.span();
+    let id = raw.id.into_inner();
+    if !valid_feed_id(&id) {
+        return Err(locate(
+            id_span,
+            format!("sink id {id:?} must be 1 to 64 characters of a-z, 0-9, '-' or '_'"),
+        ));
+    }
+    let url_span = raw.url.span();
+    let url = Url::parse(raw.url.get_ref())
+        .map_err(|e| locate(url_span.clone(), format!("sink {id:?}: invalid url: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(locate(
+            url_span,
+            format!("sink {id:?}: url must be http or https"),
+        ));
+    }
+    let what = format!("sink {id:?}");
+    let secret = match read_secret(raw.secret_env, raw.secret_file, &what, locate, rel)? {
+        Some(s) => Some(
+            s.expose()
+                .trim()
+                .parse::<crate::alerts::sign::WebhookSecret>()
+                .map_err(|e| locate(id_span.clone(), format!("{what}: bad signing secret: {e}")))?,
+        ),
+        None => None,
+    };
+    match raw.kind {
+        SinkKind::Webhook if secret.is_none() => {
+            return Err(locate(
+                id_span,
+                format!("{what}: a webhook sink needs secret_env or secret_file (a whsec_… signing secret)"),
+            ))
+        }
+        SinkKind::Webhook => {}
+        _ if secret.is_some() => {
+            return Err(locate(
+                id_span,
+                format!(
+                    "{what}: only webhook sinks are signed; remove secret_env/secret_file"
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let token = read_secret(raw.token_env, raw.token_file, &what, locate, rel)?;
+    let mut countries = Vec::with_capacity(raw.countries.len());
+    for c in raw.countries {
+        let code = c.get_ref().to_ascii_uppercase();
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(locate(
+                c.span(),
+                format!("{what}: country {:?} is not an ISO 3166-1 alpha-3 code (e.g. \"RUS\")", c.get_ref()),
+            ));
+        }
+        countries.push(code);
+    }
+    let min_confidence = match raw.min_confidence {
+        Some(s) if !(0.0..=1.0).contains(s.get_ref()) => {
+            return Err(locate(
+                s.span(),
+                format!("{what}: min_confidence must be between 0.0 and 1.0"),
+            ))
+        }
+        Some(s) => s.into_inner(),
+        None => 0.0,
+    };
+    Ok(SinkConfig {
+        id,
+        kind: raw.kind,
+        url,
+        secret,
+        token,
+        topic: raw.topic,
+        filter: SinkFilter {
+            types: raw.types,
+            countries,
+            actors: raw.actors,
+            min_confidence,
+            modality: raw.modality,
+        },
+        on_update: raw.on_update.unwrap_or(default_on_update),
+    })
+}
+
+/// Reads a secret named by an environment variable or a file (not both).
+fn read_secret(
+    env: Option<Spanned<String>>,
+    file: Option<Spanned<PathBuf>>,
+    what: &str,
+    locate: &Locate,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<Option<Secret>, ConfigError> {
+    match (env, file) {
+        (Some(e), Some(_)) => Err(locate(
+            e.span(),
+            format!("{what}: set the secret by environment variable or by file, not both"),
+        )),
+        (Some(e), None) => match std::env::var(e.get_ref()) {
+            Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
+            _ => Err(locate(
+                e.span(),
+                format!(
+                    "{what}: environment variable {} is not set or empty",
+                    e.get_ref()
+                ),
+            )),
+        },
+        (None, Some(f)) => {
+            let span = f.span();
+            let path = rel(f.into_inner());
+            match std::fs::read_to_string(&path) {
+                Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
+                Ok(_) => Err(locate(span, format!("{what}: secret file {} is empty", path.display()))),
+                Err(e) => Err(locate(
+                    span,
+                    format!("{what}: cannot read secret file {}: {e}", path.display()),
+                )),
+            }
+        }
+        (None, None) => Ok(None),
     }
 }
 

@@ -1,27 +1,43 @@
-//! The daemon: keeps every configured feed on its own schedule until told to stop.
+//! The daemon: keeps every configured feed on its own schedule until told to stop,
+//! serves the HTTP endpoint, delivers alerts, and reloads its config on request.
 //!
 //! One coordinator loop owns the schedule (each feed's next-poll time). When a feed is
 //! due it spawns a poll task ([`crate::poll::poll_feed`]); a global semaphore caps how
-//! many fetches run at once. A feed never has two polls in flight. On shutdown no new
-//! polls start, polls in flight get `shutdown_grace` to finish, the rest are abandoned
-//! (their feed state is untouched, so they are simply polled again), and the store is
-//! flushed.
+//! many fetches run at once. A feed never has two polls in flight. Beside it run the
+//! HTTP endpoint ([`crate::api`]) and the alert delivery worker
+//! ([`crate::alerts::worker`]).
+//!
+//! The live config is shared through a `watch` channel: a reload validates the new file
+//! and its detector data first, and only then replaces feeds, event types and sinks.
+//! A config that fails validation is refused and the old one stays.
+//!
+//! On shutdown no new polls start, polls in flight get `shutdown_grace` to finish, the
+//! rest are abandoned (their feed state is untouched, so they are simply polled again),
+//! the worker finishes its round (undelivered alerts stay in the outbox), and the store
+//! is flushed.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{broadcast, mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use crate::config::{Config, ConfigError, FeedConfig};
+use crate::alerts::worker::Worker;
+use crate::api::{self, ApiState};
+use crate::config::{Config, ConfigError, FeedConfig, EMBEDDED_NAME};
 use crate::detect::Detector;
 use crate::fetcher::{FetchError, Fetcher};
+use crate::metrics::{Metrics, TypeLabels};
+use crate::model::{EventChange, FeedState};
 use crate::poll::{poll_feed, PollResult};
 use crate::scheduler;
 use crate::store::{Store, StoreError};
+use crate::views::EventNotice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -31,6 +47,14 @@ pub enum DaemonError {
     Http(#[from] FetchError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot bind the HTTP endpoint to {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Alerts(#[from] crate::alerts::deliver::ClientError),
 }
 
 /// How long the daemon runs.
@@ -38,40 +62,123 @@ pub enum DaemonError {
 pub enum RunMode {
     /// Until the shutdown future completes.
     Forever,
-    /// Poll every feed once, then return.
+    /// Poll every feed once, deliver the alerts that are due, then return. No endpoint.
     Once,
 }
 
+/// Where a running daemon tells CLI commands how to reach it: `daemon.json` in the data
+/// directory, holding `{"pid": …, "api": "http://127.0.0.1:PORT"}`.
+pub const DAEMON_FILE: &str = "daemon.json";
+
+/// What a running daemon writes to [`DAEMON_FILE`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DaemonInfo {
+    pub pid: u32,
+    /// Base URL of the HTTP endpoint.
+    pub api: String,
+}
+
+/// What every poll task needs; `config` and `detector` are replaced on reload.
+struct Shared {
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    events: broadcast::Sender<EventNotice>,
+    outbox: Arc<Notify>,
+    permits: Arc<Semaphore>,
+}
+
 /// Runs the daemon until `shutdown` completes (or, in [`RunMode::Once`], until every
-/// feed was polled once).
+/// feed was polled once). Each message on `reloads` reloads the config from where it
+/// came from.
 pub async fn run(
-    config: &Config,
+    config: Config,
     store: Arc<Store>,
     mode: RunMode,
     shutdown: impl Future<Output = ()>,
+    mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
-    let fetcher = Arc::new(Fetcher::new(&config.http)?);
-    let permits = Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches));
-    let settings = Arc::new(config.daemon.clone());
-    let detector = Arc::new(Detector::from_settings(&config.detection)?);
+    let mut fetcher = Arc::new(Fetcher::new(&config.http)?);
+    let mut detector = Arc::new(Detector::from_settings(&config.detection)?);
+    let metrics = Arc::new(Metrics::new());
+    metrics.feeds.set(config.feeds.len() as i64);
+    let shared = Arc::new(Shared {
+        store: Arc::clone(&store),
+        metrics: Arc::clone(&metrics),
+        events: broadcast::channel(1024).0,
+        outbox: Arc::new(Notify::new()),
+        permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+    });
+    let (config_tx, config_rx) = watch::channel(Arc::new(config));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ready = Arc::new(AtomicBool::new(false));
+    let worker = Worker {
+        store: Arc::clone(&store),
+        metrics: Arc::clone(&metrics),
+        config: config_rx.clone(),
+        wake: Arc::clone(&shared.outbox),
+    };
+
+    // The endpoint and the worker run for the daemon's lifetime.
+    let mut background: JoinSet<()> = JoinSet::new();
+    let mut daemon_file: Option<PathBuf> = None;
+    let mut worker = Some(worker);
+    if mode == RunMode::Forever {
+        let addr = config_rx.borrow().api.listen;
+        let listener = api::bind(addr)
+            .await
+            .map_err(|source| DaemonError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| DaemonError::Bind { addr, source })?;
+        let state = ApiState {
+            store: Arc::clone(&store),
+            metrics: Arc::clone(&metrics),
+            config: config_rx.clone(),
+            events: shared.events.clone(),
+            ready: Arc::clone(&ready),
+            outbox: Arc::clone(&shared.outbox),
+        };
+        let mut stop = stop_rx.clone();
+        background.spawn(async move {
+            let served = axum::serve(listener, api::router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                error!(error = %e, "HTTP endpoint failed");
+            }
+        });
+        daemon_file = write_daemon_file(&store, bound);
+        info!(address = %bound, "HTTP endpoint listening");
+        if let Some(w) = worker.take() {
+            let stop = stop_rx.clone();
+            background.spawn(async move {
+                if let Err(e) = w.run(stop).await {
+                    error!(error = %e, "alert delivery stopped: store error");
+                }
+            });
+        }
+    }
 
     let now = Utc::now();
     let mut due: HashMap<String, DateTime<Utc>> = HashMap::new();
-    for feed in &config.feeds {
+    for feed in &config_rx.borrow().feeds {
         let state = store.feed_state(&feed.id)?;
-        let first = match mode {
-            RunMode::Once => now,
-            RunMode::Forever => scheduler::first_poll(state.as_ref(), now, feed.interval),
-        };
-        due.insert(feed.id.clone(), first);
+        due.insert(feed.id.clone(), first_due(mode, state.as_ref(), now, feed));
     }
-    info!(feeds = config.feeds.len(), config = %config.origin, store = %store.path().display(), "daemon started");
+    {
+        let config = config_rx.borrow();
+        info!(feeds = config.feeds.len(), sinks = config.sinks.len(), config = %config.origin, store = %store.path().display(), "daemon started");
+    }
+    ready.store(true, Ordering::SeqCst);
+    notify_systemd(&[sd_notify::NotifyState::Ready]);
 
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut tasks: JoinSet<(String, Result<(), StoreError>)> = JoinSet::new();
+    let mut failing: HashSet<String> = HashSet::new();
+    let mut tasks: JoinSet<(String, Result<FeedState, StoreError>)> = JoinSet::new();
     tokio::pin!(shutdown);
 
-    loop {
+    let outcome: Result<(), DaemonError> = loop {
+        let config = config_rx.borrow().clone();
         let now = Utc::now();
         for feed in &config.feeds {
             if in_flight.contains(&feed.id) || due.get(&feed.id).is_none_or(|t| *t > now) {
@@ -81,15 +188,14 @@ pub async fn run(
             due.remove(&feed.id);
             tasks.spawn(poll_task(
                 feed.clone(),
-                Arc::clone(&settings),
+                Arc::clone(&config),
                 Arc::clone(&fetcher),
-                Arc::clone(&store),
                 Arc::clone(&detector),
-                Arc::clone(&permits),
+                Arc::clone(&shared),
             ));
         }
         if mode == RunMode::Once && due.is_empty() && tasks.is_empty() {
-            break;
+            break Ok(());
         }
         let sleep_until = due.values().min().copied();
         let sleep = async {
@@ -101,7 +207,37 @@ pub async fn run(
         tokio::select! {
             _ = &mut shutdown => {
                 info!(in_flight = tasks.len(), "shutting down");
-                break;
+                break Ok(());
+            }
+            Some(()) = reloads.recv() => {
+                match reload(&config) {
+                    Ok((new_config, new_detector)) => {
+                        let new_config = Arc::new(new_config);
+                        for feed in &new_config.feeds {
+                            if !due.contains_key(&feed.id) && !in_flight.contains(&feed.id) {
+                                let state = store.feed_state(&feed.id)?;
+                                due.insert(feed.id.clone(), first_due(mode, state.as_ref(), Utc::now(), feed));
+                            }
+                        }
+                        due.retain(|id, _| new_config.feed(id).is_some());
+                        failing.retain(|id| new_config.feed(id).is_some());
+                        if new_config.http != config.http {
+                            fetcher = Arc::new(Fetcher::new(&new_config.http)?);
+                        }
+                        detector = Arc::new(new_detector);
+                        metrics.feeds.set(new_config.feeds.len() as i64);
+                        metrics.feeds_failing.set(failing.len() as i64);
+                        metrics.reload("ok");
+                        info!(feeds = new_config.feeds.len(), sinks = new_config.sinks.len(), event_types = detector.types.types.len(), "config reloaded");
+                        config_tx.send_replace(new_config);
+                        // Sinks may have changed: let the worker look again.
+                        shared.outbox.notify_one();
+                    }
+                    Err(e) => {
+                        metrics.reload("error");
+                        error!(error = %e, "config reload refused; keeping the running config");
+                    }
+                }
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                 let (feed_id, result) = match joined {
@@ -112,30 +248,40 @@ pub async fn run(
                     }
                 };
                 in_flight.remove(&feed_id);
-                if let Err(e) = result {
-                    // The store failed: stop rather than poll on without saving.
-                    error!(feed = %feed_id, error = %e, "store error; stopping");
-                    tasks.shutdown().await;
-                    store.flush()?;
-                    return Err(e.into());
-                }
-                if mode == RunMode::Forever {
-                    if let Some(state) = store.feed_state(&feed_id)? {
-                        let next = state.next_poll.unwrap_or_else(Utc::now);
-                        due.insert(feed_id, next);
+                let state = match result {
+                    Ok(state) => state,
+                    Err(e) => {
+                        // The store failed: stop rather than poll on without saving.
+                        error!(feed = %feed_id, error = %e, "store error; stopping");
+                        tasks.shutdown().await;
+                        break Err(e.into());
                     }
+                };
+                if state.consecutive_failures > 0 {
+                    failing.insert(feed_id.clone());
+                } else {
+                    failing.remove(&feed_id);
+                }
+                metrics.feeds_failing.set(failing.len() as i64);
+                let current = config_rx.borrow().clone();
+                if mode == RunMode::Forever && current.feed(&feed_id).is_some() {
+                    due.insert(feed_id, state.next_poll.unwrap_or_else(Utc::now));
                 }
             }
             _ = sleep => {}
         }
-    }
+    };
+
+    ready.store(false, Ordering::SeqCst);
+    notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    let grace = config_rx.borrow().daemon.shutdown_grace;
 
     // Graceful end: let polls in flight finish within the grace period.
-    let grace = tokio::time::sleep(settings.shutdown_grace);
-    tokio::pin!(grace);
+    let deadline = tokio::time::sleep(grace);
+    tokio::pin!(deadline);
     while !tasks.is_empty() {
         tokio::select! {
-            _ = &mut grace => {
+            _ = &mut deadline => {
                 warn!(abandoned = tasks.len(), "grace period over; abandoning polls in flight (they will be repeated)");
                 tasks.shutdown().await;
                 break;
@@ -143,28 +289,92 @@ pub async fn run(
             Some(_) = tasks.join_next() => {}
         }
     }
+    if let (RunMode::Once, Some(w), true) = (mode, worker.take(), outcome.is_ok()) {
+        // One delivery round for what this run found; failures wait for the next run.
+        w.deliver_due().await?;
+    }
+    let _ = stop_tx.send(true);
+    let background_done = async { while background.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, background_done).await.is_err() {
+        warn!("alert delivery did not finish within the grace period; undelivered alerts stay in the outbox");
+    }
+    if let Some(path) = daemon_file {
+        let _ = std::fs::remove_file(path);
+    }
     store.flush()?;
-    info!(
-        stories = store.story_count(),
-        "daemon stopped; store flushed"
-    );
-    Ok(())
+    info!(stories = store.story_count(), "daemon stopped; store flushed");
+    outcome
+}
+
+fn first_due(
+    mode: RunMode,
+    state: Option<&FeedState>,
+    now: DateTime<Utc>,
+    feed: &FeedConfig,
+) -> DateTime<Utc> {
+    match mode {
+        RunMode::Once => now,
+        RunMode::Forever => scheduler::first_poll(state, now, feed.interval),
+    }
+}
+
+/// Loads the config again from where the running one came from, with its detector data.
+fn reload(current: &Config) -> Result<(Config, Detector), DaemonError> {
+    let config = if current.origin == EMBEDDED_NAME {
+        Config::embedded_default()?
+    } else {
+        Config::load(Path::new(&current.origin))?
+    };
+    let detector = Detector::from_settings(&config.detection)?;
+    if config.api != current.api {
+        warn!("api settings changed: they take effect after a restart");
+    }
+    if config.data_dir != current.data_dir {
+        warn!("data_dir changed: it takes effect after a restart");
+    }
+    Ok((config, detector))
+}
+
+/// Tells systemd (when it started us with `Type=notify`) how the daemon is doing.
+fn notify_systemd(state: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(false, state) {
+        warn!(error = %e, "cannot notify systemd");
+    }
+}
+
+fn write_daemon_file(store: &Store, bound: std::net::SocketAddr) -> Option<PathBuf> {
+    let path = store.path().parent()?.join(DAEMON_FILE);
+    let info = DaemonInfo {
+        pid: std::process::id(),
+        api: format!("http://{bound}"),
+    };
+    let text = serde_json::to_string(&info).ok()?;
+    // Write then rename, so a reader never sees half a file.
+    let tmp = path.with_extension("json.tmp");
+    match std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path)) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "cannot write the daemon file; CLI commands cannot reach this daemon");
+            None
+        }
+    }
 }
 
 async fn poll_task(
     feed: FeedConfig,
-    settings: Arc<crate::config::DaemonSettings>,
+    config: Arc<Config>,
     fetcher: Arc<Fetcher>,
-    store: Arc<Store>,
     detector: Arc<Detector>,
-    permits: Arc<Semaphore>,
-) -> (String, Result<(), StoreError>) {
-    let Ok(_permit) = permits.acquire().await else {
-        return (feed.id, Ok(()));
+    shared: Arc<Shared>,
+) -> (String, Result<FeedState, StoreError>) {
+    let Ok(_permit) = shared.permits.acquire().await else {
+        return (feed.id.clone(), Err(StoreError::Backend("daemon stopping".into())));
     };
     let started = std::time::Instant::now();
-    let result = poll_feed(&feed, &settings, &fetcher, &store, &detector).await;
-    let duration_ms = started.elapsed().as_millis() as u64;
+    let result = poll_feed(&feed, &config, &fetcher, &shared.store, &detector).await;
+    let elapsed = started.elapsed();
+    shared.metrics.poll_duration.observe(elapsed.as_secs_f64());
+    let duration_ms = elapsed.as_millis() as u64;
     let result = result.map(|(outcome, state)| {
         let next = state.next_poll.map(|t| t.to_rfc3339()).unwrap_or_default();
         match outcome {
@@ -172,21 +382,67 @@ async fn poll_task(
                 status,
                 bytes,
                 counts,
-            } => info!(
-                feed = %feed.id, url = %feed.url, status, bytes,
-                entries = counts.entries, new = counts.new, duplicates = counts.duplicates,
-                revised = counts.revised, events_new = counts.events_new, events_updated = counts.events_updated,
-                duration_ms, next_poll = %next, "poll"
-            ),
-            PollResult::NotModified => info!(
-                feed = %feed.id, url = %feed.url, status = 304, bytes = 0, new = 0, duplicates = 0,
-                duration_ms, next_poll = %next, "poll: not modified"
-            ),
-            PollResult::Failed { status, error, .. } => warn!(
-                feed = %feed.id, url = %feed.url, status = status.unwrap_or(0), error = %error,
-                failures = state.consecutive_failures, duration_ms, next_poll = %next, "poll failed"
-            ),
+                changes,
+            } => {
+                shared.metrics.poll("ok");
+                shared.metrics.stories.inc_by(counts.new as u64);
+                shared.metrics.duplicates.inc_by(counts.duplicates as u64);
+                shared.metrics.alerts.inc_by(counts.alerts as u64);
+                publish(&shared, &changes);
+                if counts.alerts > 0 {
+                    shared.outbox.notify_one();
+                }
+                info!(
+                    feed = %feed.id, url = %feed.url, status, bytes,
+                    entries = counts.entries, new = counts.new, duplicates = counts.duplicates,
+                    revised = counts.revised, events_new = counts.events_new, events_updated = counts.events_updated,
+                    alerts = counts.alerts, duration_ms, next_poll = %next, "poll"
+                )
+            }
+            PollResult::NotModified => {
+                shared.metrics.poll("not_modified");
+                info!(
+                    feed = %feed.id, url = %feed.url, status = 304, bytes = 0, new = 0, duplicates = 0,
+                    duration_ms, next_poll = %next, "poll: not modified"
+                )
+            }
+            PollResult::Failed { status, error, .. } => {
+                shared.metrics.poll("error");
+                warn!(
+                    feed = %feed.id, url = %feed.url, status = status.unwrap_or(0), error = %error,
+                    failures = state.consecutive_failures, duration_ms, next_poll = %next, "poll failed"
+                )
+            }
         }
+        state
     });
     (feed.id, result)
+}
+
+/// Counts new and updated events and sends them to the event stream.
+fn publish(shared: &Shared, changes: &[EventChange]) {
+    for change in changes {
+        let event = match shared.store.event(change.id()) {
+            Ok(Some(e)) => e,
+            Ok(None) => continue,
+            Err(e) => {
+                warn!(event = change.id(), error = %e, "cannot read a stored event for the stream");
+                continue;
+            }
+        };
+        let labels = TypeLabels {
+            r#type: event.event_type.clone(),
+        };
+        match change {
+            EventChange::New(_) => {
+                shared.metrics.events.get_or_create(&labels).inc();
+            }
+            EventChange::Updated { .. } => {
+                shared.metrics.event_updates.get_or_create(&labels).inc();
+            }
+            EventChange::Corroborated(_) => {}
+        }
+        // No subscriber is not an error.
+        let _ = shared.events.send(EventNotice::of(change, event));
+    }
 }

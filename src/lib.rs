@@ -10,6 +10,7 @@
 //! See `ARCHITECTURE.md` for the map and its invariants.
 
 pub mod alerts;
+pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
@@ -17,6 +18,7 @@ pub mod detect;
 pub mod eval;
 pub mod fetcher;
 pub mod merge;
+pub mod metrics;
 pub mod model;
 pub mod normalise;
 pub mod parser;
@@ -24,3 +26,4 @@ pub mod poll;
 pub mod scheduler;
 pub mod store;
 pub mod telemetry;
+pub mod views;

@@ -206,6 +206,16 @@ pub enum EventChange {
     Corroborated(EventId),
 }
 
+impl EventChange {
+    /// The event changed.
+    pub fn id(&self) -> EventId {
+        match *self {
+            EventChange::New(id) | EventChange::Corroborated(id) => id,
+            EventChange::Updated { id, .. } => id,
+        }
+    }
+}
+
 /// Identifier of an alert in the outbox. Assigned once, when the alert is written with
 /// its event, and kept through every retry, restart and replay.
 pub type AlertId = u64;

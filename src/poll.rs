@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use crate::config::{DaemonSettings, FeedConfig};
+use crate::alerts::routing;
+use crate::config::{Config, FeedConfig, SinkConfig};
 use crate::detect::{Article, Detector};
 use crate::fetcher::{FetchError, Fetched, Fetcher, Validators};
 use crate::model::{Candidate, EventChange, FeedState, IngestOutcome, Story};
 use crate::parser;
 use crate::scheduler;
-use crate::store::{Store, StoreError};
+use crate::store::{IngestHooks, Store, StoreError};
 
 /// Counts of what happened to a batch of entries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct IngestCounts {
     pub unchanged: usize,
     pub events_new: usize,
     pub events_updated: usize,
+    /// Alerts written to the outbox.
+    pub alerts: usize,
 }
 
 /// Runs the detector on a story.
@@ -38,18 +41,27 @@ pub fn detect_story(detector: &Detector, story: &Story) -> Vec<crate::detect::De
 }
 
 /// Offers every candidate to the store, in feed order; new stories go through the
-/// detector, and their events are stored with them.
+/// detector, and their events are stored with them, with an alert for each sink that
+/// wants them. Returns the counts and every event change, in order.
 pub fn ingest_all(
     store: &Store,
     detector: &Detector,
+    sinks: &[SinkConfig],
     candidates: &[Candidate],
-) -> Result<IngestCounts, StoreError> {
+) -> Result<(IngestCounts, Vec<EventChange>), StoreError> {
     let mut counts = IngestCounts {
         entries: candidates.len(),
         ..Default::default()
     };
+    let mut changes = Vec::new();
+    let hooks = IngestHooks {
+        detect: &|story| detect_story(detector, story),
+        route: &|event, reason| routing::route(sinks, event, reason),
+    };
     for c in candidates {
-        let ingested = store.ingest_detecting(c, &|story| detect_story(detector, story))?;
+        let ingested = store.ingest_detecting(c, &hooks)?;
+        counts.alerts += ingested.alerts.len();
+        changes.extend_from_slice(&ingested.events);
         for change in &ingested.events {
             match change {
                 EventChange::New(_) => counts.events_new += 1,
@@ -64,7 +76,7 @@ pub fn ingest_all(
             IngestOutcome::Unchanged(_) => counts.unchanged += 1,
         }
     }
-    Ok(counts)
+    Ok((counts, changes))
 }
 
 /// What a poll ended with.
@@ -74,6 +86,8 @@ pub enum PollResult {
         status: u16,
         bytes: usize,
         counts: IngestCounts,
+        /// What the new stories did to the stored events, in order.
+        changes: Vec<EventChange>,
     },
     NotModified,
     Failed {
@@ -86,11 +100,12 @@ pub enum PollResult {
 /// Polls `feed` once and saves its state. Returns the result and the saved state.
 pub async fn poll_feed(
     feed: &FeedConfig,
-    settings: &DaemonSettings,
+    config: &Arc<Config>,
     fetcher: &Fetcher,
     store: &Arc<Store>,
     detector: &Arc<Detector>,
 ) -> Result<(PollResult, FeedState), StoreError> {
+    let settings = &config.daemon;
     let started = Instant::now();
     let mut state = store.feed_state(&feed.id)?.unwrap_or_default();
     if state.url != feed.url.as_str() {
@@ -116,24 +131,26 @@ pub async fn poll_feed(
             bytes,
             validators,
         }) => {
-            let (id, store2, detector2, len) = (
+            let (id, store2, detector2, config2, len) = (
                 feed.id.clone(),
                 Arc::clone(store),
                 Arc::clone(detector),
+                Arc::clone(config),
                 bytes.len(),
             );
             // Parsing, normalising and storing are CPU and disk work: keep them off the
             // async workers.
             let outcome = tokio::task::spawn_blocking(move || {
                 let parsed = parser::parse_feed(&id, &bytes, Some(&final_url), Utc::now())?;
-                let counts = ingest_all(&store2, &detector2, &parsed.candidates)
-                    .map_err(PollStepError::Store)?;
-                Ok::<_, PollStepError>((parsed.title, counts))
+                let (counts, changes) =
+                    ingest_all(&store2, &detector2, &config2.sinks, &parsed.candidates)
+                        .map_err(PollStepError::Store)?;
+                Ok::<_, PollStepError>((parsed.title, counts, changes))
             })
             .await
             .unwrap_or_else(|e| Err(PollStepError::Panicked(e.to_string())));
             match outcome {
-                Ok((title, counts)) => {
+                Ok((title, counts, changes)) => {
                     // Only now that every entry is stored do the validators move on: a
                     // poll cut short is simply repeated.
                     state.etag = validators.etag;
@@ -145,6 +162,7 @@ pub async fn poll_feed(
                         status,
                         bytes: len,
                         counts,
+                        changes,
                     }
                 }
                 Err(PollStepError::Store(e)) => return Err(e),

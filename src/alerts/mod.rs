@@ -3,9 +3,19 @@
 //! - [`payload`]: each sink kind's message shape (generic webhook JSON, Slack, Discord,
 //!   ntfy), with text escaped for it.
 //! - [`sign`]: Standard Webhooks signatures for generic webhooks.
+//! - [`routing`]: which sinks want an event (their filters).
+//! - [`deliver`]: one attempt to one sink and what its answer means.
+//! - [`worker`]: the delivery loop over the store's outbox, with retries and the
+//!   dead-letter list.
+//!
+//! The outbox itself lives in the store: alerts are written in the same transaction as
+//! the events they announce.
 
+pub mod deliver;
 pub mod payload;
+pub mod routing;
 pub mod sign;
+pub mod worker;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,5 +41,78 @@ impl SinkKind {
             SinkKind::Discord => "discord",
             SinkKind::Ntfy => "ntfy",
         }
+    }
+}
+
+/// Sends a sample alert to `sink` now, outside the outbox: `tidings alerts test SINK`.
+/// The sample is marked as a test in its event type and evidence.
+pub async fn send_test(
+    config: &crate::config::Config,
+    sink: &crate::config::SinkConfig,
+) -> Result<deliver::Attempt, deliver::ClientError> {
+    let deliverer = deliver::Deliverer::new(&config.alerts, &config.http.user_agent)?;
+    let now = chrono::Utc::now();
+    let alert = sample_alert(now);
+    Ok(deliverer.send(sink, &alert, now).await)
+}
+
+/// The alert `alerts test` sends: a made-up meeting, clearly labelled as a test.
+pub fn sample_alert(now: chrono::DateTime<chrono::Utc>) -> crate::model::Alert {
+    use crate::detect::{EventActor, Evidence, Field, Modality};
+    use crate::model::{Alert, AlertReason, Event, EventSource};
+    let sentence = "This is a test alert from tidings: no such meeting took place.".to_string();
+    let event = Event {
+        id: 0,
+        event_type: "test".into(),
+        key: "TEST".into(),
+        countries: Vec::new(),
+        organization: None,
+        actors: vec![EventActor {
+            name: Some("tidings".into()),
+            country: None,
+            role: Some("test".into()),
+            text: "tidings".into(),
+        }],
+        location: None,
+        date: None,
+        modality: Modality::Occurred,
+        confidence: 1.0,
+        anchor: now.date_naive(),
+        first_seen: now,
+        updated: now,
+        revisions: 0,
+        sources: vec![EventSource {
+            story: 0,
+            feed: "test".into(),
+            url: None,
+            title: "tidings test alert".into(),
+            published: now,
+            detected_at: now,
+            modality: Modality::Occurred,
+            date: None,
+            confidence: 1.0,
+            evidence: Evidence {
+                field: Field::Text,
+                start: 0,
+                end: sentence.chars().count(),
+                sentence,
+                rule: "test".into(),
+                matched: Vec::new(),
+            },
+        }],
+    };
+    Alert {
+        id: now.timestamp_millis().unsigned_abs(),
+        sink: String::new(),
+        reason: AlertReason::New,
+        event,
+        created: now,
+        since: now,
+        attempts: 0,
+        next_attempt: now,
+        last_attempt: None,
+        last_status: None,
+        last_error: None,
+        dead: None,
     }
 }

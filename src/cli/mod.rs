@@ -2,9 +2,12 @@
 //! and exit codes.
 //!
 //! Commands: `run` (the daemon), `check` (validate a config), `feeds` (feed health),
-//! `stories` (list, and `stories show ID`).
+//! `stories` and `events` (list, show one, follow new events), `alerts` (the outbox and
+//! the dead-letter list, replay, a test alert), `detect` and `eval`. Read commands open
+//! the store, or ask the running daemon's API when the daemon holds it ([`reader`]).
 
 mod output;
+mod reader;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,8 +22,10 @@ use tidings::config::Config;
 use tidings::daemon::{self, RunMode};
 use tidings::detect::{Article, Detector, Modality};
 use tidings::eval::{BatchArticle, BatchResult, Labels};
-use tidings::store::{EventQuery, Store, StoryQuery};
+use tidings::store::{AlertState, EventQuery, Store, StoryQuery};
 use tidings::telemetry::{self, LogFormat};
+
+use reader::Reader;
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +79,37 @@ enum Command {
     Detect(DetectArgs),
     /// Score the detector against labelled articles: precision, recall, F1 per type.
     Eval(EvalArgs),
+    /// Alerts: pending (with the last error of failing ones) and dead-lettered;
+    /// `alerts replay`, `alerts test SINK`.
+    Alerts(AlertsArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct AlertsArgs {
+    #[command(subcommand)]
+    command: Option<AlertsCommand>,
+    /// JSON output: {"pending": [...], "dead": [...]}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Put dead alerts back in the outbox, under their own ids.
+    Replay {
+        /// The alert to replay.
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        id: Option<u64>,
+        /// Replay every dead alert.
+        #[arg(long)]
+        all_dead: bool,
+    },
+    /// Send a sample alert to a configured sink now, bypassing the outbox.
+    Test {
+        /// The sink's id in the config.
+        sink: String,
+    },
 }
 
 #[derive(Args)]
@@ -99,6 +135,12 @@ struct EventsArgs {
     /// JSON output (an array of events with all fields and sources).
     #[arg(long)]
     json: bool,
+    /// Follow the running daemon: print new and updated events as they are stored.
+    #[arg(long, conflicts_with = "json")]
+    follow: bool,
+    /// With --follow: one JSON object per line ({"change", "event", ...}).
+    #[arg(long, requires = "follow")]
+    jsonl: bool,
 }
 
 #[derive(Subcommand)]
@@ -211,16 +253,31 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(args) => {
-            let store = open_existing(&data_dir)?;
+            let reader = Reader::open(&data_dir, &config)?;
             match args.show {
                 Some(EventsCommand::Show { id, json }) => {
-                    let Some(store) = store else {
+                    let Some(event) = reader.event(id)? else {
                         bail!("no event with id {id}")
                     };
-                    let Some(event) = store.event(id)? else {
-                        bail!("no event with id {id}")
+                    output::event(&event, json, &|story| reader.story(story))?;
+                }
+                None if args.follow => {
+                    let Reader::Remote(remote) = &reader else {
+                        bail!("--follow needs the running daemon (`tidings run`), and none holds the store in {}", data_dir.display());
                     };
-                    output::event(&store, &event, json)?;
+                    let filter = EventQuery {
+                        event_type: args.event_type,
+                        country: args.country.map(|c| c.to_ascii_uppercase()),
+                        since: None,
+                        modality: args.modality,
+                        limit: None,
+                    };
+                    remote.follow(|notice| {
+                        if filter.matches(&notice.event) {
+                            output::notice(&notice, args.jsonl)?;
+                        }
+                        Ok(())
+                    })?;
                 }
                 None => {
                     let query = EventQuery {
@@ -230,20 +287,17 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                         modality: args.modality,
                         limit: Some(args.limit),
                     };
-                    let events = match &store {
-                        Some(s) => s.events(&query)?,
-                        None => Vec::new(),
-                    };
-                    output::events(&events, args.json)?;
+                    output::events(&reader.events(&query)?, args.json)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Detect(args) => run_detect(&config, args),
         Command::Eval(args) => run_eval(&config, args),
+        Command::Alerts(args) => run_alerts(&config, &data_dir, args),
         Command::Run { once } => {
             run_daemon(
-                &config,
+                config,
                 &data_dir,
                 if once {
                     RunMode::Once
@@ -254,16 +308,15 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Feeds { json } => {
-            let store = open_existing(&data_dir)?;
-            output::feeds(&config, store.as_ref(), json)?;
+            let reader = Reader::open(&data_dir, &config)?;
+            output::feeds(&reader.feeds(&config)?, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Stories(args) => {
-            let store = open_existing(&data_dir)?;
+            let reader = Reader::open(&data_dir, &config)?;
             match args.show {
                 Some(StoriesCommand::Show { id, json }) => {
-                    let Some(story) = store.as_ref().map(|s| s.story(id)).transpose()?.flatten()
-                    else {
+                    let Some(story) = reader.story(id)? else {
                         bail!("no story with id {id}");
                     };
                     output::story(&story, json)?;
@@ -274,11 +327,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                         since: args.since,
                         limit: Some(args.limit),
                     };
-                    let stories = match &store {
-                        Some(s) => s.stories(&query)?,
-                        None => Vec::new(),
-                    };
-                    output::stories(&stories, args.json)?;
+                    output::stories(&reader.stories(&query)?, args.json)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -400,22 +449,65 @@ fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
-/// Opens the store for reading commands; `None` when no daemon has created it yet.
-fn open_existing(data_dir: &Path) -> Result<Option<Store>> {
-    let path = store_path(data_dir);
-    if !path.exists() {
-        eprintln!(
-            "no store at {} yet: run `tidings run` first",
-            path.display()
-        );
-        return Ok(None);
+fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<ExitCode> {
+    match args.command {
+        Some(AlertsCommand::Test { sink }) => {
+            let Some(sink) = config.sink(&sink) else {
+                let known: Vec<&str> = config.sinks.iter().map(|s| s.id.as_str()).collect();
+                bail!(
+                    "no sink {sink:?} in {} (sinks: {})",
+                    config.origin,
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                );
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let attempt = runtime.block_on(tidings::alerts::send_test(config, sink))?;
+            match attempt {
+                tidings::alerts::deliver::Attempt::Delivered { status } => {
+                    println!("sink {}: test alert delivered (HTTP {status})", sink.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                other => bail!("sink {}: test alert not delivered: {}", sink.id, describe_attempt(&other)),
+            }
+        }
+        Some(AlertsCommand::Replay { id, all_dead }) => {
+            let reader = Reader::open(data_dir, config)?;
+            if all_dead {
+                let n = reader.replay_dead()?;
+                println!("{n} dead alerts put back in the outbox");
+            } else if let Some(id) = id {
+                if !reader.replay(id)? {
+                    bail!("no dead alert with id {id}");
+                }
+                println!("alert {id} put back in the outbox");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let reader = Reader::open(data_dir, config)?;
+            let pending = reader.alerts(AlertState::Pending, usize::MAX)?;
+            let dead = reader.alerts(AlertState::Dead, usize::MAX)?;
+            output::alerts(&pending, &dead, args.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    Ok(Some(Store::open(&path)?))
 }
 
-fn run_daemon(config: &Config, data_dir: &Path, mode: RunMode) -> Result<()> {
+fn describe_attempt(a: &tidings::alerts::deliver::Attempt) -> String {
+    use tidings::alerts::deliver::Attempt;
+    match a {
+        Attempt::Delivered { status } => format!("delivered (HTTP {status})"),
+        Attempt::Gone { status } => format!("endpoint gone (HTTP {status})"),
+        Attempt::Failed { error, .. } => error.clone(),
+    }
+}
+
+fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
     // Refuse bad detector data before touching the store.
-    detector(config)?;
+    detector(&config)?;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let store = Arc::new(Store::open(&store_path(data_dir))?);
@@ -423,8 +515,33 @@ fn run_daemon(config: &Config, data_dir: &Path, mode: RunMode) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(daemon::run(config, store, mode, shutdown_signal()))?;
+    runtime.block_on(async {
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(forward_reloads(reload_tx));
+        daemon::run(config, store, mode, shutdown_signal(), reload_rx).await
+    })?;
     Ok(())
+}
+
+/// Sends one message per SIGHUP.
+async fn forward_reloads(tx: tokio::sync::mpsc::UnboundedSender<()>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; config reload is off");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading the config");
+            if tx.send(()).is_err() {
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(tx);
 }
 
 /// Completes on SIGINT or SIGTERM.

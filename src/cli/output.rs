@@ -4,70 +4,16 @@ use std::io::Write;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use tidings::config::Config;
 use tidings::detect::Detection;
 use tidings::eval::Report;
-use tidings::model::{Event, FeedState, Story};
-use tidings::store::Store;
+use tidings::model::{Alert, AlertReason, Event, Story, StoryId};
+use tidings::views::{EventNotice, FeedStatus};
 
-/// One feed as `tidings feeds` shows it: its saved state (which carries `id` and `url`)
-/// plus what the config and the store add.
-#[derive(Serialize)]
-struct FeedRow {
-    name: Option<String>,
-    in_config: bool,
-    health: &'static str,
-    stories: u64,
-    #[serde(flatten)]
-    state: FeedState,
-}
-
-fn health(state: &FeedState) -> &'static str {
-    match (state.last_poll, state.consecutive_failures) {
-        (None, _) => "never polled",
-        (Some(_), 0) => "ok",
-        (Some(_), _) => "failing",
-    }
-}
-
-pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
-    let mut rows = Vec::new();
-    for feed in &config.feeds {
-        let saved = store.map(|s| s.feed_state(&feed.id)).transpose()?.flatten();
-        let state = saved.unwrap_or_else(|| FeedState {
-            id: feed.id.clone(),
-            url: feed.url.to_string(),
-            ..FeedState::default()
-        });
-        rows.push(FeedRow {
-            name: feed.name.clone(),
-            in_config: true,
-            health: health(&state),
-            stories: store
-                .map(|s| s.feed_story_count(&feed.id))
-                .transpose()?
-                .unwrap_or(0),
-            state,
-        });
-    }
-    if let Some(s) = store {
-        for state in s.feed_states()? {
-            if config.feed(&state.id).is_none() {
-                rows.push(FeedRow {
-                    name: None,
-                    in_config: false,
-                    health: "not in config",
-                    stories: s.feed_story_count(&state.id)?,
-                    state,
-                });
-            }
-        }
-    }
+pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
+        serde_json::to_writer_pretty(&mut out, rows)?;
         writeln!(out)?;
         return Ok(());
     }
@@ -76,7 +22,7 @@ pub fn feeds(config: &Config, store: Option<&Store>, json: bool) -> Result<()> {
         "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} LAST ERROR",
         "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "NEXT POLL"
     )?;
-    for r in &rows {
+    for r in rows {
         writeln!(
             out,
             "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} {}",
@@ -337,7 +283,11 @@ pub fn events(events: &[Event], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn event(store: &Store, e: &Event, json: bool) -> Result<()> {
+pub fn event(
+    e: &Event,
+    json: bool,
+    story: &dyn Fn(StoryId) -> Result<Option<Story>>,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, e)?;
@@ -407,7 +357,7 @@ pub fn event(store: &Store, e: &Event, json: bool) -> Result<()> {
             s.evidence.matched.join(", ")
         )?;
         writeln!(out, "    evidence: {}", s.evidence.sentence)?;
-        if let Some(story) = store.story(s.story)? {
+        if let Some(story) = story(s.story)? {
             if story.sources.len() > 1 {
                 let outlets: Vec<&str> = story.sources.iter().map(|x| x.feed.as_str()).collect();
                 writeln!(
@@ -419,4 +369,103 @@ pub fn event(store: &Store, e: &Event, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line per event notice of `events --follow`: JSON lines for machines, a summary
+/// for people.
+pub fn notice(n: &EventNotice, jsonl: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if jsonl {
+        serde_json::to_writer(&mut out, n)?;
+    } else {
+        let e = &n.event;
+        write!(
+            out,
+            "{} {:<12} event {} {} {} {}",
+            Utc::now().format("%H:%M:%S"),
+            n.change,
+            e.id,
+            e.event_type,
+            event_key(&e.countries, e.organization.as_deref()),
+            e.modality.as_str()
+        )?;
+        if let Some(from) = n.previous_modality {
+            write!(out, " (was {})", from.as_str())?;
+        }
+        if let Some(s) = e.sources.last() {
+            write!(out, " — {}", clip(&s.title, 80))?;
+        }
+    }
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `tidings alerts`: the pending alerts, then the dead-letter list.
+pub fn alerts(pending: &[Alert], dead: &[Alert], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "pending": pending, "dead": dead }),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "pending ({}):", pending.len())?;
+    if !pending.is_empty() {
+        writeln!(
+            out,
+            "  {:>8} {:<16} {:<8} {:>8} {:<17} {:<17} LAST ERROR",
+            "ID", "SINK", "WHY", "ATTEMPTS", "CREATED", "NEXT ATTEMPT"
+        )?;
+    }
+    for a in pending {
+        writeln!(
+            out,
+            "  {:>8} {:<16} {:<8} {:>8} {:<17} {:<17} {}",
+            a.id,
+            a.sink,
+            reason(&a.reason),
+            a.attempts,
+            time(Some(a.created)),
+            time(Some(a.next_attempt)),
+            a.last_error.as_deref().unwrap_or("")
+        )?;
+    }
+    writeln!(out, "dead ({}):", dead.len())?;
+    if !dead.is_empty() {
+        writeln!(
+            out,
+            "  {:>8} {:<16} {:<8} {:>8} {:<17} WHY DEAD",
+            "ID", "SINK", "WHY", "ATTEMPTS", "DEAD SINCE"
+        )?;
+    }
+    for a in dead {
+        let d = a.dead.as_ref();
+        writeln!(
+            out,
+            "  {:>8} {:<16} {:<8} {:>8} {:<17} {}",
+            a.id,
+            a.sink,
+            reason(&a.reason),
+            a.attempts,
+            time(d.map(|d| d.at)),
+            d.map(|d| d.reason.as_str()).unwrap_or("")
+        )?;
+    }
+    if !dead.is_empty() {
+        writeln!(
+            out,
+            "replay with `tidings alerts replay ID` or `tidings alerts replay --all-dead`"
+        )?;
+    }
+    Ok(())
+}
+
+fn reason(r: &AlertReason) -> &'static str {
+    match r {
+        AlertReason::New => "new",
+        AlertReason::Updated { .. } => "update",
+    }
 }

@@ -23,6 +23,19 @@ pub struct EventQuery {
     pub limit: Option<usize>,
 }
 
+impl EventQuery {
+    /// Whether `event` passes the filters (the limit aside).
+    pub fn matches(&self, event: &Event) -> bool {
+        self.event_type.as_ref().is_none_or(|t| *t == event.event_type)
+            && self
+                .country
+                .as_ref()
+                .is_none_or(|c| event.countries.contains(c))
+            && self.since.is_none_or(|d| event.anchor >= d)
+            && self.modality.is_none_or(|m| m == event.modality)
+    }
+}
+
 /// Events to write with a story: each with the anchor day it was indexed under before
 /// (`None` for a new event).
 pub(super) struct EventPlan {

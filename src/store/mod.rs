@@ -24,17 +24,21 @@
 //! | `idx_event_type` | type ‖ 0 ‖ day ‖ id       | empty — listing by type       |
 //! | `idx_event_country` | code ‖ 0 ‖ day ‖ id    | empty — listing by country    |
 //! | `idx_event_key` | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups      |
+//! | `alerts`, `idx_alert_due`, `idx_alert_dead` | see [`outbox`]              |
 //!
-//! Invariants: a story, all its index entries, and the events detected in it (new or
-//! updated, with their index entries) are written in one transaction, so a crash leaves
-//! either all of them or none — a story is never stored without its events. Ingestion is
+//! Invariants: a story, all its index entries, the events detected in it (new or
+//! updated, with their index entries) and the alerts announcing them are written in one
+//! transaction, so a crash leaves either all of them or none — a story is never stored
+//! without its events, nor an event without its alerts. Ingestion is
 //! serialised by a writer lock, so the dedup and merge lookups and the write that follows
 //! them see the same state.
 
 mod events;
 mod keys;
+mod outbox;
 
 pub use events::EventQuery;
+pub use outbox::{AlertState, OutboxCounts};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -46,11 +50,16 @@ use sled::Transactional;
 use crate::dedup::{self, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
 use crate::detect::Detection;
 use crate::model::{
-    Candidate, EventChange, FeedState, IngestOutcome, MatchKind, Revision, Source, Story, StoryId,
+    AlertId, AlertReason, Candidate, Event, EventChange, FeedState, IngestOutcome, MatchKind,
+    Revision, Source, Story, StoryId,
 };
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
+/// which a version 2 store simply has empty.
+const UPGRADABLE_FROM: &[&[u8]] = &[b"2"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -106,6 +115,7 @@ pub struct StoryQuery {
 pub struct Store {
     path: PathBuf,
     db: sled::Db,
+    meta: sled::Tree,
     stories: sled::Tree,
     idx_time: sled::Tree,
     idx_feed: sled::Tree,
@@ -121,7 +131,26 @@ pub struct Store {
     idx_event_type: sled::Tree,
     idx_event_country: sled::Tree,
     idx_event_key: sled::Tree,
+    alerts: sled::Tree,
+    idx_alert_due: sled::Tree,
+    idx_alert_dead: sled::Tree,
     writer: Mutex<()>,
+}
+
+/// What happens to a new story besides storing it.
+pub struct IngestHooks<'a> {
+    /// Finds the events in a new story.
+    pub detect: &'a dyn Fn(&Story) -> Vec<Detection>,
+    /// The sinks that must hear of a new or significantly updated event.
+    pub route: &'a dyn Fn(&Event, &AlertReason) -> Vec<String>,
+}
+
+impl IngestHooks<'_> {
+    /// No detection, no alerts.
+    pub const NONE: IngestHooks<'static> = IngestHooks {
+        detect: &|_| Vec::new(),
+        route: &|_, _| Vec::new(),
+    };
 }
 
 /// What ingesting one candidate did.
@@ -130,6 +159,8 @@ pub struct Ingested {
     pub outcome: IngestOutcome,
     /// Events created or changed by the detections in a new story.
     pub events: Vec<EventChange>,
+    /// Alerts written to the outbox with them.
+    pub alerts: Vec<AlertId>,
 }
 
 /// Positions of the trees in the write transaction.
@@ -147,6 +178,8 @@ const T_EV_TIME: usize = 10;
 const T_EV_TYPE: usize = 11;
 const T_EV_COUNTRY: usize = 12;
 const T_EV_KEY: usize = 13;
+const T_ALERTS: usize = 14;
+const T_ALERT_DUE: usize = 15;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -172,6 +205,9 @@ impl Store {
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
             }
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
+            Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
+                meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+            }
             Some(v) => {
                 return Err(StoreError::SchemaMismatch {
                     path: path.to_owned(),
@@ -182,6 +218,10 @@ impl Store {
         }
         Ok(Store {
             path: path.to_owned(),
+            meta,
+            alerts: db.open_tree("alerts")?,
+            idx_alert_due: db.open_tree("idx_alert_due")?,
+            idx_alert_dead: db.open_tree("idx_alert_dead")?,
             stories: db.open_tree("stories")?,
             idx_time: db.open_tree("idx_time")?,
             idx_feed: db.open_tree("idx_feed")?,
@@ -209,30 +249,37 @@ impl Store {
     /// Offers one candidate: stores it as a new story, or records it on the story it
     /// duplicates. Safe to call from several threads; calls are serialised.
     pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, StoreError> {
-        Ok(self.ingest_detecting(candidate, &|_| Vec::new())?.outcome)
+        Ok(self
+            .ingest_detecting(candidate, &IngestHooks::NONE)?
+            .outcome)
     }
 
-    /// Like [`Store::ingest`], and when the candidate is a new story, runs `detect` on it
-    /// and records the detections as new or updated events in the same transaction.
+    /// Like [`Store::ingest`], and when the candidate is a new story, runs the detector
+    /// on it, records the detections as new or updated events, and writes an alert for
+    /// each sink that must hear of them — all in the story's transaction.
     pub fn ingest_detecting(
         &self,
         candidate: &Candidate,
-        detect: &dyn Fn(&Story) -> Vec<Detection>,
+        hooks: &IngestHooks,
     ) -> Result<Ingested, StoreError> {
         let fp = Fingerprint::of(candidate);
         let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let (outcome, events) = match dedup::find_match(self, candidate, &fp)? {
-            None => {
-                let (id, events) = self.insert_new(candidate, &fp, detect)?;
-                (IngestOutcome::New(id), events)
-            }
-            Some((id, MatchKind::Guid)) => (self.update_same_copy(id, candidate)?, Vec::new()),
-            Some((id, kind)) => (self.add_source(id, candidate, kind)?, Vec::new()),
-        };
-        Ok(Ingested { outcome, events })
+        Ok(match dedup::find_match(self, candidate, &fp)? {
+            None => self.insert_new(candidate, &fp, hooks)?,
+            Some((id, MatchKind::Guid)) => Ingested {
+                outcome: self.update_same_copy(id, candidate)?,
+                events: Vec::new(),
+                alerts: Vec::new(),
+            },
+            Some((id, kind)) => Ingested {
+                outcome: self.add_source(id, candidate, kind)?,
+                events: Vec::new(),
+                alerts: Vec::new(),
+            },
+        })
     }
 
-    fn write_trees(&self) -> [&sled::Tree; 14] {
+    fn write_trees(&self) -> [&sled::Tree; 16] {
         [
             &self.stories,
             &self.idx_time,
@@ -248,15 +295,53 @@ impl Store {
             &self.idx_event_type,
             &self.idx_event_country,
             &self.idx_event_key,
+            &self.alerts,
+            &self.idx_alert_due,
         ]
+    }
+
+    /// The alerts to write for the event changes of one story: new events, and updates
+    /// that change the modality to occurred or cancelled.
+    fn plan_alerts(
+        &self,
+        plan: &events::EventPlan,
+        route: &dyn Fn(&Event, &AlertReason) -> Vec<String>,
+    ) -> Result<Vec<crate::model::Alert>, StoreError> {
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for change in &plan.changes {
+            let (id, reason) = match *change {
+                EventChange::New(id) => (id, AlertReason::New),
+                EventChange::Updated { id, from } => (id, AlertReason::Updated { from }),
+                EventChange::Corroborated(_) => continue,
+            };
+            let Some((event, _)) = plan.writes.iter().find(|(e, _)| e.id == id) else {
+                continue;
+            };
+            if let AlertReason::Updated { from } = reason {
+                let significant = event.modality != from
+                    && matches!(
+                        event.modality,
+                        crate::detect::Modality::Occurred | crate::detect::Modality::Cancelled
+                    );
+                if !significant {
+                    continue;
+                }
+            }
+            for sink in route(event, &reason) {
+                let alert_id = self.db.generate_id()?;
+                out.push(outbox::new_alert(alert_id, &sink, reason, event, now));
+            }
+        }
+        Ok(out)
     }
 
     fn insert_new(
         &self,
         c: &Candidate,
         fp: &Fingerprint,
-        detect: &dyn Fn(&Story) -> Vec<Detection>,
-    ) -> Result<(StoryId, Vec<EventChange>), StoreError> {
+        hooks: &IngestHooks,
+    ) -> Result<Ingested, StoreError> {
         let id = self.db.generate_id()?;
         let story = Story {
             id,
@@ -273,11 +358,15 @@ impl Store {
         };
         let record = encode_story(&story)?;
         let bands = fp.band_keys();
-        let detections = detect(&story);
+        let detections = (hooks.detect)(&story);
         let plan = self.plan_events(&story, &detections)?;
+        let alerts = self.plan_alerts(&plan, hooks.route)?;
         let trees = self.write_trees();
         trees.as_slice().transaction(|t| -> TxResult<()> {
             events::write_plan(t, &plan)?;
+            for alert in &alerts {
+                outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
+            }
             let idb = keys::id(id);
             t[T_STORIES].insert(&idb, record.as_slice())?;
             t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
@@ -297,7 +386,11 @@ impl Store {
             }
             Ok(())
         })?;
-        Ok((id, plan.changes))
+        Ok(Ingested {
+            outcome: IngestOutcome::New(id),
+            events: plan.changes,
+            alerts: alerts.iter().map(|a| a.id).collect(),
+        })
     }
 
     /// The same feed sent the same GUID again: note an edit if the title or text changed.

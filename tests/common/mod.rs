@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod webhook;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -15,10 +17,45 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// A workspace with `config`. Unless the config has an `[api]` table, the daemon's
+    /// endpoint goes on an ephemeral loopback port, so tests never collide on 8787.
     pub fn new(config: &str) -> Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("tidings.toml"), config).expect("write config");
-        Workspace { dir }
+        let ws = Workspace { dir };
+        ws.write_config(config);
+        ws
+    }
+
+    /// Replaces the config file (with the same `[api]` default as [`Workspace::new`]).
+    pub fn write_config(&self, config: &str) {
+        let mut text = config.to_string();
+        if !text.contains("[api]") {
+            text.push_str("\n[api]\nlisten = \"127.0.0.1:0\"\n");
+        }
+        std::fs::write(self.config(), text).expect("write config");
+    }
+
+    /// Base URL of the running daemon's endpoint, once it has written its daemon file.
+    pub fn api(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.data_dir().join("daemon.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["api"].as_str().map(str::to_string)
+    }
+
+    /// Waits (bounded) for the daemon's endpoint to answer `/readyz`; returns its base URL.
+    pub fn wait_ready(&self, within: Duration) -> String {
+        let mut base = String::new();
+        wait_for(within, "the daemon's endpoint to be ready", || {
+            match self.api() {
+                Some(b) => {
+                    let ok = http_get(&format!("{b}/readyz")).is_some_and(|(s, _)| s == 200);
+                    base = b;
+                    ok
+                }
+                None => false,
+            }
+        });
+        base
     }
 
     pub fn config(&self) -> PathBuf {
@@ -78,6 +115,41 @@ impl Workspace {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
+}
+
+/// A blocking GET on loopback: status and body, or `None` if the server is not there.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    http_request("GET", url, None)
+}
+
+/// A blocking HTTP request for talking to the daemon's endpoint from a test's thread
+/// (not from inside an async runtime): status and body, or `None` if nothing answered.
+pub fn http_request(method: &str, url: &str, bearer: Option<&str>) -> Option<(u16, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .request(method.parse().ok()?, url)
+            .timeout(Duration::from_secs(10));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.ok()?))
+    })
+}
+
+/// Sends `signal` (e.g. "HUP", "KILL") to a process.
+pub fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{signal} failed");
 }
 
 /// Sends SIGTERM and waits (bounded) for the process to exit; returns whether it exited

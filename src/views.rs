@@ -1,0 +1,94 @@
+//! What the CLI and the read API show, built from the config and the store: the same
+//! shapes whether the CLI opened the store itself or asked the running daemon.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::detect::Modality;
+use crate::model::{Event, EventChange, FeedState};
+use crate::store::{Store, StoreError};
+
+/// One feed with its health: its saved state (which carries `id` and `url`) plus what the
+/// config and the store add.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedStatus {
+    pub name: Option<String>,
+    pub in_config: bool,
+    /// `never polled`, `ok`, `failing`, or `not in config`.
+    pub health: String,
+    pub stories: u64,
+    #[serde(flatten)]
+    pub state: FeedState,
+}
+
+/// Every configured feed, then feeds the store knows that the config no longer lists.
+pub fn feed_statuses(config: &Config, store: Option<&Store>) -> Result<Vec<FeedStatus>, StoreError> {
+    let mut rows = Vec::new();
+    for feed in &config.feeds {
+        let saved = store.map(|s| s.feed_state(&feed.id)).transpose()?.flatten();
+        let state = saved.unwrap_or_else(|| FeedState {
+            id: feed.id.clone(),
+            url: feed.url.to_string(),
+            ..FeedState::default()
+        });
+        rows.push(FeedStatus {
+            name: feed.name.clone(),
+            in_config: true,
+            health: health(&state).to_string(),
+            stories: store
+                .map(|s| s.feed_story_count(&feed.id))
+                .transpose()?
+                .unwrap_or(0),
+            state,
+        });
+    }
+    if let Some(s) = store {
+        for state in s.feed_states()? {
+            if config.feed(&state.id).is_none() {
+                rows.push(FeedStatus {
+                    name: None,
+                    in_config: false,
+                    health: "not in config".to_string(),
+                    stories: s.feed_story_count(&state.id)?,
+                    state,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn health(state: &FeedState) -> &'static str {
+    match (state.last_poll, state.consecutive_failures) {
+        (None, _) => "never polled",
+        (Some(_), 0) => "ok",
+        (Some(_), _) => "failing",
+    }
+}
+
+/// One line of the event stream: an event as it stands after a story created or
+/// changed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventNotice {
+    /// `new`, `updated` or `corroborated`.
+    pub change: String,
+    /// For updates: the modality before.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous_modality: Option<Modality>,
+    pub event: Event,
+}
+
+impl EventNotice {
+    pub fn of(change: &EventChange, event: Event) -> EventNotice {
+        let (change, previous_modality) = match change {
+            EventChange::New(_) => ("new", None),
+            EventChange::Updated { from, .. } => ("updated", Some(*from)),
+            EventChange::Corroborated(_) => ("corroborated", None),
+        };
+        EventNotice {
+            change: change.to_string(),
+            previous_modality,
+            event,
+        }
+    }
+}
