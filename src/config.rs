@@ -611,19 +611,17 @@ fn parse_sink(
         None => None,
     };
     match raw.kind {
-        SinkKind::Webhook if secret.is_none() => {
-            return Err(locate(
-                id_span,
-                format!("{what}: a webhook sink needs secret_env or secret_file (a whsec_… signing secret)"),
-            ))
-        }
+        SinkKind::Webhook if secret.is_none() => return Err(locate(
+            id_span,
+            format!(
+                "{what}: a webhook sink needs secret_env or secret_file (a whsec_… signing secret)"
+            ),
+        )),
         SinkKind::Webhook => {}
         _ if secret.is_some() => {
             return Err(locate(
                 id_span,
-                format!(
-                    "{what}: only webhook sinks are signed; remove secret_env/secret_file"
-                ),
+                format!("{what}: only webhook sinks are signed; remove secret_env/secret_file"),
             ))
         }
         _ => {}
@@ -635,7 +633,10 @@ fn parse_sink(
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(locate(
                 c.span(),
-                format!("{what}: country {:?} is not an ISO 3166-1 alpha-3 code (e.g. \"RUS\")", c.get_ref()),
+                format!(
+                    "{what}: country {:?} is not an ISO 3166-1 alpha-3 code (e.g. \"RUS\")",
+                    c.get_ref()
+                ),
             ));
         }
         countries.push(code);
@@ -696,7 +697,10 @@ fn read_secret(
             let path = rel(f.into_inner());
             match std::fs::read_to_string(&path) {
                 Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
-                Ok(_) => Err(locate(span, format!("{what}: secret file {} is empty", path.display()))),
+                Ok(_) => Err(locate(
+                    span,
+                    format!("{what}: secret file {} is empty", path.display()),
+                )),
                 Err(e) => Err(locate(
                     span,
                     format!("{what}: cannot read secret file {}: {e}", path.display()),
@@ -845,6 +849,77 @@ mod tests {
             c.detection.event_types,
             Some(vec![PathBuf::from("/etc/tidings/events/a.toml")])
         );
+    }
+
+    #[test]
+    fn sinks_are_read_with_their_filters_and_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("hook.secret");
+        std::fs::write(
+            &secret,
+            "whsec_dGlkaW5ncy10ZXN0LXNpZ25pbmcta2V5LTMyYnl0ZXM=\n",
+        )
+        .unwrap();
+        let origin = dir.path().join("tidings.toml");
+        let c = Config::parse(
+            "[alerts]\nretry_delays = [\"1s\", \"1m\"]\non_update = false\n\n\
+             [[sinks]]\nid = \"desk\"\nkind = \"webhook\"\nurl = \"https://hooks.example/t\"\n\
+             secret_file = \"hook.secret\"\ntypes = [\"un_vote\"]\ncountries = [\"rus\"]\n\
+             min_confidence = 0.5\nmodality = [\"occurred\"]\n\n\
+             [[sinks]]\nid = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example\"\ntopic = \"t\"\non_update = true\n",
+            &origin.display().to_string(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.alerts.retry_delays,
+            vec![Duration::from_secs(1), Duration::from_secs(60)]
+        );
+        assert_eq!(c.alerts.max_age, Duration::from_secs(24 * 3600));
+        let desk = c.sink("desk").unwrap();
+        assert!(desk.secret.is_some());
+        assert_eq!(desk.filter.countries, vec!["RUS"]);
+        assert_eq!(desk.filter.min_confidence, 0.5);
+        assert!(!desk.on_update, "inherits [alerts] on_update");
+        assert!(c.sink("phone").unwrap().on_update);
+        assert!(
+            !format!("{desk:?}").contains("dGlkaW5ncy10ZXN0"),
+            "Debug never shows the secret"
+        );
+    }
+
+    #[test]
+    fn bad_sinks_are_refused_at_their_line() {
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"webhook\"\nurl = \"https://h/\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("secret_env or secret_file"),
+            "{e}"
+        );
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"pager\"\nurl = \"https://h/\"\n");
+        assert!(e.starts_with("t.toml:3:") && e.contains("pager"), "{e}");
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\nsecret_env = \"TIDINGS_TEST_UNSET_VARIABLE\"\n");
+        assert!(e.starts_with("t.toml:5:") && e.contains("not set"), "{e}");
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\ncountries = [\"Russia\"]\n");
+        assert!(e.starts_with("t.toml:5:") && e.contains("alpha-3"), "{e}");
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\n\n[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\n");
+        assert!(
+            e.starts_with("t.toml:7:") && e.contains("used twice"),
+            "{e}"
+        );
+        let e = err("[alerts]\nretry_delays = []\n");
+        assert!(e.starts_with("t.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn the_api_off_loopback_needs_a_token() {
+        let c = Config::parse("", "t.toml").unwrap();
+        assert_eq!(c.api.listen.to_string(), DEFAULT_LISTEN);
+        let e = err("[api]\nlisten = \"0.0.0.0:8787\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("bearer token"),
+            "{e}"
+        );
+        let e = err("[api]\nlisten = \"localhost\"\n");
+        assert!(e.contains("not an address and port"), "{e}");
     }
 
     #[test]

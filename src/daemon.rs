@@ -127,7 +127,9 @@ pub async fn run(
         let listener = api::bind(addr)
             .await
             .map_err(|source| DaemonError::Bind { addr, source })?;
-        let bound = listener.local_addr().map_err(|source| DaemonError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| DaemonError::Bind { addr, source })?;
         let state = ApiState {
             store: Arc::clone(&store),
             metrics: Arc::clone(&metrics),
@@ -302,7 +304,10 @@ pub async fn run(
         let _ = std::fs::remove_file(path);
     }
     store.flush()?;
-    info!(stories = store.story_count(), "daemon stopped; store flushed");
+    info!(
+        stories = store.story_count(),
+        "daemon stopped; store flushed"
+    );
     outcome
 }
 
@@ -368,7 +373,10 @@ async fn poll_task(
     shared: Arc<Shared>,
 ) -> (String, Result<FeedState, StoreError>) {
     let Ok(_permit) = shared.permits.acquire().await else {
-        return (feed.id.clone(), Err(StoreError::Backend("daemon stopping".into())));
+        return (
+            feed.id.clone(),
+            Err(StoreError::Backend("daemon stopping".into())),
+        );
     };
     let started = std::time::Instant::now();
     let result = poll_feed(&feed, &config, &fetcher, &shared.store, &detector).await;

@@ -67,11 +67,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let polls = Family::<PollLabels, Counter>::default();
-        registry.register(
-            "tidings_feed_polls",
-            "Feed polls by result",
-            polls.clone(),
-        );
+        registry.register("tidings_feed_polls", "Feed polls by result", polls.clone());
         let poll_duration = Histogram::new(exponential_buckets(0.01, 2.0, 14));
         registry.register(
             "tidings_poll_duration_seconds",
@@ -95,7 +91,11 @@ impl Metrics {
             event_updates.clone(),
         );
         let alerts = Counter::default();
-        registry.register("tidings_alerts", "Alerts written to the outbox", alerts.clone());
+        registry.register(
+            "tidings_alerts",
+            "Alerts written to the outbox",
+            alerts.clone(),
+        );
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
             "tidings_alert_deliveries",
@@ -196,13 +196,22 @@ mod tests {
         m.delivery("ops", "delivered");
         m.outbox_pending.set(3);
         let text = m.encode();
-        assert!(text.contains("tidings_feed_polls_total{result=\"ok\"} 1"), "{text}");
-        assert!(text.contains("tidings_events_total{type=\"un_vote\"} 1"), "{text}");
+        assert!(
+            text.contains("tidings_feed_polls_total{result=\"ok\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tidings_events_total{type=\"un_vote\"} 1"),
+            "{text}"
+        );
         assert!(
             text.contains("tidings_alert_deliveries_total{sink=\"ops\",result=\"delivered\"} 1"),
             "{text}"
         );
         assert!(text.contains("tidings_outbox_pending 3"), "{text}");
-        assert!(text.contains("# TYPE tidings_poll_duration_seconds histogram"), "{text}");
+        assert!(
+            text.contains("# TYPE tidings_poll_duration_seconds histogram"),
+            "{text}"
+        );
     }
 }

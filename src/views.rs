@@ -22,7 +22,10 @@ pub struct FeedStatus {
 }
 
 /// Every configured feed, then feeds the store knows that the config no longer lists.
-pub fn feed_statuses(config: &Config, store: Option<&Store>) -> Result<Vec<FeedStatus>, StoreError> {
+pub fn feed_statuses(
+    config: &Config,
+    store: Option<&Store>,
+) -> Result<Vec<FeedStatus>, StoreError> {
     let mut rows = Vec::new();
     for feed in &config.feeds {
         let saved = store.map(|s| s.feed_state(&feed.id)).transpose()?.flatten();

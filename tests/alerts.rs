@@ -61,7 +61,6 @@ fn rss(count: usize) -> String {
 /// A feed server whose feed carries the first `shown` stories.
 struct FeedServer {
     base: String,
-    shown: Arc<AtomicUsize>,
 }
 
 async fn feed(Path(_): Path<String>, State(shown): State<Arc<AtomicUsize>>) -> String {
@@ -79,7 +78,7 @@ impl FeedServer {
             .route("/{name}", get(feed))
             .with_state(shown.clone());
         runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FeedServer { base, shown }
+        FeedServer { base }
     }
 }
 
@@ -184,7 +183,11 @@ fn every_alert_arrives_through_downtime_errors_and_rate_limits() {
     // Retries keep the id: every id that failed was later accepted under the same id.
     let accepted = receiver.accepted_ids("hook");
     for r in requests.iter().filter(|r| r.status >= 400) {
-        assert!(accepted.contains(&r.id), "{} failed and never came back", r.id);
+        assert!(
+            accepted.contains(&r.id),
+            "{} failed and never came back",
+            r.id
+        );
     }
     // Retry-After was honoured: after each 429 the same alert came back no sooner than
     // the second it asked for.
@@ -248,10 +251,14 @@ fn a_daemon_killed_during_delivery_resends_under_the_same_ids() {
     let events = json(&ws.ok(&["events", "--json"]));
     let expected = events.as_array().unwrap().len();
     assert_eq!(expected, STORIES.len(), "{events}");
-    wait_for(Duration::from_secs(60), "every alert after the restart", || {
-        let by_event = ids_by_event(&receiver.requests());
-        by_event.len() >= expected
-    });
+    wait_for(
+        Duration::from_secs(60),
+        "every alert after the restart",
+        || {
+            let by_event = ids_by_event(&receiver.requests());
+            by_event.len() >= expected
+        },
+    );
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
 
     let requests = receiver.requests();
@@ -266,7 +273,11 @@ fn a_daemon_killed_during_delivery_resends_under_the_same_ids() {
         repeats
     );
     assert!(requests.iter().all(|r| r.verified));
-    assert_eq!(by_event.len(), expected, "every event announced: {by_event:?}");
+    assert_eq!(
+        by_event.len(),
+        expected,
+        "every event announced: {by_event:?}"
+    );
     assert!(
         by_event.values().all(|ids| ids.len() == 1),
         "no event under a second id: {by_event:?}"
@@ -312,10 +323,19 @@ fn gone_and_expired_alerts_are_dead_lettered_and_replayed_under_their_ids() {
             .unwrap()
             .to_string()
     };
-    assert!(reason("gone").contains("endpoint gone (HTTP 410)"), "{alerts}");
-    assert!(reason("broken").contains("not delivered within 2s"), "{alerts}");
+    assert!(
+        reason("gone").contains("endpoint gone (HTTP 410)"),
+        "{alerts}"
+    );
+    assert!(
+        reason("broken").contains("not delivered within 2s"),
+        "{alerts}"
+    );
     let table = ws.ok(&["alerts"]);
-    assert!(table.contains("dead (2)") && table.contains("alerts replay"), "{table}");
+    assert!(
+        table.contains("dead (2)") && table.contains("alerts replay"),
+        "{table}"
+    );
     let gone_requests = receiver
         .requests()
         .iter()
@@ -329,15 +349,20 @@ fn gone_and_expired_alerts_are_dead_lettered_and_replayed_under_their_ids() {
     let failed_ids: BTreeSet<String> = receiver.requests().into_iter().map(|r| r.id).collect();
     let out = ws.ok(&["alerts", "replay", "--all-dead"]);
     assert!(out.contains("2 dead alerts"), "{out}");
-    wait_for(Duration::from_secs(30), "the replayed alerts to arrive", || {
-        receiver.accepted_ids("gone").len() == 1 && receiver.accepted_ids("broken").len() == 1
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the replayed alerts to arrive",
+        || receiver.accepted_ids("gone").len() == 1 && receiver.accepted_ids("broken").len() == 1,
+    );
     let accepted: BTreeSet<String> = receiver
         .accepted_ids("gone")
         .into_iter()
         .chain(receiver.accepted_ids("broken"))
         .collect();
-    assert_eq!(accepted, failed_ids, "replayed under the ids they failed with");
+    assert_eq!(
+        accepted, failed_ids,
+        "replayed under the ids they failed with"
+    );
     let after = json(&ws.ok(&["alerts", "--json"]));
     assert!(after["dead"].as_array().unwrap().is_empty(), "{after}");
     assert!(

@@ -149,11 +149,18 @@ fn daemon_polls_dedups_and_the_cli_reads_back() {
             && requests("broken.xml") >= 2
     });
 
-    // While the daemon holds the store, the CLI says so instead of crashing.
+    // While the daemon holds the store, the CLI reads through its API.
+    let live = json(&ws.ok(&["stories", "--json", "--limit", "100"]));
+    assert!(!live.as_array().unwrap().is_empty(), "{live}");
+    // Without the daemon file it cannot find the API, and says why instead of crashing.
+    let info = ws.data_dir().join("daemon.json");
+    let saved = std::fs::read(&info).unwrap();
+    std::fs::remove_file(&info).unwrap();
     let busy = ws.run(&["stories"]);
     assert!(!busy.status.success());
     let stderr = String::from_utf8_lossy(&busy.stderr);
-    assert!(stderr.contains("in use"), "{stderr}");
+    assert!(stderr.contains("held by another process"), "{stderr}");
+    std::fs::write(&info, saved).unwrap();
 
     assert!(
         terminate(&mut daemon, Duration::from_secs(15)),

@@ -127,7 +127,10 @@ fn the_endpoint_serves_health_metrics_and_the_read_api_and_the_cli_uses_it() {
         .expect("the follower printed the vote");
     let notice = json(&line);
     assert_eq!(notice["change"], "new", "{line}");
-    assert_eq!(notice["event"]["type"], "un_vote", "only the filtered type: {line}");
+    assert_eq!(
+        notice["event"]["type"], "un_vote",
+        "only the filtered type: {line}"
+    );
     assert_eq!(notice["event"]["organization"], "UNSC");
     let _ = follower.kill();
     let _ = follower.wait();
@@ -137,14 +140,19 @@ fn the_endpoint_serves_health_metrics_and_the_read_api_and_the_cli_uses_it() {
     assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
     let votes = get_json(&format!("{base}/api/v1/events?type=un_vote"));
     assert_eq!(votes.as_array().unwrap().len(), 1, "{votes}");
-    let rus = get_json(&format!("{base}/api/v1/events?country=rus&modality=occurred"));
+    let rus = get_json(&format!(
+        "{base}/api/v1/events?country=rus&modality=occurred"
+    ));
     assert_eq!(rus.as_array().unwrap().len(), 1, "{rus}");
     let none = get_json(&format!("{base}/api/v1/events?since=2024-01-01"));
     assert!(none.as_array().unwrap().is_empty(), "{none}");
     let id = votes[0]["id"].as_u64().unwrap();
     let one = get_json(&format!("{base}/api/v1/events/{id}"));
     assert_eq!(one["id"], id);
-    assert_eq!(http_get(&format!("{base}/api/v1/events/999999")).unwrap().0, 404);
+    assert_eq!(
+        http_get(&format!("{base}/api/v1/events/999999")).unwrap().0,
+        404
+    );
     let stories = get_json(&format!("{base}/api/v1/stories?feed=a&limit=1"));
     assert_eq!(stories.as_array().unwrap().len(), 1, "{stories}");
     let feeds_api = get_json(&format!("{base}/api/v1/feeds"));
@@ -199,8 +207,15 @@ fn the_api_requires_the_configured_token() {
     let url = format!("{base}/api/v1/events");
     assert_eq!(http_get(&url).unwrap().0, 401);
     assert_eq!(http_request("GET", &url, Some("wrong")).unwrap().0, 401);
-    assert_eq!(http_request("GET", &url, Some("s3cret-token")).unwrap().0, 200);
-    assert_eq!(http_get(&format!("{base}/livez")).unwrap().0, 200, "health stays open");
+    assert_eq!(
+        http_request("GET", &url, Some("s3cret-token")).unwrap().0,
+        200
+    );
+    assert_eq!(
+        http_get(&format!("{base}/livez")).unwrap().0,
+        200,
+        "health stays open"
+    );
     // The CLI sends the token from the config.
     ws.ok(&["events", "--json"]);
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
@@ -237,13 +252,26 @@ fn sighup_reloads_feeds_and_a_bad_config_keeps_the_running_one() {
         ws.log().contains("config reload refused")
     });
     let log = ws.log();
-    assert!(log.contains("tidings.toml:"), "the refusal names the file: {log}");
+    assert!(
+        log.contains("tidings.toml:"),
+        "the refusal names the file: {log}"
+    );
     assert_eq!(http_get(&format!("{base}/readyz")).unwrap().0, 200);
     let feeds = get_json(&format!("{base}/api/v1/feeds"));
-    assert_eq!(feeds.as_array().unwrap().len(), 2, "still both feeds: {feeds}");
+    assert_eq!(
+        feeds.as_array().unwrap().len(),
+        2,
+        "still both feeds: {feeds}"
+    );
     let (_, metrics) = http_get(&format!("{base}/metrics")).unwrap();
-    assert!(metrics.contains("tidings_config_reloads_total{result=\"ok\"} 1"), "{metrics}");
-    assert!(metrics.contains("tidings_config_reloads_total{result=\"error\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("tidings_config_reloads_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tidings_config_reloads_total{result=\"error\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("tidings_feeds 2"), "{metrics}");
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
 }

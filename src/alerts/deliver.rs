@@ -18,9 +18,13 @@ use crate::model::Alert;
 /// The answer to one attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attempt {
-    Delivered { status: u16 },
+    Delivered {
+        status: u16,
+    },
     /// 410: the sink will never accept it.
-    Gone { status: u16 },
+    Gone {
+        status: u16,
+    },
     Failed {
         status: Option<u16>,
         error: String,

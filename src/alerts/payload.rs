@@ -242,7 +242,10 @@ fn discord(alert: &Alert) -> Value {
     // The pieces' limits (checked at compile time above) keep it within Discord's.
     debug_assert!(utf16_len(&description) <= DISCORD_DESCRIPTION_MAX);
 
-    let mut fields = vec![field("Countries", &or_dash(&event.countries.join(", ")))];
+    let mut fields = vec![field(
+        "Countries",
+        &or_dash(&clean(&event.countries.join(", "))),
+    )];
     if let Some(org) = &event.organization {
         fields.push(field("Organization", &or_dash(&clean(org))));
     }
@@ -397,10 +400,13 @@ impl Text {
             }
         };
         let subject = subject(event);
+        let kind = Some(humanise(&event.event_type))
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "Event".into());
         let headline = if subject.is_empty() {
-            format!("{}, {modality}", humanise(&event.event_type))
+            format!("{kind}, {modality}")
         } else {
-            format!("{}, {modality}: {subject}", humanise(&event.event_type))
+            format!("{kind}, {modality}: {subject}")
         };
         let date = event.date.map(date_label).unwrap_or_default();
         let place_date = [

@@ -15,7 +15,7 @@ pub fn route(sinks: &[SinkConfig], event: &Event, reason: &AlertReason) -> Vec<S
 
 /// Whether an event passes a sink's filter.
 pub fn wants(f: &SinkFilter, event: &Event) -> bool {
-    (f.types.is_empty() || f.types.iter().any(|t| *t == event.event_type))
+    (f.types.is_empty() || f.types.contains(&event.event_type))
         && (f.countries.is_empty() || f.countries.iter().any(|c| event.countries.contains(c)))
         && (f.actors.is_empty()
             || f.actors.iter().any(|wanted| {

@@ -151,11 +151,8 @@ impl Worker {
                 info!(alert = %id, sink = %alert.sink, event = alert.event.id, status, attempts = alert.attempts + 1, "alert delivered");
             }
             Attempt::Gone { status } => {
-                self.store.alert_dead(
-                    &alert,
-                    format!("endpoint gone (HTTP {status})"),
-                    now,
-                )?;
+                self.store
+                    .alert_dead(&alert, format!("endpoint gone (HTTP {status})"), now)?;
                 self.metrics.delivery(&alert.sink, "dead");
                 warn!(alert = %id, sink = %alert.sink, status, "sink answered 410 Gone; alert moved to the dead-letter list");
             }
@@ -169,7 +166,8 @@ impl Worker {
                 next.last_attempt = Some(now);
                 next.last_status = status;
                 next.last_error = Some(error.clone());
-                next.next_attempt = now + to_chrono(retry_delay(settings, next.attempts, retry_after));
+                next.next_attempt =
+                    now + to_chrono(retry_delay(settings, next.attempts, retry_after));
                 let deadline = alert.since + to_chrono(settings.max_age);
                 if next.next_attempt > deadline {
                     let reason = format!(
@@ -177,7 +175,11 @@ impl Worker {
                         humantime::format_duration(settings.max_age),
                         next.attempts
                     );
-                    self.store.alert_dead(&next_with_due(&next, alert.next_attempt), reason, now)?;
+                    self.store.alert_dead(
+                        &next_with_due(&next, alert.next_attempt),
+                        reason,
+                        now,
+                    )?;
                     self.metrics.delivery(&alert.sink, "dead");
                     warn!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, "alert given up; moved to the dead-letter list");
                 } else {

@@ -457,7 +457,11 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
                 bail!(
                     "no sink {sink:?} in {} (sinks: {})",
                     config.origin,
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 );
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -470,7 +474,11 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
                     println!("sink {}: test alert delivered (HTTP {status})", sink.id);
                     Ok(ExitCode::SUCCESS)
                 }
-                other => bail!("sink {}: test alert not delivered: {}", sink.id, describe_attempt(&other)),
+                other => bail!(
+                    "sink {}: test alert not delivered: {}",
+                    sink.id,
+                    describe_attempt(&other)
+                ),
             }
         }
         Some(AlertsCommand::Replay { id, all_dead }) => {
@@ -527,8 +535,7 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
 async fn forward_reloads(tx: tokio::sync::mpsc::UnboundedSender<()>) {
     #[cfg(unix)]
     {
-        let Ok(mut hup) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             tracing::warn!("cannot listen for SIGHUP; config reload is off");
             return;

@@ -78,7 +78,11 @@ impl Reader {
                 let mut params = Vec::new();
                 push(&mut params, "type", q.event_type.clone());
                 push(&mut params, "country", q.country.clone());
-                push(&mut params, "since", q.since.map(|d: NaiveDate| d.to_string()));
+                push(
+                    &mut params,
+                    "since",
+                    q.since.map(|d: NaiveDate| d.to_string()),
+                );
                 push(
                     &mut params,
                     "modality",
@@ -109,10 +113,7 @@ impl Reader {
                 };
                 r.get(
                     "/api/v1/alerts",
-                    &[
-                        ("state", state.to_string()),
-                        ("limit", limit.to_string()),
-                    ],
+                    &[("state", state.to_string()), ("limit", limit.to_string())],
                 )
             }
         }
@@ -265,7 +266,10 @@ async fn answer<T: DeserializeOwned>(
     if status == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
-    let body = response.bytes().await.context("the daemon's answer broke off")?;
+    let body = response
+        .bytes()
+        .await
+        .context("the daemon's answer broke off")?;
     if !status.is_success() {
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -273,7 +277,7 @@ async fn answer<T: DeserializeOwned>(
             .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
         bail!("the daemon's API answered {status}: {message}");
     }
-    Ok(Some(
-        serde_json::from_slice(&body).context("the daemon's API sent an answer this CLI cannot read")?,
-    ))
+    Ok(Some(serde_json::from_slice(&body).context(
+        "the daemon's API sent an answer this CLI cannot read",
+    )?))
 }

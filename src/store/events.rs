@@ -26,7 +26,9 @@ pub struct EventQuery {
 impl EventQuery {
     /// Whether `event` passes the filters (the limit aside).
     pub fn matches(&self, event: &Event) -> bool {
-        self.event_type.as_ref().is_none_or(|t| *t == event.event_type)
+        self.event_type
+            .as_ref()
+            .is_none_or(|t| *t == event.event_type)
             && self
                 .country
                 .as_ref()

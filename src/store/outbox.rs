@@ -209,8 +209,7 @@ impl Store {
 
     /// Pending alerts soonest first, or dead alerts newest first.
     pub fn list_alerts(&self, state: AlertState, limit: usize) -> Result<Vec<Alert>, StoreError> {
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match state
-        {
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match state {
             AlertState::Pending => Box::new(self.idx_alert_due.iter()),
             AlertState::Dead => Box::new(self.idx_alert_dead.iter().rev()),
         };
@@ -237,5 +236,162 @@ impl Store {
                 .map(|v| super::decode_u64(&v))
                 .unwrap_or(0),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Detection, Evidence, Field, Modality};
+    use crate::model::{Candidate, EventChange};
+    use crate::store::IngestHooks;
+
+    fn story(guid: &str, title: &str, published: &str) -> Candidate {
+        Candidate {
+            feed: "wire".into(),
+            guid: guid.into(),
+            guid_derived: false,
+            url: Some(format!("https://news.example/{guid}")),
+            raw_url: None,
+            title: title.into(),
+            text: format!("{title}: a story about a meeting, number {guid}."),
+            published: Some(published.parse().unwrap()),
+            language: None,
+            seen_at: published.parse().unwrap(),
+        }
+    }
+
+    fn meeting(modality: Modality) -> Detection {
+        Detection {
+            event_type: "bilateral_meeting".into(),
+            actors: Vec::new(),
+            countries: vec!["CHN".into(), "RUS".into()],
+            organization: None,
+            location: None,
+            date: Some("2023-03-07".parse().unwrap()),
+            modality,
+            confidence: 0.9,
+            evidence: Evidence {
+                field: Field::Text,
+                sentence: "s".into(),
+                start: 0,
+                end: 1,
+                rule: "r".into(),
+                matched: Vec::new(),
+            },
+        }
+    }
+
+    fn ingest(store: &Store, c: &Candidate, modality: Modality) -> crate::store::Ingested {
+        let detect = move |_: &crate::model::Story| vec![meeting(modality)];
+        let route = |_: &Event, _: &AlertReason| vec!["desk".to_string(), "phone".to_string()];
+        store
+            .ingest_detecting(
+                c,
+                &IngestHooks {
+                    detect: &detect,
+                    route: &route,
+                },
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn alerts_are_written_with_their_event_and_only_for_significant_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let planned = ingest(
+            &store,
+            &story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
+            Modality::Planned,
+        );
+        assert_eq!(planned.alerts.len(), 2, "one alert per sink");
+        let pending = store.list_alerts(AlertState::Pending, 10).unwrap();
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().all(|a| a.reason == AlertReason::New));
+        assert_eq!(pending[0].event.modality, Modality::Planned);
+
+        // Another report of the plan: corroboration, no alert.
+        let again = ingest(
+            &store,
+            &story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
+            Modality::Planned,
+        );
+        assert!(matches!(again.events[..], [EventChange::Corroborated(_)]));
+        assert!(again.alerts.is_empty());
+
+        // The plan happened: an update alert per sink, carrying the new modality.
+        let happened = ingest(
+            &store,
+            &story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            Modality::Occurred,
+        );
+        assert_eq!(happened.alerts.len(), 2);
+        let update = store.alert(happened.alerts[0]).unwrap().unwrap();
+        assert_eq!(
+            update.reason,
+            AlertReason::Updated {
+                from: Modality::Planned
+            }
+        );
+        assert_eq!(update.event.modality, Modality::Occurred);
+        assert_eq!(store.outbox_counts().unwrap().pending, 4);
+    }
+
+    #[test]
+    fn delivery_retry_dead_letters_and_replay_keep_the_alert_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ids = ingest(
+            &store,
+            &story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            Modality::Occurred,
+        )
+        .alerts;
+        let now = Utc::now();
+        let due = store.due_alerts(now, 10).unwrap();
+        assert_eq!(due.len(), 2);
+
+        // A failed attempt moves the alert's due time; it is not due before then.
+        let mut retry = due[0].clone();
+        retry.attempts = 1;
+        retry.next_attempt = now + chrono::Duration::seconds(60);
+        retry.last_error = Some("HTTP 500".into());
+        store.alert_retry(&retry, due[0].next_attempt).unwrap();
+        assert_eq!(store.due_alerts(now, 10).unwrap().len(), 1);
+        assert_eq!(store.next_alert_due().unwrap(), Some(due[1].next_attempt));
+
+        // The other is delivered and leaves the outbox.
+        store.alert_delivered(&due[1]).unwrap();
+        assert!(store.alert(due[1].id).unwrap().is_none());
+
+        // The retried one gives up: dead, not due, listed as dead.
+        store.alert_dead(&retry, "gone".into(), now).unwrap();
+        assert!(store
+            .due_alerts(now + chrono::Duration::hours(1), 10)
+            .unwrap()
+            .is_empty());
+        let dead = store.list_alerts(AlertState::Dead, 10).unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].dead.as_ref().unwrap().reason, "gone");
+        assert_eq!(
+            store.outbox_counts().unwrap(),
+            OutboxCounts {
+                pending: 0,
+                dead: 1,
+                delivered: 1
+            }
+        );
+
+        // Replay: pending again, under the same id, with a fresh clock.
+        assert!(!store.replay_alert(due[1].id, now).unwrap(), "not dead");
+        assert!(store.replay_alert(retry.id, now).unwrap());
+        let back = store.due_alerts(now, 10).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].id, retry.id);
+        assert!(ids.contains(&back[0].id));
+        assert_eq!(back[0].attempts, 0);
+        assert!(back[0].dead.is_none());
+        assert_eq!(store.outbox_counts().unwrap().dead, 0);
     }
 }
