@@ -611,12 +611,14 @@ fn parse_sink(
         None => None,
     };
     match raw.kind {
-        SinkKind::Webhook if secret.is_none() => return Err(locate(
-            id_span,
-            format!(
+        SinkKind::Webhook if secret.is_none() => {
+            return Err(locate(
+                id_span,
+                format!(
                 "{what}: a webhook sink needs secret_env or secret_file (a whsec_… signing secret)"
             ),
-        )),
+            ))
+        }
         SinkKind::Webhook => {}
         _ if secret.is_some() => {
             return Err(locate(

@@ -248,7 +248,7 @@ fn summaries() {
     );
     assert_eq!(
         summary(&planned_un_vote()),
-        "Un vote, planned: UNGA — New York, 2023-02-23 to 2023-02-24"
+        "UN vote, planned: UNGA — New York, 2023-02-23 to 2023-02-24"
     );
 }
 

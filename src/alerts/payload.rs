@@ -448,9 +448,24 @@ fn subject(event: &Event) -> String {
     }
 }
 
-/// An id such as `bilateral_meeting` in words: "Bilateral meeting".
+/// Words in event type ids that are acronyms: `un_vote` reads "UN vote".
+const ACRONYMS: &[&str] = &[
+    "un", "eu", "au", "nato", "asean", "brics", "sco", "iaea", "opec", "g7", "g20", "us", "uk",
+];
+
+/// An id such as `bilateral_meeting` in words: "Bilateral meeting"; `un_vote`: "UN vote".
 fn humanise(id: &str) -> String {
-    let words = clean(&id.replace('_', " "));
+    let words: Vec<String> = id
+        .split('_')
+        .map(|w| {
+            if ACRONYMS.contains(&w) {
+                w.to_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let words = clean(&words.join(" "));
     let mut chars = words.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -852,7 +867,7 @@ mod tests {
         a.event.organization = Some("UNGA".into());
         a.event.actors.clear();
         a.event.modality = Modality::Planned;
-        assert!(summary(&a).starts_with("Un vote, planned: UNGA"));
+        assert!(summary(&a).starts_with("UN vote, planned: UNGA"));
         assert_eq!(render(SinkKind::Ntfy, &a, Some("news"))["priority"], 3);
     }
 
