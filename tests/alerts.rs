@@ -371,3 +371,34 @@ fn gone_and_expired_alerts_are_dead_lettered_and_replayed_under_their_ids() {
     );
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
 }
+
+#[test]
+fn alerts_test_sends_a_signed_sample_to_one_sink() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let feeds = FeedServer::start(&runtime, 0);
+    let receiver = Receiver::start(&runtime, "127.0.0.1:0".parse().unwrap());
+    receiver.set_default("down", Reply::Status(503));
+    let sinks = format!(
+        "{}{}",
+        webhook_sink("hook", &receiver.url("hook")),
+        webhook_sink("down", &receiver.url("down"))
+    );
+    let ws = workspace(&config(&feeds, &sinks, ""));
+    let out = ws.ok(&["alerts", "test", "hook"]);
+    assert!(out.contains("test alert delivered (HTTP 200)"), "{out}");
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].verified, "the sample is signed like any alert");
+    assert_eq!(requests[0].body["data"]["event"]["type"], "test");
+
+    let failed = ws.run(&["alerts", "test", "down"]);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("HTTP 503"), "{stderr}");
+    let unknown = ws.run(&["alerts", "test", "nowhere"]);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("no sink \"nowhere\"") && stderr.contains("hook, down"),
+        "{stderr}"
+    );
+}

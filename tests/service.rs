@@ -226,15 +226,26 @@ fn the_api_requires_the_configured_token() {
 }
 
 #[test]
-fn sighup_reloads_feeds_and_a_bad_config_keeps_the_running_one() {
+fn sighup_reloads_feeds_and_sinks_and_a_bad_config_keeps_the_running_one() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (feeds, _) = serve(&runtime);
+    let (feeds, round) = serve(&runtime);
+    let receiver = common::webhook::Receiver::start(&runtime, "127.0.0.1:0".parse().unwrap());
     let one = format!("{DAEMON}[[feeds]]\nid = \"a\"\nurl = \"{feeds}/a.xml\"\n");
     let ws = Workspace::new(&one);
     let mut daemon = ws.spawn_daemon(&[]);
     let base = ws.wait_ready(Duration::from_secs(30));
 
-    let two = format!("{one}\n[[feeds]]\nid = \"b\"\nurl = \"{feeds}/b.xml\"\n");
+    wait_for(Duration::from_secs(30), "the first poll", || {
+        get_json(&format!("{base}/api/v1/events"))
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    });
+    std::fs::write(ws.dir.path().join("hook.secret"), common::webhook::SECRET).unwrap();
+    let two = format!(
+        "{one}\n[[feeds]]\nid = \"b\"\nurl = \"{feeds}/b.xml\"\n\n\
+         [[sinks]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_file = \"hook.secret\"\n",
+        receiver.url("hook")
+    );
     ws.write_config(&two);
     common::signal(&daemon, "HUP");
     wait_for(Duration::from_secs(30), "the new feed to be polled", || {
@@ -245,6 +256,20 @@ fn sighup_reloads_feeds_and_a_bad_config_keeps_the_running_one() {
             .iter()
             .any(|f| f["id"] == "b" && f["health"] == "ok")
     });
+    // The sink added by the reload hears of the next new event (and of nothing earlier).
+    round.store(1, Ordering::SeqCst);
+    wait_for(Duration::from_secs(30), "an alert to the new sink", || {
+        !receiver.accepted_ids("hook").is_empty()
+    });
+    let requests = receiver.requests();
+    assert!(requests.iter().all(|r| r.verified));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.body["data"]["event"]["type"] == "un_vote"),
+        "only the event found after the reload: {:?}",
+        requests.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
 
     ws.write_config(&format!("{two}\n[daemon]\njitter = \"lots\"\n"));
     common::signal(&daemon, "HUP");
