@@ -147,6 +147,20 @@ pub struct DaemonSettings {
     pub max_backoff: Duration,
     /// How long shutdown waits for in-flight polls before abandoning them.
     pub shutdown_grace: Duration,
+    /// Whether intervals follow each feed's publishing rate (else each feed keeps its
+    /// configured interval).
+    pub adaptive: bool,
+    /// Bounds of adaptive intervals. A feed whose configured interval lies outside them
+    /// widens them for itself: the user allowed that interval.
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    /// Most fetches in flight at once to one host.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host.
+    pub per_host_spacing: Duration,
+    /// Consecutive failures after which a feed shows as failing (it is still retried, at
+    /// the capped backoff).
+    pub failing_after: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +279,12 @@ struct RawDaemon {
     jitter: Option<Spanned<f64>>,
     max_backoff: Option<HumanDuration>,
     shutdown_grace: Option<HumanDuration>,
+    adaptive: Option<bool>,
+    min_interval: Option<Spanned<HumanDuration>>,
+    max_interval: Option<Spanned<HumanDuration>>,
+    per_host_concurrency: Option<Spanned<usize>>,
+    per_host_spacing: Option<HumanDuration>,
+    failing_after: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -353,7 +373,52 @@ impl Config {
                 .shutdown_grace
                 .map(|h| h.0)
                 .unwrap_or(Duration::from_secs(10)),
+            adaptive: d.adaptive.unwrap_or(true),
+            min_interval: Duration::from_secs(120),
+            max_interval: Duration::from_secs(3600),
+            per_host_concurrency: match d.per_host_concurrency {
+                Some(s) if *s.get_ref() == 0 => {
+                    return Err(locate(
+                        s.span(),
+                        "per_host_concurrency must be at least 1".into(),
+                    ))
+                }
+                Some(s) => s.into_inner(),
+                None => 2,
+            },
+            per_host_spacing: d
+                .per_host_spacing
+                .map(|h| h.0)
+                .unwrap_or(Duration::from_millis(250)),
+            failing_after: match d.failing_after {
+                Some(s) if *s.get_ref() == 0 => {
+                    return Err(locate(s.span(), "failing_after must be at least 1".into()))
+                }
+                Some(s) => s.into_inner(),
+                None => 3,
+            },
         };
+        let mut daemon = daemon;
+        let min_given = d.min_interval.is_some();
+        if let Some(s) = d.min_interval {
+            let span = s.span();
+            daemon.min_interval = check_interval(s.into_inner().0).map_err(|m| locate(span, m))?;
+        }
+        if let Some(s) = d.max_interval {
+            let span = s.span();
+            let max = check_interval(s.into_inner().0).map_err(|m| locate(span.clone(), m))?;
+            if !min_given {
+                // Only the maximum was set: the default minimum gives way to it.
+                daemon.min_interval = daemon.min_interval.min(max);
+            }
+            if max < daemon.min_interval {
+                return Err(locate(
+                    span,
+                    "max_interval must not be shorter than min_interval".into(),
+                ));
+            }
+            daemon.max_interval = max;
+        }
 
         let h = raw.http;
         let user_agent = match h.user_agent {

@@ -85,6 +85,58 @@ struct Shared {
     events: broadcast::Sender<EventNotice>,
     outbox: Arc<Notify>,
     permits: Arc<Semaphore>,
+    hosts: HostGates,
+}
+
+/// Politeness per host: at most `per_host_concurrency` requests in flight, starts at
+/// least `per_host_spacing` apart, and none before a `Retry-After` the host sent.
+#[derive(Default)]
+struct HostGates {
+    hosts: std::sync::Mutex<HashMap<String, Arc<HostGate>>>,
+}
+
+struct HostGate {
+    permits: Semaphore,
+    /// When the next request to the host may start.
+    next_start: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl HostGates {
+    fn gate(&self, host: &str, concurrency: usize) -> Arc<HostGate> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(hosts.entry(host.to_string()).or_insert_with(|| {
+            Arc::new(HostGate {
+                permits: Semaphore::new(concurrency),
+                next_start: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            })
+        }))
+    }
+}
+
+impl HostGate {
+    /// Waits for this host's turn; the permit is held for the whole request.
+    async fn enter(
+        &self,
+        spacing: std::time::Duration,
+    ) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = self.permits.acquire().await.ok()?;
+        let mut next = self.next_start.lock().await;
+        let now = tokio::time::Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = tokio::time::Instant::now().max(*next) + spacing;
+        Some(permit)
+    }
+
+    /// The host asked for a pause (429/503 with Retry-After): no request starts before it.
+    async fn pause(&self, wait: std::time::Duration) {
+        let mut next = self.next_start.lock().await;
+        let until = tokio::time::Instant::now() + wait;
+        if until > *next {
+            *next = until;
+        }
+    }
 }
 
 /// Runs the daemon until `shutdown` completes (or, in [`RunMode::Once`], until every
@@ -107,6 +159,7 @@ pub async fn run(
         events: broadcast::channel(1024).0,
         outbox: Arc::new(Notify::new()),
         permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+        hosts: HostGates::default(),
     });
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -165,7 +218,9 @@ pub async fn run(
     let mut due: HashMap<String, DateTime<Utc>> = HashMap::new();
     for feed in &config_rx.borrow().feeds {
         let state = store.feed_state(&feed.id)?;
-        due.insert(feed.id.clone(), first_due(mode, state.as_ref(), now, feed));
+        if let Some(first) = first_due(mode, state.as_ref(), now, feed) {
+            due.insert(feed.id.clone(), first);
+        }
     }
     {
         let config = config_rx.borrow();
@@ -216,9 +271,12 @@ pub async fn run(
                     Ok((new_config, new_detector)) => {
                         let new_config = Arc::new(new_config);
                         for feed in &new_config.feeds {
-                            if !due.contains_key(&feed.id) && !in_flight.contains(&feed.id) {
+                            let changed = config.feed(&feed.id).is_some_and(|old| old.url != feed.url);
+                            if (changed || !due.contains_key(&feed.id)) && !in_flight.contains(&feed.id) {
                                 let state = store.feed_state(&feed.id)?;
-                                due.insert(feed.id.clone(), first_due(mode, state.as_ref(), Utc::now(), feed));
+                                if let Some(first) = first_due(mode, state.as_ref(), Utc::now(), feed) {
+                                    due.insert(feed.id.clone(), first);
+                                }
                             }
                         }
                         due.retain(|id, _| new_config.feed(id).is_some());
@@ -266,7 +324,7 @@ pub async fn run(
                 }
                 metrics.feeds_failing.set(failing.len() as i64);
                 let current = config_rx.borrow().clone();
-                if mode == RunMode::Forever && current.feed(&feed_id).is_some() {
+                if mode == RunMode::Forever && current.feed(&feed_id).is_some() && state.disabled.is_none() {
                     due.insert(feed_id, state.next_poll.unwrap_or_else(Utc::now));
                 }
             }
@@ -311,16 +369,27 @@ pub async fn run(
     outcome
 }
 
+/// When to poll a feed first; `None` for a feed disabled at its current config URL.
 fn first_due(
     mode: RunMode,
     state: Option<&FeedState>,
     now: DateTime<Utc>,
     feed: &FeedConfig,
-) -> DateTime<Utc> {
-    match mode {
-        RunMode::Once => now,
-        RunMode::Forever => scheduler::first_poll(state, now, feed.interval),
+) -> Option<DateTime<Utc>> {
+    if let Some(s) = state {
+        let same_url = s.config_url.is_empty() || s.config_url == feed.url.as_str();
+        if s.disabled.is_some() && same_url {
+            return None;
+        }
     }
+    let interval = state
+        .and_then(|s| s.interval_secs)
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(feed.interval);
+    Some(match mode {
+        RunMode::Once => now,
+        RunMode::Forever => scheduler::first_poll(state, now, interval),
+    })
 }
 
 /// Loads the config again from where the running one came from, with its detector data.
@@ -372,6 +441,16 @@ async fn poll_task(
     detector: Arc<Detector>,
     shared: Arc<Shared>,
 ) -> (String, Result<FeedState, StoreError>) {
+    // The host's turn first, then a global slot: waiting on a busy host holds no global
+    // slot that another host's feed could use.
+    let host = poll_host(&shared.store, &feed);
+    let gate = shared.hosts.gate(&host, config.daemon.per_host_concurrency);
+    let Some(_host_permit) = gate.enter(config.daemon.per_host_spacing).await else {
+        return (
+            feed.id.clone(),
+            Err(StoreError::Backend("daemon stopping".into())),
+        );
+    };
     let Ok(_permit) = shared.permits.acquire().await else {
         return (
             feed.id.clone(),
@@ -380,6 +459,16 @@ async fn poll_task(
     };
     let started = std::time::Instant::now();
     let result = poll_feed(&feed, &config, &fetcher, &shared.store, &detector).await;
+    if let Ok((
+        PollResult::Failed {
+            retry_after: Some(wait),
+            ..
+        },
+        _,
+    )) = &result
+    {
+        gate.pause(*wait).await;
+    }
     let elapsed = started.elapsed();
     shared.metrics.poll_duration.observe(elapsed.as_secs_f64());
     let duration_ms = elapsed.as_millis() as u64;
@@ -425,6 +514,22 @@ async fn poll_task(
         state
     });
     (feed.id, result)
+}
+
+/// The host a feed is polled at: its stored URL (which follows permanent redirects),
+/// else the config's.
+fn poll_host(store: &Store, feed: &FeedConfig) -> String {
+    let stored = store
+        .feed_state(&feed.id)
+        .ok()
+        .flatten()
+        .and_then(|s| url::Url::parse(&s.url).ok());
+    stored
+        .as_ref()
+        .unwrap_or(&feed.url)
+        .host_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Counts new and updated events and sends them to the event stream.

@@ -132,6 +132,23 @@ pub struct FeedState {
     pub not_modified: u64,
     pub last_duration_ms: Option<u64>,
     pub last_bytes: Option<u64>,
+    /// The URL the config gave when this state began; `url` is where the feed is polled
+    /// and follows permanent redirects. A different URL in the config starts afresh.
+    #[serde(default)]
+    pub config_url: String,
+    /// Why the feed is no longer polled (the publisher answered 410 Gone). Cleared when
+    /// the config gives the feed another URL.
+    #[serde(default)]
+    pub disabled: Option<String>,
+    /// The interval the scheduler uses now, in seconds.
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+    /// Estimated new stories per hour (a moving average over polls).
+    #[serde(default)]
+    pub rate_per_hour: Option<f64>,
+    /// The publisher's own polling hint (RSS `<ttl>`, `Cache-Control: max-age`), seconds.
+    #[serde(default)]
+    pub publisher_interval_secs: Option<u64>,
 }
 
 /// Result of offering one candidate to the store.

@@ -1,9 +1,16 @@
 //! Feed parsing: raw response bytes in, normalised candidates out.
 //!
 //! feed-rs reads RSS 0.9x/1.0/2.0, Atom and JSON Feed from the raw bytes (it decodes the
-//! charset from the XML declaration itself). Its default id generator would give entries
+//! charset from the XML declaration itself). Before that, [`decode_for_parsing`] settles
+//! disagreements between the HTTP `charset` and the document: bytes that are valid UTF-8
+//! are taken as UTF-8; a document that declares its own non-UTF-8 encoding is decoded by
+//! that declaration; otherwise the HTTP charset, else Windows-1252, turns the bytes into
+//! UTF-8 — a mislabelled feed is read, not refused. Its default id generator would give entries
 //! without an id a random UUID on every parse; we replace it so such entries get a
 //! stable id derived from their content (see [`crate::normalise::derived_guid`]).
+
+use std::borrow::Cow;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -26,6 +33,8 @@ pub enum ParseError {
 pub struct ParsedFeed {
     pub title: Option<String>,
     pub candidates: Vec<Candidate>,
+    /// The feed's own hint of how often to poll it (RSS `<ttl>`).
+    pub ttl: Option<Duration>,
 }
 
 /// Parses `body` as a feed and normalises each entry. `base_url` resolves relative links.
@@ -35,9 +44,22 @@ pub fn parse_feed(
     base_url: Option<&str>,
     seen_at: DateTime<Utc>,
 ) -> Result<ParsedFeed, ParseError> {
+    parse_feed_with_charset(feed_id, body, base_url, seen_at, None)
+}
+
+/// Like [`parse_feed`], with the `charset` the HTTP response declared.
+pub fn parse_feed_with_charset(
+    feed_id: &str,
+    body: &[u8],
+    base_url: Option<&str>,
+    seen_at: DateTime<Utc>,
+    http_charset: Option<&str>,
+) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
+    let body = decode_for_parsing(body, http_charset);
+    let body = body.as_ref();
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
         .id_generator(|_, _, _| String::new())
@@ -60,7 +82,44 @@ pub fn parse_feed(
             .as_ref()
             .map(|t| normalise::html_to_text(&t.content)),
         candidates,
+        ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
     })
+}
+
+/// The bytes feed-rs should parse: unchanged when they are UTF-8 or declare their own
+/// encoding, else decoded to UTF-8 with the HTTP charset (or Windows-1252).
+pub fn decode_for_parsing<'a>(body: &'a [u8], http_charset: Option<&str>) -> Cow<'a, [u8]> {
+    if std::str::from_utf8(body).is_ok() {
+        return Cow::Borrowed(body);
+    }
+    if let Some(declared) = declared_encoding(body) {
+        if !declared.eq_ignore_ascii_case("utf-8") && !declared.eq_ignore_ascii_case("utf8") {
+            return Cow::Borrowed(body);
+        }
+    }
+    let encoding = http_charset
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .filter(|e| *e != encoding_rs::UTF_8)
+        .unwrap_or(encoding_rs::WINDOWS_1252);
+    let (text, _, _) = encoding.decode(body);
+    Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// The `encoding` of an XML declaration at the start of `body`, if any.
+fn declared_encoding(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(256)];
+    let head = String::from_utf8_lossy(head);
+    let decl = head.trim_start_matches('\u{feff}').trim_start();
+    let decl = decl.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].to_string())
 }
 
 fn looks_like_html(body: &[u8]) -> bool {
@@ -72,6 +131,39 @@ fn looks_like_html(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mislabelled_latin1_is_read_not_refused() {
+        // "Zürich" in ISO-8859-1, no encoding declared, served as UTF-8.
+        let body = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><guid>1</guid><title>Z\xfcrich talks</title></item></channel></rss>";
+        let parsed = parse_feed_with_charset("f", body, None, now(), Some("utf-8")).unwrap();
+        assert_eq!(parsed.candidates[0].title, "Zürich talks");
+        // The same with the right header.
+        let parsed = parse_feed_with_charset("f", body, None, now(), Some("iso-8859-1")).unwrap();
+        assert_eq!(parsed.candidates[0].title, "Zürich talks");
+    }
+
+    #[test]
+    fn a_declared_encoding_and_valid_utf8_are_left_alone() {
+        let latin = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss/>";
+        assert!(matches!(
+            decode_for_parsing(latin, Some("utf-8")),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(declared_encoding(latin).as_deref(), Some("ISO-8859-1"));
+        let utf8 = "<rss><channel><title>Zürich</title></channel></rss>".as_bytes();
+        assert!(matches!(
+            decode_for_parsing(utf8, Some("iso-8859-1")),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn ttl_is_read_in_minutes() {
+        let body = b"<rss version=\"2.0\"><channel><title>t</title><ttl>15</ttl></channel></rss>";
+        let parsed = parse_feed("f", body, None, now()).unwrap();
+        assert_eq!(parsed.ttl, Some(Duration::from_secs(900)));
+    }
 
     fn now() -> DateTime<Utc> {
         "2023-02-22T12:00:00Z".parse().unwrap()

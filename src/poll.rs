@@ -108,28 +108,48 @@ pub async fn poll_feed(
     let settings = &config.daemon;
     let started = Instant::now();
     let mut state = store.feed_state(&feed.id)?.unwrap_or_default();
-    if state.url != feed.url.as_str() {
-        // New feed, or its URL changed in the config: old validators do not apply.
+    let from_config = if state.config_url.is_empty() {
+        // Saved before redirects were followed: `url` was the config's.
+        state.url.clone()
+    } else {
+        state.config_url.clone()
+    };
+    if from_config != feed.url.as_str() {
+        // New feed, or its URL changed in the config: what we knew of the old URL
+        // (validators, redirects, a 410) does not apply.
         state = FeedState {
             id: feed.id.clone(),
             url: feed.url.to_string(),
+            config_url: feed.url.to_string(),
             ..state
         };
         state.etag = None;
         state.last_modified = None;
+        state.disabled = None;
+        state.publisher_interval_secs = None;
     }
+    state.config_url = feed.url.to_string();
     let validators = Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
     };
+    let poll_url = state.url.clone();
 
-    let result = match fetcher.fetch(feed.url.as_str(), &validators).await {
-        Ok(Fetched::NotModified) => PollResult::NotModified,
+    let fetched = fetcher.fetch(&poll_url, &validators).await;
+    let hints = match &fetched {
+        Ok(Fetched::NotModified { hints }) | Ok(Fetched::Body { hints, .. }) => Some(hints.clone()),
+        Err(_) => None,
+    };
+    let mut ttl = None;
+    let result = match fetched {
+        Ok(Fetched::NotModified { .. }) => PollResult::NotModified,
         Ok(Fetched::Body {
             status,
             final_url,
             bytes,
             validators,
+            charset,
+            ..
         }) => {
             let (id, store2, detector2, config2, len) = (
                 feed.id.clone(),
@@ -141,16 +161,23 @@ pub async fn poll_feed(
             // Parsing, normalising and storing are CPU and disk work: keep them off the
             // async workers.
             let outcome = tokio::task::spawn_blocking(move || {
-                let parsed = parser::parse_feed(&id, &bytes, Some(&final_url), Utc::now())?;
+                let parsed = parser::parse_feed_with_charset(
+                    &id,
+                    &bytes,
+                    Some(&final_url),
+                    Utc::now(),
+                    charset.as_deref(),
+                )?;
                 let (counts, changes) =
                     ingest_all(&store2, &detector2, &config2.sinks, &parsed.candidates)
                         .map_err(PollStepError::Store)?;
-                Ok::<_, PollStepError>((parsed.title, counts, changes))
+                Ok::<_, PollStepError>((parsed.title, parsed.ttl, counts, changes))
             })
             .await
             .unwrap_or_else(|e| Err(PollStepError::Panicked(e.to_string())));
             match outcome {
-                Ok((title, counts, changes)) => {
+                Ok((title, feed_ttl, counts, changes)) => {
+                    ttl = feed_ttl;
                     // Only now that every entry is stored do the validators move on: a
                     // poll cut short is simply repeated.
                     state.etag = validators.etag;
@@ -187,6 +214,17 @@ pub async fn poll_feed(
     };
 
     let finished = Utc::now();
+    if let Some(hints) = &hints {
+        if let Some(moved) = &hints.moved_to {
+            tracing::info!(feed = %feed.id, from = %poll_url, to = %moved, "feed moved permanently; polling the new URL from now on");
+            state.url = moved.clone();
+        }
+        let publisher = [ttl, hints.max_age].into_iter().flatten().max();
+        if publisher.is_some() || matches!(result, PollResult::Ingested { .. }) {
+            // A full answer says all the publisher wants; a 304 may omit headers.
+            state.publisher_interval_secs = publisher.map(|d| d.as_secs());
+        }
+    }
     state.polls += 1;
     state.last_poll = Some(finished);
     state.last_duration_ms = Some(started.elapsed().as_millis() as u64);
@@ -210,9 +248,15 @@ pub async fn poll_feed(
         } => {
             state.consecutive_failures += 1;
             state.last_error = Some(error.clone());
+            if state.last_status == Some(410) {
+                state.disabled = Some(format!(
+                    "HTTP 410 Gone from {poll_url}: the publisher removed this feed; give it another URL in the config or remove it"
+                ));
+                tracing::warn!(feed = %feed.id, url = %poll_url, "feed gone (410): no longer polled");
+            }
             state.next_poll = Some(scheduler::after_failure(
                 finished,
-                feed.interval,
+                current_interval(feed, &state),
                 state.consecutive_failures,
                 settings.max_backoff,
                 *retry_after,
@@ -220,18 +264,43 @@ pub async fn poll_feed(
             ));
         }
         _ => {
+            let new = match &result {
+                PollResult::Ingested { counts, .. } => counts.new,
+                _ => 0,
+            };
+            let since_last = state
+                .last_success
+                .and_then(|t| (finished - t).to_std().ok());
+            let (interval, rate) = scheduler::adapt(
+                settings,
+                feed.interval,
+                state.interval_secs.map(Duration::from_secs),
+                state.rate_per_hour,
+                scheduler::Observation { new, since_last },
+                state.publisher_interval_secs.map(Duration::from_secs),
+            );
+            state.interval_secs = Some(interval.as_secs().max(1));
+            state.rate_per_hour = rate;
             state.consecutive_failures = 0;
             state.last_error = None;
             state.last_success = Some(finished);
             state.next_poll = Some(scheduler::after_success(
                 finished,
-                feed.interval,
+                interval,
                 settings.jitter,
             ));
         }
     }
     store.put_feed_state(&state)?;
     Ok((result, state))
+}
+
+/// The interval a feed is on now: its adapted one, else its configured one.
+fn current_interval(feed: &FeedConfig, state: &FeedState) -> Duration {
+    state
+        .interval_secs
+        .map(Duration::from_secs)
+        .unwrap_or(feed.interval)
 }
 
 #[derive(Debug, thiserror::Error)]

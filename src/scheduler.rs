@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::config::DaemonSettings;
 use crate::model::FeedState;
 
 /// Longest delay before a feed's first poll after start, spreading start-up load.
@@ -27,6 +28,66 @@ pub fn jittered(base: Duration, jitter: f64) -> Duration {
 /// When to poll next after a successful poll (a 200 or a 304).
 pub fn after_success(now: DateTime<Utc>, interval: Duration, jitter: f64) -> DateTime<Utc> {
     now + to_chrono(jittered(interval, jitter))
+}
+
+/// Longest publisher hint honoured: a `<ttl>` of a week is not a reason to go blind.
+pub const MAX_PUBLISHER_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+
+/// How fast the publishing-rate estimate follows new observations.
+const RATE_WEIGHT: f64 = 0.3;
+
+/// What the scheduler knows when a poll succeeded.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation {
+    /// New stories the poll found (0 for a 304).
+    pub new: usize,
+    /// Time since the previous successful poll, if there was one.
+    pub since_last: Option<Duration>,
+}
+
+/// The feed's next interval and publishing-rate estimate after a successful poll.
+///
+/// The rate (new stories per hour) is a moving average over polls. The interval aims at
+/// about one new story per poll, moves by at most a factor of two per poll, and stays
+/// within `[min_interval, max_interval]` widened to include the feed's configured
+/// interval. The publisher's hint (`<ttl>`, `max-age`, up to
+/// [`MAX_PUBLISHER_INTERVAL`]) is a floor: tidings never polls more often than the
+/// publisher asks. With `adaptive = false` the configured interval is used as it is
+/// (still under the publisher's floor).
+pub fn adapt(
+    settings: &DaemonSettings,
+    configured: Duration,
+    current: Option<Duration>,
+    rate_per_hour: Option<f64>,
+    seen: Observation,
+    publisher_hint: Option<Duration>,
+) -> (Duration, Option<f64>) {
+    let floor = publisher_hint
+        .unwrap_or_default()
+        .min(MAX_PUBLISHER_INTERVAL);
+    if !settings.adaptive {
+        return (configured.max(floor), rate_per_hour);
+    }
+    let rate = match (seen.since_last, rate_per_hour) {
+        (Some(elapsed), previous) if !elapsed.is_zero() => {
+            let observed = seen.new as f64 / (elapsed.as_secs_f64() / 3600.0);
+            Some(match previous {
+                Some(r) => RATE_WEIGHT * observed + (1.0 - RATE_WEIGHT) * r,
+                None => observed,
+            })
+        }
+        (_, previous) => previous,
+    };
+    let lo = settings.min_interval.min(configured);
+    let hi = settings.max_interval.max(configured);
+    let previous = current.unwrap_or(configured);
+    let target = match rate {
+        Some(r) if r > 0.0 => Duration::from_secs_f64((3600.0 / r).min(hi.as_secs_f64())),
+        Some(_) => hi,
+        None => previous,
+    };
+    let step = target.clamp(previous / 2, previous.saturating_mul(2));
+    (step.clamp(lo, hi).max(floor), rate)
 }
 
 /// When to retry after the `failures`-th consecutive failure (1 for the first).
@@ -77,6 +138,81 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2023-02-22T12:00:00Z".parse().unwrap()
+    }
+
+    fn settings() -> DaemonSettings {
+        let mut s = crate::config::Config::parse("", "t").unwrap().daemon;
+        s.min_interval = Duration::from_secs(60);
+        s.max_interval = Duration::from_secs(3600);
+        s
+    }
+
+    fn seen(new: usize, minutes: u64) -> Observation {
+        Observation {
+            new,
+            since_last: Some(Duration::from_secs(minutes * 60)),
+        }
+    }
+
+    #[test]
+    fn a_busy_feed_is_polled_more_often_a_quiet_one_less_within_bounds() {
+        let s = settings();
+        let ten = Duration::from_secs(600);
+        // Six new stories in ten minutes: aim for a poll per story, halving at most.
+        let (i, rate) = adapt(&s, ten, Some(ten), None, seen(6, 10), None);
+        assert_eq!(i, Duration::from_secs(300));
+        assert!((rate.unwrap() - 36.0).abs() < 1e-9);
+        // Nothing new for a while: the rate decays and the interval doubles, up to the max.
+        let mut current = i;
+        let mut rate = rate;
+        for _ in 0..20 {
+            (current, rate) = adapt(
+                &s,
+                ten,
+                Some(current),
+                rate,
+                seen(0, current.as_secs() / 60),
+                None,
+            );
+        }
+        assert_eq!(current, Duration::from_secs(3600));
+        // Very busy: never below the minimum.
+        let (i, _) = adapt(
+            &s,
+            ten,
+            Some(Duration::from_secs(90)),
+            Some(10_000.0),
+            seen(50, 1),
+            None,
+        );
+        assert_eq!(i, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_publisher_hint_is_a_floor_and_fixed_mode_keeps_the_interval() {
+        let s = settings();
+        let ten = Duration::from_secs(600);
+        let hint = Some(Duration::from_secs(1800));
+        let (i, _) = adapt(&s, ten, Some(ten), Some(60.0), seen(10, 10), hint);
+        assert_eq!(i, Duration::from_secs(1800));
+        let week = Some(Duration::from_secs(7 * 86400));
+        let (i, _) = adapt(&s, ten, Some(ten), None, seen(0, 10), week);
+        assert_eq!(i, MAX_PUBLISHER_INTERVAL);
+        let fixed = DaemonSettings {
+            adaptive: false,
+            ..settings()
+        };
+        assert_eq!(adapt(&fixed, ten, None, None, seen(9, 1), None).0, ten);
+        // A configured interval below the minimum widens the bounds for that feed.
+        let (i, _) = adapt(
+            &s,
+            Duration::from_secs(1),
+            Some(Duration::from_secs(1)),
+            Some(1e6),
+            seen(9, 1),
+            None,
+        );
+        assert_eq!(i, Duration::from_secs(1));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::store::{Store, StoreError};
 pub struct FeedStatus {
     pub name: Option<String>,
     pub in_config: bool,
-    /// `never polled`, `ok`, `failing`, or `not in config`.
+    /// `never polled`, `ok`, `retrying`, `failing`, `disabled`, or `not in config`.
     pub health: String,
     pub stories: u64,
     #[serde(flatten)]
@@ -37,7 +37,7 @@ pub fn feed_statuses(
         rows.push(FeedStatus {
             name: feed.name.clone(),
             in_config: true,
-            health: health(&state).to_string(),
+            health: health(&state, config.daemon.failing_after).to_string(),
             stories: store
                 .map(|s| s.feed_story_count(&feed.id))
                 .transpose()?
@@ -61,10 +61,16 @@ pub fn feed_statuses(
     Ok(rows)
 }
 
-fn health(state: &FeedState) -> &'static str {
+/// `disabled` (410), `never polled`, `ok`, `retrying` (fewer than `failing_after`
+/// failures in a row) or `failing`.
+fn health(state: &FeedState, failing_after: u32) -> &'static str {
+    if state.disabled.is_some() {
+        return "disabled";
+    }
     match (state.last_poll, state.consecutive_failures) {
         (None, _) => "never polled",
         (Some(_), 0) => "ok",
+        (Some(_), n) if n < failing_after => "retrying",
         (Some(_), _) => "failing",
     }
 }

@@ -84,7 +84,7 @@ impl FeedServer {
 
 fn config(feed: &FeedServer, sinks: &str, alerts: &str) -> String {
     format!(
-        "[daemon]\ndefault_interval = \"1s\"\njitter = 0.0\nshutdown_grace = \"3s\"\n\n\
+        "[daemon]\ndefault_interval = \"1s\"\nmax_interval = \"2s\"\njitter = 0.0\nshutdown_grace = \"3s\"\n\n\
          [alerts]\ntimeout = \"5s\"\njitter = 0.0\n{alerts}\n\n{sinks}\n\
          [[feeds]]\nid = \"wire\"\nurl = \"{}/wire.xml\"\n",
         feed.base

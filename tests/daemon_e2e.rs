@@ -103,7 +103,7 @@ async fn serve_feed(
 }
 
 fn config(base: &str) -> String {
-    let mut c = String::from("[daemon]\nmax_concurrent_fetches = 2\ndefault_interval = \"1s\"\njitter = 0.0\nmax_backoff = \"2s\"\nshutdown_grace = \"5s\"\n\n[http]\ntotal_timeout = \"5s\"\n");
+    let mut c = String::from("[daemon]\nmax_concurrent_fetches = 2\ndefault_interval = \"1s\"\nmax_interval = \"2s\"\nfailing_after = 2\njitter = 0.0\nmax_backoff = \"2s\"\nshutdown_grace = \"5s\"\n\n[http]\ntotal_timeout = \"5s\"\n");
     for id in ["alpha", "beta", "gamma", "broken"] {
         c.push_str(&format!(
             "\n[[feeds]]\nid = \"{id}\"\nurl = \"{base}/{id}.xml\"\n"

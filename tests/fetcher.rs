@@ -98,6 +98,21 @@ async fn app() -> String {
                     .body(axum::body::Body::empty())
                     .unwrap()
             }),
+        )
+        .route(
+            "/chain/{n}",
+            get(
+                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                    redirect(302, &format!("/chain/{}", n + 1))
+                },
+            ),
+        )
+        .route("/moved", get(|| async { redirect(301, "/moved-again") }))
+        .route("/moved-again", get(|| async { redirect(308, "/feed") }))
+        .route("/temporary", get(|| async { redirect(307, "/feed") }))
+        .route(
+            "/feed",
+            get(|| async { ([(header::CACHE_CONTROL, "public, max-age=600")], FEED) }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -160,7 +175,7 @@ async fn last_modified_is_sent_back_and_answered_with_304() {
     assert_eq!(validators.last_modified.as_deref(), Some(LAST_MODIFIED));
     assert!(matches!(
         f.fetch(&url, &validators).await.unwrap(),
-        Fetched::NotModified
+        Fetched::NotModified { .. }
     ));
 }
 
@@ -198,7 +213,47 @@ async fn retry_after_and_redirect_loops_are_reported() {
     let r = f
         .fetch(&format!("{base}/loop"), &Validators::default())
         .await;
+    assert!(matches!(r, Err(FetchError::RedirectLoop(_))), "{r:?}");
+    let r = f
+        .fetch(&format!("{base}/chain/0"), &Validators::default())
+        .await;
     assert!(matches!(r, Err(FetchError::Redirects(3))), "{r:?}");
+}
+
+fn redirect(status: u16, to: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::LOCATION, to)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn permanent_moves_and_cache_hints_are_reported() {
+    let base = app().await;
+    let f = Fetcher::new(&settings()).unwrap();
+    let Fetched::Body { hints, bytes, .. } = f
+        .fetch(&format!("{base}/moved"), &Validators::default())
+        .await
+        .unwrap()
+    else {
+        panic!("a body")
+    };
+    assert_eq!(bytes, FEED.as_bytes());
+    assert_eq!(
+        hints.moved_to,
+        Some(format!("{base}/feed")),
+        "301 then 308: moved"
+    );
+    assert_eq!(hints.max_age, Some(Duration::from_secs(600)));
+    let Fetched::Body { hints, .. } = f
+        .fetch(&format!("{base}/temporary"), &Validators::default())
+        .await
+        .unwrap()
+    else {
+        panic!("a body")
+    };
+    assert_eq!(hints.moved_to, None, "a temporary redirect moves nothing");
 }
 
 #[tokio::test]

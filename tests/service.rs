@@ -75,7 +75,7 @@ fn serve(runtime: &tokio::runtime::Runtime) -> (String, Arc<AtomicUsize>) {
 }
 
 const DAEMON: &str =
-    "[daemon]\ndefault_interval = \"1s\"\njitter = 0.0\nshutdown_grace = \"3s\"\n\n";
+    "[daemon]\ndefault_interval = \"1s\"\nmax_interval = \"2s\"\njitter = 0.0\nshutdown_grace = \"3s\"\n\n";
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("bad JSON ({e}): {text}"))
