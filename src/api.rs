@@ -10,8 +10,10 @@
 //!   JSON, the CLI's filters.
 //! - `GET /api/v1/events/stream` — new and updated events as they are stored, one JSON
 //!   object per line (`application/x-ndjson`), until the client disconnects.
-//! - `POST /api/v1/alerts/{id}/replay`, `POST /api/v1/alerts/replay-dead` — the only
-//!   writes: `tidings alerts replay` while the daemon holds the store.
+//! - `POST /api/v1/alerts/{id}/replay`, `POST /api/v1/alerts/replay-dead`,
+//!   `POST /api/v1/reload` — the only writes: `tidings alerts replay` while the daemon
+//!   holds the store, and a config reload (as SIGHUP) after `tidings feeds add` and
+//!   friends edited the config file.
 //!
 //! When a token is configured, every `/api/` route requires `Authorization: Bearer`.
 
@@ -46,6 +48,8 @@ pub struct ApiState {
     pub ready: Arc<AtomicBool>,
     /// Wakes the delivery worker after a replay.
     pub outbox: Arc<Notify>,
+    /// Asks the daemon to reload its config file.
+    pub reload: tokio::sync::mpsc::UnboundedSender<()>,
 }
 
 /// Binds the endpoint's listener (the address may use port 0).
@@ -65,6 +69,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/alerts", get(alerts))
         .route("/alerts/replay-dead", post(replay_dead))
         .route("/alerts/{id}/replay", post(replay))
+        .route("/reload", post(reload))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
@@ -298,4 +303,14 @@ async fn replay_dead(State(state): State<ApiState>) -> ApiResult<serde_json::Val
     let n = blocking(move || Ok(store.replay_dead_alerts(Utc::now())?)).await?;
     state.outbox.notify_one();
     Ok(Json(serde_json::json!({ "replayed": n })))
+}
+
+async fn reload(State(state): State<ApiState>) -> ApiResult<serde_json::Value> {
+    state.reload.send(()).map_err(|_| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the daemon is stopping".into(),
+        )
+    })?;
+    Ok(Json(serde_json::json!({ "reload": "requested" })))
 }

@@ -161,6 +161,9 @@ pub struct DaemonSettings {
     /// Consecutive failures after which a feed shows as failing (it is still retried, at
     /// the capped backoff).
     pub failing_after: u32,
+    /// Most entries taken from one response (feeds list newest first); the rest of an
+    /// oversized feed is skipped, with a warning.
+    pub max_entries: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +288,7 @@ struct RawDaemon {
     per_host_concurrency: Option<Spanned<usize>>,
     per_host_spacing: Option<HumanDuration>,
     failing_after: Option<Spanned<u32>>,
+    max_entries: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -396,6 +400,13 @@ impl Config {
                 }
                 Some(s) => s.into_inner(),
                 None => 3,
+            },
+            max_entries: match d.max_entries {
+                Some(s) if *s.get_ref() == 0 => {
+                    return Err(locate(s.span(), "max_entries must be at least 1".into()))
+                }
+                Some(s) => s.into_inner(),
+                None => 1000,
             },
         };
         let mut daemon = daemon;

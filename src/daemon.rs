@@ -164,6 +164,8 @@ pub async fn run(
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let (stop_tx, stop_rx) = watch::channel(false);
     let ready = Arc::new(AtomicBool::new(false));
+    // Reload requests from the API (`tidings feeds add` and friends), beside SIGHUP.
+    let (api_reload_tx, mut api_reload_rx) = mpsc::unbounded_channel::<()>();
     let worker = Worker {
         store: Arc::clone(&store),
         metrics: Arc::clone(&metrics),
@@ -190,6 +192,7 @@ pub async fn run(
             events: shared.events.clone(),
             ready: Arc::clone(&ready),
             outbox: Arc::clone(&shared.outbox),
+            reload: api_reload_tx.clone(),
         };
         let mut stop = stop_rx.clone();
         background.spawn(async move {
@@ -266,7 +269,12 @@ pub async fn run(
                 info!(in_flight = tasks.len(), "shutting down");
                 break Ok(());
             }
-            Some(()) = reloads.recv() => {
+            Some(()) = async {
+                tokio::select! {
+                    r = reloads.recv() => r,
+                    r = api_reload_rx.recv() => r,
+                }
+            } => {
                 match reload(&config) {
                     Ok((new_config, new_detector)) => {
                         let new_config = Arc::new(new_config);

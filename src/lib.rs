@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod detect;
 pub mod eval;
+pub mod feedlist;
 pub mod fetcher;
 pub mod merge;
 pub mod metrics;

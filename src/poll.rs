@@ -168,9 +168,13 @@ pub async fn poll_feed(
                     Utc::now(),
                     charset.as_deref(),
                 )?;
-                let (counts, changes) =
-                    ingest_all(&store2, &detector2, &config2.sinks, &parsed.candidates)
-                        .map_err(PollStepError::Store)?;
+                let limit = config2.daemon.max_entries;
+                if parsed.candidates.len() > limit {
+                    tracing::warn!(feed = %id, entries = parsed.candidates.len(), taken = limit, "feed has more entries than daemon.max_entries; the rest are skipped");
+                }
+                let taken = &parsed.candidates[..parsed.candidates.len().min(limit)];
+                let (counts, changes) = ingest_all(&store2, &detector2, &config2.sinks, taken)
+                    .map_err(PollStepError::Store)?;
                 Ok::<_, PollStepError>((parsed.title, parsed.ttl, counts, changes))
             })
             .await

@@ -65,11 +65,9 @@ enum Command {
     },
     /// Validate the config and exit (0 if valid).
     Check,
-    /// List feeds with their health: last poll, HTTP status, last error, next poll, stories.
-    Feeds {
-        #[arg(long)]
-        json: bool,
-    },
+    /// List feeds with their health: last poll, HTTP status, last error, next poll,
+    /// stories; `feeds add URL`, `remove ID`, `import FILE.opml`, `export`.
+    Feeds(FeedsArgs),
     /// List stored stories, newest first; `stories show ID` for one story in full.
     Stories(StoriesArgs),
     /// List detected events, newest first; `events show ID` for one with its evidence.
@@ -82,6 +80,39 @@ enum Command {
     /// Alerts: pending (with the last error of failing ones) and dead-lettered;
     /// `alerts replay`, `alerts test SINK`.
     Alerts(AlertsArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct FeedsArgs {
+    #[command(subcommand)]
+    command: Option<FeedsCommand>,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Edits of the feed list. They rewrite the config file (keeping its comments) after
+/// validating the result, then ask a running daemon to reload it.
+#[derive(Subcommand)]
+enum FeedsCommand {
+    /// Add a feed to the config.
+    Add {
+        url: String,
+        /// Feed id (a-z, 0-9, '-', '_'); default: from --name, else the URL's host.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Poll interval, e.g. "10m" (default: the daemon's default_interval).
+        #[arg(long)]
+        interval: Option<String>,
+    },
+    /// Remove a feed from the config (its stories stay in the store).
+    Remove { id: String },
+    /// Add every feed of an OPML file that the config lacks.
+    Import { file: PathBuf },
+    /// Print the config's feeds as OPML 2.0.
+    Export,
 }
 
 #[derive(Args)]
@@ -307,11 +338,18 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Feeds { json } => {
-            let reader = Reader::open(&data_dir, &config)?;
-            output::feeds(&reader.feeds(&config)?, json)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Feeds(args) => match args.command {
+            None => {
+                let reader = Reader::open(&data_dir, &config)?;
+                output::feeds(&reader.feeds(&config)?, args.json)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(FeedsCommand::Export) => {
+                print!("{}", tidings::feedlist::export_opml(&config)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(edit) => edit_feeds(&config, &data_dir, edit),
+        },
         Command::Stories(args) => {
             let reader = Reader::open(&data_dir, &config)?;
             match args.show {
@@ -502,6 +540,96 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Applies a feed-list edit to the config file, validates the result, writes it, and
+/// asks a running daemon to reload.
+fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<ExitCode> {
+    use tidings::feedlist;
+    let path = editable_config_path(config)?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let (edited, message) = match edit {
+        FeedsCommand::Add {
+            url,
+            id,
+            name,
+            interval,
+        } => {
+            let id = id.unwrap_or_else(|| feedlist::slug(name.as_deref().unwrap_or(""), &url));
+            let feed = feedlist::NewFeed {
+                id: id.clone(),
+                name,
+                url: url.clone(),
+                interval,
+            };
+            (
+                feedlist::add(&text, &feed)?,
+                format!("added feed {id} ({url})"),
+            )
+        }
+        FeedsCommand::Remove { id } => (
+            feedlist::remove(&text, &id)?,
+            format!("removed feed {id} (its stories stay in the store)"),
+        ),
+        FeedsCommand::Import { file } => {
+            let opml = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let (edited, report) = feedlist::import_opml(&text, &opml)
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            for refused in &report.refused {
+                eprintln!("skipped {refused}");
+            }
+            (
+                edited,
+                format!(
+                    "imported {} feeds from {} ({} already present, {} skipped)",
+                    report.added.len(),
+                    file.display(),
+                    report.already_present.len(),
+                    report.refused.len()
+                ),
+            )
+        }
+        FeedsCommand::Export => unreachable!("export does not edit"),
+    };
+    // The whole edited config must be valid before it replaces the file.
+    Config::parse(&edited, &path.display().to_string())
+        .context("the edited config would not be valid; the file is unchanged")?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &edited)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{message} in {}", path.display());
+    if data_dir.join(tidings::daemon::DAEMON_FILE).exists() {
+        match reader::Remote::find(data_dir, config).and_then(|r| r.reload()) {
+            Ok(()) => println!("the running daemon is reloading its config"),
+            Err(e) => eprintln!(
+                "the running daemon could not be asked to reload ({e:#}); send it SIGHUP or restart it"
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The config file feed edits go to: the one in use, or — when the embedded default is
+/// in use — a new user config written from it.
+fn editable_config_path(config: &Config) -> Result<PathBuf> {
+    if config.origin != tidings::config::EMBEDDED_NAME {
+        return Ok(PathBuf::from(&config.origin));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "tidings")
+        .context("no home directory for a user config: pass --config FILE")?;
+    let path = dirs.config_dir().join("tidings.toml");
+    std::fs::create_dir_all(dirs.config_dir())
+        .with_context(|| format!("cannot create {}", dirs.config_dir().display()))?;
+    std::fs::write(&path, tidings::config::DEFAULT_CONFIG)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "the embedded default config was in use: copied it to {} to edit it",
+        path.display()
+    );
+    Ok(path)
 }
 
 fn describe_attempt(a: &tidings::alerts::deliver::Attempt) -> String {

@@ -223,6 +223,14 @@ impl Remote {
         self.runtime.block_on(answer(request, &self.base))
     }
 
+    /// Asks the daemon to reload its config file.
+    pub fn reload(&self) -> Result<()> {
+        let answer: Option<serde_json::Value> = self.post_optional("/api/v1/reload")?;
+        answer
+            .map(|_| ())
+            .context("this daemon's API has no reload (is it an older tidings?)")
+    }
+
     /// Streams new and updated events to `each` until the daemon stops or `each` fails.
     pub fn follow(&self, mut each: impl FnMut(EventNotice) -> Result<()>) -> Result<()> {
         self.runtime.block_on(async {

@@ -1,0 +1,359 @@
+//! Managing the feed list: `tidings feeds add`, `remove`, `import FILE.opml` and
+//! `export`.
+//!
+//! The config file stays the one source of truth. Edits go through toml_edit, so the
+//! user's comments, order and layout survive; every edited text is validated as a whole
+//! config by the caller before it replaces the file. OPML is read and written with the
+//! opml crate: outlines with an `xmlUrl` are feeds, at any depth (folders are flattened).
+
+use std::collections::HashSet;
+
+use toml_edit::{value, ArrayOfTables, DocumentMut, Item, Table};
+use url::Url;
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedListError {
+    #[error("the config is not valid TOML: {0}")]
+    Toml(String),
+    #[error("`feeds` in the config is not a list of [[feeds]] tables")]
+    NotFeedTables,
+    #[error("there is already a feed with id {0:?}")]
+    DuplicateId(String),
+    #[error("feed {id:?} already polls {url}")]
+    DuplicateUrl { id: String, url: String },
+    #[error("no feed with id {0:?} in the config")]
+    NoSuchFeed(String),
+    #[error("{0:?} is not an http or https URL")]
+    BadUrl(String),
+    #[error("the OPML document cannot be read: {0}")]
+    Opml(String),
+}
+
+/// A feed to add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeed {
+    pub id: String,
+    pub name: Option<String>,
+    pub url: String,
+    /// Written as given (e.g. "10m").
+    pub interval: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportReport {
+    pub added: Vec<NewFeed>,
+    /// URLs already in the config.
+    pub already_present: Vec<String>,
+    /// Outlines whose `xmlUrl` is not an http(s) URL, with why.
+    pub refused: Vec<String>,
+}
+
+fn document(config_text: &str) -> Result<DocumentMut, FeedListError> {
+    config_text
+        .parse::<DocumentMut>()
+        .map_err(|e| FeedListError::Toml(e.to_string()))
+}
+
+fn feed_tables(doc: &mut DocumentMut) -> Result<&mut ArrayOfTables, FeedListError> {
+    let item = doc
+        .entry("feeds")
+        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+    item.as_array_of_tables_mut()
+        .ok_or(FeedListError::NotFeedTables)
+}
+
+fn existing(tables: &ArrayOfTables) -> (HashSet<String>, Vec<(String, String)>) {
+    let mut ids = HashSet::new();
+    let mut urls = Vec::new();
+    for t in tables.iter() {
+        let id = t
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        if let Some(u) = t.get("url").and_then(|v| v.as_str()) {
+            urls.push((id.clone(), u.to_string()));
+        }
+        ids.insert(id);
+    }
+    (ids, urls)
+}
+
+fn check_url(url: &str) -> Result<Url, FeedListError> {
+    Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| FeedListError::BadUrl(url.to_string()))
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn push(tables: &mut ArrayOfTables, feed: &NewFeed) {
+    let mut t = Table::new();
+    t.insert("id", value(feed.id.as_str()));
+    if let Some(name) = &feed.name {
+        t.insert("name", value(name.as_str()));
+    }
+    t.insert("url", value(feed.url.as_str()));
+    if let Some(interval) = &feed.interval {
+        t.insert("interval", value(interval.as_str()));
+    }
+    tables.push(t);
+}
+
+/// The config text with `feed` appended to the feed list.
+pub fn add(config_text: &str, feed: &NewFeed) -> Result<String, FeedListError> {
+    check_url(&feed.url)?;
+    let mut doc = document(config_text)?;
+    let tables = feed_tables(&mut doc)?;
+    let (ids, urls) = existing(tables);
+    if ids.contains(&feed.id) {
+        return Err(FeedListError::DuplicateId(feed.id.clone()));
+    }
+    if let Some((id, url)) = urls.iter().find(|(_, u)| same_url(u, &feed.url)) {
+        return Err(FeedListError::DuplicateUrl {
+            id: id.clone(),
+            url: url.clone(),
+        });
+    }
+    push(tables, feed);
+    Ok(doc.to_string())
+}
+
+/// The config text without the feed `id`. Its stories stay in the store.
+pub fn remove(config_text: &str, id: &str) -> Result<String, FeedListError> {
+    let mut doc = document(config_text)?;
+    let tables = feed_tables(&mut doc)?;
+    let before = tables.len();
+    tables.retain(|t| t.get("id").and_then(|v| v.as_str()) != Some(id));
+    if tables.len() == before {
+        return Err(FeedListError::NoSuchFeed(id.to_string()));
+    }
+    Ok(doc.to_string())
+}
+
+/// The config text with every feed of an OPML document that the config lacks.
+pub fn import_opml(
+    config_text: &str,
+    opml_text: &str,
+) -> Result<(String, ImportReport), FeedListError> {
+    let opml = opml::OPML::from_str(opml_text).map_err(|e| FeedListError::Opml(e.to_string()))?;
+    let mut outlines = Vec::new();
+    flatten(&opml.body.outlines, &mut outlines);
+    let mut doc = document(config_text)?;
+    let tables = feed_tables(&mut doc)?;
+    let (mut ids, mut urls) = existing(tables);
+    let mut report = ImportReport::default();
+    for o in outlines {
+        let Some(xml_url) = o.xml_url.as_deref().map(str::trim) else {
+            continue;
+        };
+        if check_url(xml_url).is_err() {
+            report
+                .refused
+                .push(format!("{xml_url:?}: not an http or https URL"));
+            continue;
+        }
+        if urls.iter().any(|(_, u)| same_url(u, xml_url)) {
+            report.already_present.push(xml_url.to_string());
+            continue;
+        }
+        let name = o
+            .title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| Some(o.text.clone()).filter(|t| !t.trim().is_empty()));
+        let id = unique_id(&slug(name.as_deref().unwrap_or(""), xml_url), &ids);
+        let feed = NewFeed {
+            id: id.clone(),
+            name,
+            url: xml_url.to_string(),
+            interval: None,
+        };
+        push(tables, &feed);
+        ids.insert(id.clone());
+        urls.push((id, xml_url.to_string()));
+        report.added.push(feed);
+    }
+    Ok((doc.to_string(), report))
+}
+
+fn flatten<'a>(outlines: &'a [opml::Outline], out: &mut Vec<&'a opml::Outline>) {
+    for o in outlines {
+        out.push(o);
+        flatten(&o.outlines, out);
+    }
+}
+
+/// An OPML 2.0 document listing the config's feeds.
+pub fn export_opml(config: &Config) -> Result<String, FeedListError> {
+    let mut doc = opml::OPML {
+        version: "2.0".into(),
+        head: Some(opml::Head {
+            title: Some("tidings feeds".into()),
+            date_created: Some(chrono::Utc::now().to_rfc2822()),
+            ..opml::Head::default()
+        }),
+        ..opml::OPML::default()
+    };
+    for f in &config.feeds {
+        let name = f.name.clone().unwrap_or_else(|| f.id.clone());
+        doc.body.outlines.push(opml::Outline {
+            text: name.clone(),
+            title: Some(name),
+            r#type: Some("rss".into()),
+            xml_url: Some(f.url.to_string()),
+            ..opml::Outline::default()
+        });
+    }
+    doc.to_string()
+        .map(|xml| format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}\n"))
+        .map_err(|e| FeedListError::Opml(e.to_string()))
+}
+
+/// A feed id from a name: lower-case a-z, 0-9 and '-', at most 48 characters; the URL's
+/// host when the name has none of those.
+pub fn slug(name: &str, url: &str) -> String {
+    let from = |s: &str| {
+        let mut out = String::new();
+        for c in s.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        out.trim_end_matches('-')
+            .chars()
+            .take(48)
+            .collect::<String>()
+    };
+    let s = from(name);
+    if !s.is_empty() {
+        return s.trim_end_matches('-').to_string();
+    }
+    let host = Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let s = from(&host);
+    if s.is_empty() {
+        "feed".into()
+    } else {
+        s
+    }
+}
+
+fn unique_id(base: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken.contains(id))
+        .expect("an unused suffix exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "# my feeds\n[daemon]\njitter = 0.1\n\n# the wire\n[[feeds]]\nid = \"wire\"\nurl = \"https://news.example/wire.xml\" # main\n";
+
+    fn feed(id: &str, url: &str) -> NewFeed {
+        NewFeed {
+            id: id.into(),
+            name: Some("Example".into()),
+            url: url.into(),
+            interval: Some("5m".into()),
+        }
+    }
+
+    #[test]
+    fn add_and_remove_keep_comments_and_refuse_duplicates() {
+        let text = add(CONFIG, &feed("world", "https://news.example/world.xml")).unwrap();
+        assert!(text.starts_with("# my feeds\n[daemon]"), "{text}");
+        assert!(
+            text.contains("# the wire") && text.contains("# main"),
+            "{text}"
+        );
+        let config = Config::parse(&text, "t").unwrap();
+        assert_eq!(config.feeds.len(), 2);
+        assert_eq!(config.feeds[1].id, "world");
+        assert_eq!(
+            config.feeds[1].interval,
+            std::time::Duration::from_secs(300)
+        );
+
+        assert!(matches!(
+            add(&text, &feed("world", "https://x.example/a")),
+            Err(FeedListError::DuplicateId(_))
+        ));
+        assert!(matches!(
+            add(&text, &feed("other", "https://news.example/wire.xml")),
+            Err(FeedListError::DuplicateUrl { .. })
+        ));
+        assert!(matches!(
+            add(&text, &feed("bad", "ftp://x/")),
+            Err(FeedListError::BadUrl(_))
+        ));
+
+        let removed = remove(&text, "wire").unwrap();
+        let config = Config::parse(&removed, "t").unwrap();
+        assert_eq!(config.feeds.len(), 1);
+        assert!(removed.contains("# my feeds"));
+        assert!(matches!(
+            remove(&removed, "wire"),
+            Err(FeedListError::NoSuchFeed(_))
+        ));
+    }
+
+    #[test]
+    fn opml_round_trips_through_import_and_export() {
+        let opml = r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>subs</title></head><body>
+  <outline text="World">
+    <outline text="BBC News – World" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"/>
+    <outline text="Wire again" type="rss" xmlUrl="https://news.example/wire.xml"/>
+  </outline>
+  <outline text="" type="rss" xmlUrl="https://www.un.org/feed/"/>
+  <outline text="BBC News – World" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml"/>
+  <outline text="Broken" type="rss" xmlUrl="javascript:alert(1)"/>
+</body></opml>"#;
+        let (text, report) = import_opml(CONFIG, opml).unwrap();
+        let ids: Vec<&str> = report.added.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["bbc-news-world", "www-un-org", "bbc-news-world-2"]);
+        assert_eq!(report.already_present, ["https://news.example/wire.xml"]);
+        assert_eq!(report.refused.len(), 1);
+        let config = Config::parse(&text, "t").unwrap();
+        assert_eq!(config.feeds.len(), 4);
+
+        let exported = export_opml(&config).unwrap();
+        assert!(exported.starts_with("<?xml"), "{exported}");
+        let back = opml::OPML::from_str(&exported).unwrap();
+        assert_eq!(back.version, "2.0");
+        let urls: Vec<String> = back
+            .body
+            .outlines
+            .iter()
+            .filter_map(|o| o.xml_url.clone())
+            .collect();
+        assert_eq!(urls.len(), 4);
+        assert!(urls.contains(&"https://www.un.org/feed/".to_string()));
+        // Importing the export adds nothing.
+        let (_, again) = import_opml(&text, &exported).unwrap();
+        assert!(again.added.is_empty() && again.already_present.len() == 4);
+        assert!(matches!(
+            import_opml(CONFIG, "<html>not opml</html>"),
+            Err(FeedListError::Opml(_))
+        ));
+    }
+}
