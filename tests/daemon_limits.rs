@@ -1,5 +1,5 @@
-//! The daemon's global fetch cap and its graceful shutdown, against a real HTTP server on
-//! 127.0.0.1 whose responses are slow or never come.
+//! The daemon's global fetch cap, its per-host limits and its graceful shutdown, against
+//! a real HTTP server on 127.0.0.1 whose responses are slow or never come.
 
 mod common;
 
@@ -20,6 +20,7 @@ struct Load {
     max_in_flight: AtomicUsize,
     served: AtomicUsize,
     hanging: AtomicUsize,
+    starts: std::sync::Mutex<Vec<Instant>>,
 }
 
 fn feed_xml(name: &str) -> String {
@@ -31,6 +32,7 @@ fn feed_xml(name: &str) -> String {
 }
 
 async fn slow(Path(name): Path<String>, State(load): State<Arc<Load>>) -> String {
+    load.starts.lock().unwrap().push(Instant::now());
     let now = load.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     load.max_in_flight.fetch_max(now, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -64,7 +66,8 @@ fn no_more_fetches_run_at_once_than_the_cap() {
     let load = Arc::new(Load::default());
     let base = start_server(&runtime, load.clone());
     let mut config = String::from(
-        "[daemon]\nmax_concurrent_fetches = 2\ndefault_interval = \"1s\"\njitter = 0.0\n",
+        "[daemon]\nmax_concurrent_fetches = 2\nper_host_concurrency = 8\nper_host_spacing = \"0s\"\n\
+         default_interval = \"1s\"\njitter = 0.0\n",
     );
     for i in 0..6 {
         config.push_str(&format!(
@@ -88,6 +91,45 @@ fn no_more_fetches_run_at_once_than_the_cap() {
     );
     let stories: Value = serde_json::from_str(&ws.ok(&["stories", "--json"])).unwrap();
     assert_eq!(stories.as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn one_host_gets_its_concurrency_and_spacing_whatever_the_global_cap() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let load = Arc::new(Load::default());
+    let base = start_server(&runtime, load.clone());
+    let mut config = String::from(
+        "[daemon]\nmax_concurrent_fetches = 8\nper_host_concurrency = 1\nper_host_spacing = \"400ms\"\n\
+         default_interval = \"1s\"\nmax_interval = \"2s\"\njitter = 0.0\n",
+    );
+    for i in 0..4 {
+        config.push_str(&format!(
+            "\n[[feeds]]\nid = \"f{i}\"\nurl = \"{base}/slow/f{i}\"\n"
+        ));
+    }
+    let ws = Workspace::new(&config);
+    let mut daemon = ws.spawn_daemon(&[]);
+    wait_for(Duration::from_secs(30), "8 slow responses", || {
+        load.served.load(Ordering::SeqCst) >= 8
+    });
+    assert!(
+        terminate(&mut daemon, Duration::from_secs(15)),
+        "{}",
+        ws.log()
+    );
+    assert_eq!(
+        load.max_in_flight.load(Ordering::SeqCst),
+        1,
+        "one request at a time to this host"
+    );
+    let starts = load.starts.lock().unwrap().clone();
+    for pair in starts.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(390),
+            "requests to one host started {gap:?} apart (spacing 400 ms)"
+        );
+    }
 }
 
 #[test]
