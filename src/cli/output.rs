@@ -19,13 +19,21 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} LAST ERROR",
-        "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "NEXT POLL"
+        "{:<24} {:<13} {:<17} {:>4} {:>7} {:>8} {:<17} LAST ERROR",
+        "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "EVERY", "NEXT POLL"
     )?;
     for r in rows {
+        let note = match (&r.state.disabled, &r.state.last_error) {
+            (Some(why), _) => why.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) if r.state.url != r.state.config_url && !r.state.config_url.is_empty() => {
+                format!("moved permanently to {}", r.state.url)
+            }
+            (None, None) => String::new(),
+        };
         writeln!(
             out,
-            "{:<24} {:<13} {:<17} {:>4} {:>7} {:<17} {}",
+            "{:<24} {:<13} {:<17} {:>4} {:>7} {:>8} {:<17} {}",
             r.state.id,
             r.health,
             time(r.state.last_poll),
@@ -34,8 +42,12 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "-".into()),
             r.stories,
+            r.state
+                .interval_secs
+                .map(|s| humantime::format_duration(std::time::Duration::from_secs(s)).to_string())
+                .unwrap_or_else(|| "-".into()),
             time(r.state.next_poll),
-            r.state.last_error.as_deref().unwrap_or("")
+            note
         )?;
     }
     Ok(())
