@@ -661,7 +661,8 @@ impl Detector {
         let location = participants
             .iter()
             .filter(is_capital)
-            .find(|a| a.span.end <= s.original.len() && a.folded.start >= trigger.start)
+            // Only actors of this sentence: a carried one's span is in another text.
+            .find(|a| a.name_hint.is_none() && a.folded.start >= trigger.start)
             .or_else(|| {
                 s.actors
                     .iter()
@@ -675,17 +676,16 @@ impl Detector {
                     })
             })
             .filter(|_| t.shape != Shape::Organization)
-            .map(|a| s.original[a.span.clone()].to_string());
+            .and_then(|a| s.original.get(a.span.clone()))
+            .map(str::to_string);
         let actors: Vec<EventActor> = participants
             .iter()
             .map(|a| {
-                let text = if a.span.end <= s.original.len()
-                    && a.span.start >= s.span.start
-                    && a.span.end <= s.span.end
-                {
-                    s.original[a.span.clone()].to_string()
-                } else {
-                    a.name_hint.clone().unwrap_or_default()
+                // An actor carried from an earlier sentence (or the title) brings its own
+                // words; its span belongs to the text it was found in.
+                let text = match &a.name_hint {
+                    Some(words) => words.clone(),
+                    None => s.original.get(a.span.clone()).unwrap_or_default().to_string(),
                 };
                 matched.push(text.clone());
                 EventActor {
@@ -1194,6 +1194,24 @@ mod tests {
             m,
             date.map(Into::into),
         )
+    }
+
+    /// Found by fuzzing: officials carried from the title into a body sentence that
+    /// starts with multi-byte characters made the evidence slice the body at the title's
+    /// offsets, inside a character.
+    #[test]
+    fn actors_carried_from_the_title_keep_their_own_words() {
+        let detector = Detector::embedded().unwrap();
+        let found = detector.detect(&Article {
+            title: "Putin h Xi",
+            text: "\u{fffd}\u{fffd}The two sides talks",
+            published: "2023-02-22".parse().unwrap(),
+        });
+        let texts: Vec<&str> = found
+            .iter()
+            .flat_map(|d| d.actors.iter().map(|a| a.text.as_str()))
+            .collect();
+        assert!(texts.contains(&"Putin") && texts.contains(&"Xi"), "{found:?}");
     }
 
     #[test]
