@@ -53,6 +53,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     pub sinks: Vec<SinkConfig>,
     pub feeds: Vec<FeedConfig>,
+    /// Feed id → position in `feeds`.
+    feed_index: std::collections::HashMap<String, usize>,
 }
 
 /// The daemon's HTTP endpoint: health, metrics and the read API.
@@ -559,6 +561,11 @@ impl Config {
             api,
             alerts,
             sinks,
+            feed_index: feeds
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.clone(), i))
+                .collect(),
             feeds,
         })
     }
@@ -568,7 +575,7 @@ impl Config {
     }
 
     pub fn feed(&self, id: &str) -> Option<&FeedConfig> {
-        self.feeds.iter().find(|f| f.id == id)
+        self.feed_index.get(id).map(|&i| &self.feeds[i])
     }
 }
 

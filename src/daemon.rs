@@ -218,7 +218,7 @@ pub async fn run(
     }
 
     let now = Utc::now();
-    let mut due: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut due = scheduler::DueQueue::default();
     for feed in &config_rx.borrow().feeds {
         let state = store.feed_state(&feed.id)?;
         if let Some(first) = first_due(mode, state.as_ref(), now, feed) {
@@ -240,12 +240,14 @@ pub async fn run(
     let outcome: Result<(), DaemonError> = loop {
         let config = config_rx.borrow().clone();
         let now = Utc::now();
-        for feed in &config.feeds {
-            if in_flight.contains(&feed.id) || due.get(&feed.id).is_none_or(|t| *t > now) {
+        for id in due.take_due(now) {
+            let Some(feed) = config.feed(&id) else {
+                continue;
+            };
+            if in_flight.contains(&feed.id) {
                 continue;
             }
             in_flight.insert(feed.id.clone());
-            due.remove(&feed.id);
             tasks.spawn(poll_task(
                 feed.clone(),
                 Arc::clone(&config),
@@ -257,7 +259,7 @@ pub async fn run(
         if mode == RunMode::Once && due.is_empty() && tasks.is_empty() {
             break Ok(());
         }
-        let sleep_until = due.values().min().copied();
+        let sleep_until = due.next();
         let sleep = async {
             match sleep_until {
                 Some(t) => tokio::time::sleep((t - Utc::now()).to_std().unwrap_or_default()).await,
@@ -280,14 +282,14 @@ pub async fn run(
                         let new_config = Arc::new(new_config);
                         for feed in &new_config.feeds {
                             let changed = config.feed(&feed.id).is_some_and(|old| old.url != feed.url);
-                            if (changed || !due.contains_key(&feed.id)) && !in_flight.contains(&feed.id) {
+                            if (changed || !due.contains(&feed.id)) && !in_flight.contains(&feed.id) {
                                 let state = store.feed_state(&feed.id)?;
                                 if let Some(first) = first_due(mode, state.as_ref(), Utc::now(), feed) {
                                     due.insert(feed.id.clone(), first);
                                 }
                             }
                         }
-                        due.retain(|id, _| new_config.feed(id).is_some());
+                        due.retain(|id| new_config.feed(id).is_some());
                         failing.retain(|id| new_config.feed(id).is_some());
                         if new_config.http != config.http {
                             fetcher = Arc::new(Fetcher::new(&new_config.http)?);

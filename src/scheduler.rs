@@ -30,6 +30,68 @@ pub fn after_success(now: DateTime<Utc>, interval: Duration, jitter: f64) -> Dat
     now + to_chrono(jittered(interval, jitter))
 }
 
+/// Every feed's next-poll time, soonest first. Inserting, removing and taking the due
+/// feeds cost O(log n) each, so a daemon with tens of thousands of feeds does not walk
+/// them all whenever one poll ends.
+#[derive(Debug, Default)]
+pub struct DueQueue {
+    by_time: std::collections::BTreeSet<(DateTime<Utc>, String)>,
+    by_id: std::collections::HashMap<String, DateTime<Utc>>,
+}
+
+impl DueQueue {
+    /// Schedules `id` at `at`, replacing an earlier schedule.
+    pub fn insert(&mut self, id: String, at: DateTime<Utc>) {
+        if let Some(old) = self.by_id.insert(id.clone(), at) {
+            self.by_time.remove(&(old, id.clone()));
+        }
+        self.by_time.insert((at, id));
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        if let Some(old) = self.by_id.remove(id) {
+            self.by_time.remove(&(old, id.to_string()));
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Removes and returns every feed due at `now` or earlier, soonest first.
+    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some((at, _)) = self.by_time.first() {
+            if *at > now {
+                break;
+            }
+            let Some((_, id)) = self.by_time.pop_first() else {
+                break;
+            };
+            self.by_id.remove(&id);
+            out.push(id);
+        }
+        out
+    }
+
+    /// When the soonest feed is due.
+    pub fn next(&self) -> Option<DateTime<Utc>> {
+        self.by_time.first().map(|(at, _)| *at)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Keeps only the feeds for which `keep` holds.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.by_id.keys().filter(|id| !keep(id)).cloned().collect();
+        for id in gone {
+            self.remove(&id);
+        }
+    }
+}
+
 /// Longest publisher hint honoured: a `<ttl>` of a week is not a reason to go blind.
 pub const MAX_PUBLISHER_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 
@@ -213,6 +275,21 @@ mod tests {
             None,
         );
         assert_eq!(i, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_due_queue_hands_out_due_feeds_soonest_first() {
+        let mut q = DueQueue::default();
+        let t = now();
+        q.insert("b".into(), t + chrono::Duration::seconds(20));
+        q.insert("a".into(), t + chrono::Duration::seconds(10));
+        q.insert("c".into(), t + chrono::Duration::seconds(30));
+        q.insert("c".into(), t + chrono::Duration::seconds(5));
+        assert_eq!(q.next(), Some(t + chrono::Duration::seconds(5)));
+        assert_eq!(q.take_due(t + chrono::Duration::seconds(15)), ["c", "a"]);
+        assert!(q.contains("b") && !q.contains("a"));
+        q.retain(|id| id != "b");
+        assert!(q.is_empty() && q.next().is_none());
     }
 
     #[test]

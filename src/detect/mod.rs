@@ -685,7 +685,11 @@ impl Detector {
                 // words; its span belongs to the text it was found in.
                 let text = match &a.name_hint {
                     Some(words) => words.clone(),
-                    None => s.original.get(a.span.clone()).unwrap_or_default().to_string(),
+                    None => s
+                        .original
+                        .get(a.span.clone())
+                        .unwrap_or_default()
+                        .to_string(),
                 };
                 matched.push(text.clone());
                 EventActor {
@@ -1211,7 +1215,10 @@ mod tests {
             .iter()
             .flat_map(|d| d.actors.iter().map(|a| a.text.as_str()))
             .collect();
-        assert!(texts.contains(&"Putin") && texts.contains(&"Xi"), "{found:?}");
+        assert!(
+            texts.contains(&"Putin") && texts.contains(&"Xi"),
+            "{found:?}"
+        );
     }
 
     #[test]

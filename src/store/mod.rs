@@ -57,6 +57,10 @@ use crate::model::{
 /// Version of the on-disk layout described above.
 pub const SCHEMA_VERSION: u32 = 3;
 
+/// sled's page cache. Its default (1 GiB) lets the daemon's memory grow with the store;
+/// the lookups the daemon makes are index point reads that need far less.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
 /// which a version 2 store simply has empty.
 const UPGRADABLE_FROM: &[&[u8]] = &[b"2"];
@@ -186,19 +190,23 @@ type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 impl Store {
     /// Opens (creating if needed) the store in directory `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(path).open().map_err(|e| {
-            let message = e.to_string();
-            if message.contains("could not acquire lock") {
-                StoreError::InUse {
-                    path: path.to_owned(),
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| {
+                let message = e.to_string();
+                if message.contains("could not acquire lock") {
+                    StoreError::InUse {
+                        path: path.to_owned(),
+                    }
+                } else {
+                    StoreError::Open {
+                        path: path.to_owned(),
+                        message,
+                    }
                 }
-            } else {
-                StoreError::Open {
-                    path: path.to_owned(),
-                    message,
-                }
-            }
-        })?;
+            })?;
         let meta = db.open_tree("meta")?;
         match meta.get("schema_version")? {
             None => {
