@@ -12,7 +12,9 @@
 //!    an index key. Two texts with Jaccard similarity `J` share at least one band with
 //!    probability `1 - (1 - J⁴)¹⁶` (0.9998 at J = 0.8, 0.12 at J = 0.3), and every candidate
 //!    found is confirmed on its full signature. A lookup costs 16 point queries whatever
-//!    the store's size.
+//!    the store's size: each band key holds its stories with their publication times
+//!    ([`BandMember`]), so stories outside the near-duplicate window are passed over
+//!    without reading their signatures, and a key holds at most [`BUCKET_CAP`] stories.
 //!
 //! The store provides the lookups ([`DedupIndex`]); this module owns the decision.
 
@@ -40,6 +42,18 @@ pub const NEAR_DUPLICATE_THRESHOLD: f32 = 0.6;
 /// copies appear within a day or two, while a recurring format (a daily live blog) can
 /// repeat its summary word for word weeks apart.
 pub const NEAR_DUPLICATE_WINDOW_HOURS: i64 = 72;
+
+/// Most stories one band key keeps, the most recently published. A band shared by more
+/// stories than this is boilerplate (a footer, a standing paragraph), not a sign of a copy;
+/// without a cap, every story carrying it would make lookups and writes slower.
+pub const BUCKET_CAP: usize = 64;
+
+/// A story filed under a band key, with its publication time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BandMember {
+    pub id: StoryId,
+    pub published: DateTime<Utc>,
+}
 
 /// A MinHash signature.
 pub type Signature = [u32; SIGNATURE_LEN];
@@ -84,7 +98,7 @@ pub trait DedupIndex {
     fn story_by_url(&self, url: &str) -> Result<Option<StoryId>, Self::Error>;
     fn story_by_content_hash(&self, hash: &[u8; 32]) -> Result<Option<StoryId>, Self::Error>;
     /// Stories sharing the given LSH band key.
-    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<StoryId>, Self::Error>;
+    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<BandMember>, Self::Error>;
     /// A story's MinHash signature and publication time.
     fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, Self::Error>;
 }
@@ -113,13 +127,14 @@ pub fn find_match<I: DedupIndex>(
     let mut best: Option<(StoryId, f32)> = None;
     let mut checked = Vec::new();
     for (band, key) in band_keys(sig) {
-        for id in index.stories_in_band(band, key)? {
-            if checked.contains(&id) {
+        for member in index.stories_in_band(band, key)? {
+            let id = member.id;
+            if checked.contains(&id) || !within_window(member.published, candidate_time) {
                 continue;
             }
             checked.push(id);
             if let Some((other, published)) = index.signature(id)? {
-                if (published - candidate_time).num_hours().abs() > NEAR_DUPLICATE_WINDOW_HOURS {
+                if !within_window(published, candidate_time) {
                     continue;
                 }
                 let s = similarity(sig, &other);
@@ -130,6 +145,23 @@ pub fn find_match<I: DedupIndex>(
         }
     }
     Ok(best.map(|(id, s)| (id, MatchKind::NearDuplicate { similarity: s })))
+}
+
+fn within_window(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    (a - b).num_hours().abs() <= NEAR_DUPLICATE_WINDOW_HOURS
+}
+
+/// Adds `member` to a band key's stories, keeping the [`BUCKET_CAP`] most recently
+/// published (a story already there is not added twice).
+pub fn add_to_bucket(bucket: &mut Vec<BandMember>, member: BandMember) {
+    if bucket.iter().any(|m| m.id == member.id) {
+        return;
+    }
+    bucket.push(member);
+    if bucket.len() > BUCKET_CAP {
+        bucket.sort_by_key(|m| std::cmp::Reverse((m.published, m.id)));
+        bucket.truncate(BUCKET_CAP);
+    }
 }
 
 /// Lower-cased words, punctuation stripped from their edges.
@@ -247,7 +279,7 @@ mod tests {
         guids: HashMap<(String, String), StoryId>,
         urls: HashMap<String, StoryId>,
         hashes: HashMap<[u8; 32], StoryId>,
-        bands: HashMap<(u8, u64), Vec<StoryId>>,
+        bands: HashMap<(u8, u64), Vec<BandMember>>,
         sigs: HashMap<StoryId, (Signature, DateTime<Utc>)>,
     }
 
@@ -259,8 +291,12 @@ mod tests {
                 self.urls.insert(u.clone(), id);
             }
             self.hashes.insert(fp.content_hash, id);
+            let published = c.published.unwrap_or(c.seen_at);
             for k in fp.band_keys() {
-                self.bands.entry(k).or_default().push(id);
+                add_to_bucket(
+                    self.bands.entry(k).or_default(),
+                    BandMember { id, published },
+                );
             }
             if let Some(s) = fp.signature {
                 self.sigs.insert(id, (s, c.published.unwrap_or(c.seen_at)));
@@ -279,7 +315,7 @@ mod tests {
         fn story_by_content_hash(&self, h: &[u8; 32]) -> Result<Option<StoryId>, ()> {
             Ok(self.hashes.get(h).copied())
         }
-        fn stories_in_band(&self, b: u8, k: u64) -> Result<Vec<StoryId>, ()> {
+        fn stories_in_band(&self, b: u8, k: u64) -> Result<Vec<BandMember>, ()> {
             Ok(self.bands.get(&(b, k)).cloned().unwrap_or_default())
         }
         fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, ()> {
@@ -397,6 +433,50 @@ mod tests {
     fn short_texts_are_not_compared_by_similarity() {
         let c = cand("a", "1", None, "Putin meets Wang", "In Moscow.");
         assert!(Fingerprint::of(&c).signature.is_none());
+    }
+
+    #[test]
+    fn a_bucket_keeps_the_most_recent_stories_once_each() {
+        let t0: DateTime<Utc> = "2023-02-22T12:00:00Z".parse().unwrap();
+        let mut bucket = Vec::new();
+        for i in 0..(BUCKET_CAP as u64 + 10) {
+            let published = t0 + chrono::Duration::minutes(i as i64);
+            add_to_bucket(&mut bucket, BandMember { id: i, published });
+            add_to_bucket(&mut bucket, BandMember { id: i, published });
+        }
+        assert_eq!(bucket.len(), BUCKET_CAP);
+        let oldest_kept = bucket.iter().map(|m| m.id).min().unwrap();
+        assert_eq!(oldest_kept, 10, "the 10 oldest give way");
+    }
+
+    #[test]
+    fn stories_outside_the_window_are_passed_over_unread() {
+        struct NoSignatures(BandMember);
+        impl DedupIndex for NoSignatures {
+            type Error = ();
+            fn story_by_guid(&self, _: &str, _: &str) -> Result<Option<StoryId>, ()> {
+                Ok(None)
+            }
+            fn story_by_url(&self, _: &str) -> Result<Option<StoryId>, ()> {
+                Ok(None)
+            }
+            fn story_by_content_hash(&self, _: &[u8; 32]) -> Result<Option<StoryId>, ()> {
+                Ok(None)
+            }
+            fn stories_in_band(&self, _: u8, _: u64) -> Result<Vec<BandMember>, ()> {
+                Ok(vec![self.0])
+            }
+            fn signature(&self, _: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, ()> {
+                panic!("a story outside the window must not be read")
+            }
+        }
+        let c = cand("a", "1", None, "Wang Yi meets Putin", WIRE);
+        let fp = Fingerprint::of(&c);
+        let old = BandMember {
+            id: 7,
+            published: c.seen_at - chrono::Duration::days(30),
+        };
+        assert_eq!(find_match(&NoSignatures(old), &c, &fp), Ok(None));
     }
 
     #[test]

@@ -53,14 +53,11 @@ pub fn guid(feed: &str, guid: &str) -> Vec<u8> {
     k
 }
 
-/// `idx_band`: band ‖ band hash ‖ id.
-pub fn band(band: u8, key: u64, story: Option<StoryId>) -> Vec<u8> {
-    let mut k = Vec::with_capacity(17);
-    k.push(band);
-    k.extend_from_slice(&key.to_be_bytes());
-    if let Some(s) = story {
-        k.extend_from_slice(&id(s));
-    }
+/// `lsh_buckets`: band ‖ band hash.
+pub fn band(band: u8, key: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = band;
+    k[1..].copy_from_slice(&key.to_be_bytes());
     k
 }
 

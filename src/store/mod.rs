@@ -15,7 +15,7 @@
 //! | `idx_guid`    | feed ‖ 0 ‖ guid              | id                            |
 //! | `idx_url`     | canonical URL                | id                            |
 //! | `idx_hash`    | SHA-256 of title and text    | id                            |
-//! | `idx_band`    | band ‖ band hash ‖ id        | empty — near-duplicate lookup |
+//! | `lsh_buckets` | band ‖ band hash             | up to 64 × (published ‖ id) — near-duplicate lookup |
 //! | `signatures`  | id                           | published ‖ MinHash signature |
 //! | `feed_counts` | feed                         | stories with a copy from feed |
 //! | `feeds`       | feed                         | [`FeedState`] as JSON         |
@@ -47,7 +47,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::dedup::{self, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
+use crate::dedup::{self, BandMember, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
 use crate::detect::Detection;
 use crate::model::{
     AlertId, AlertReason, Candidate, Event, EventChange, FeedState, IngestOutcome, MatchKind,
@@ -55,15 +55,17 @@ use crate::model::{
 };
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// sled's page cache. Its default (1 GiB) lets the daemon's memory grow with the store;
 /// the lookups the daemon makes are index point reads that need far less.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
-/// which a version 2 store simply has empty.
-const UPGRADABLE_FROM: &[&[u8]] = &[b"2"];
+/// which a version 2 store simply has empty. Version 4 replaced `idx_band` (one key per
+/// story and band, read by range scans) with `lsh_buckets` (one key per band hash, read
+/// by point queries); the upgrade rebuilds the buckets from the old index.
+const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,7 +128,7 @@ pub struct Store {
     idx_guid: sled::Tree,
     idx_url: sled::Tree,
     idx_hash: sled::Tree,
-    idx_band: sled::Tree,
+    lsh_buckets: sled::Tree,
     signatures: sled::Tree,
     feed_counts: sled::Tree,
     feeds: sled::Tree,
@@ -165,6 +167,13 @@ pub struct Ingested {
     pub events: Vec<EventChange>,
     /// Alerts written to the outbox with them.
     pub alerts: Vec<AlertId>,
+}
+
+/// A story ready to be written: its record and its detections.
+struct NewStory {
+    story: Story,
+    record: Vec<u8>,
+    detections: Vec<Detection>,
 }
 
 /// Positions of the trees in the write transaction.
@@ -214,7 +223,9 @@ impl Store {
             }
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
             Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
+                rebuild_band_buckets(&db)?;
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+                meta.flush()?;
             }
             Some(v) => {
                 return Err(StoreError::SchemaMismatch {
@@ -236,7 +247,7 @@ impl Store {
             idx_guid: db.open_tree("idx_guid")?,
             idx_url: db.open_tree("idx_url")?,
             idx_hash: db.open_tree("idx_hash")?,
-            idx_band: db.open_tree("idx_band")?,
+            lsh_buckets: db.open_tree("lsh_buckets")?,
             signatures: db.open_tree("signatures")?,
             feed_counts: db.open_tree("feed_counts")?,
             feeds: db.open_tree("feeds")?,
@@ -271,9 +282,22 @@ impl Store {
         hooks: &IngestHooks,
     ) -> Result<Ingested, StoreError> {
         let fp = Fingerprint::of(candidate);
+        // A first look without the writer lock: when the candidate looks new, the story
+        // record and its detections are made here, beside other polls, and the lock is
+        // held only for the decisive look and the write.
+        let prepared = match dedup::find_match(self, candidate, &fp)? {
+            None => Some(self.prepare_new(candidate, hooks)?),
+            Some(_) => None,
+        };
         let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         Ok(match dedup::find_match(self, candidate, &fp)? {
-            None => self.insert_new(candidate, &fp, hooks)?,
+            None => {
+                let prepared = match prepared {
+                    Some(p) => p,
+                    None => self.prepare_new(candidate, hooks)?,
+                };
+                self.insert_new(candidate, &fp, prepared, hooks)?
+            }
             Some((id, MatchKind::Guid)) => Ingested {
                 outcome: self.update_same_copy(id, candidate)?,
                 events: Vec::new(),
@@ -295,7 +319,7 @@ impl Store {
             &self.idx_guid,
             &self.idx_url,
             &self.idx_hash,
-            &self.idx_band,
+            &self.lsh_buckets,
             &self.signatures,
             &self.feed_counts,
             &self.events,
@@ -344,12 +368,8 @@ impl Store {
         Ok(out)
     }
 
-    fn insert_new(
-        &self,
-        c: &Candidate,
-        fp: &Fingerprint,
-        hooks: &IngestHooks,
-    ) -> Result<Ingested, StoreError> {
+    /// A new story from `c`, encoded, with what the detector finds in it.
+    fn prepare_new(&self, c: &Candidate, hooks: &IngestHooks) -> Result<NewStory, StoreError> {
         let id = self.db.generate_id()?;
         let story = Story {
             id,
@@ -365,8 +385,28 @@ impl Store {
             revisions: Vec::new(),
         };
         let record = encode_story(&story)?;
-        let bands = fp.band_keys();
         let detections = (hooks.detect)(&story);
+        Ok(NewStory {
+            story,
+            record,
+            detections,
+        })
+    }
+
+    fn insert_new(
+        &self,
+        c: &Candidate,
+        fp: &Fingerprint,
+        new: NewStory,
+        hooks: &IngestHooks,
+    ) -> Result<Ingested, StoreError> {
+        let NewStory {
+            story,
+            record,
+            detections,
+        } = new;
+        let id = story.id;
+        let bands = fp.band_keys();
         let plan = self.plan_events(&story, &detections)?;
         let alerts = self.plan_alerts(&plan, hooks.route)?;
         let trees = self.write_trees();
@@ -386,8 +426,18 @@ impl Store {
                 }
             }
             t[T_HASH].insert(&fp.content_hash, &idb)?;
+            let member = BandMember {
+                id,
+                published: story.published,
+            };
             for (band, key) in &bands {
-                t[T_BAND].insert(keys::band(*band, *key, Some(id)), &[])?;
+                let k = keys::band(*band, *key);
+                let mut bucket = t[T_BAND]
+                    .get(k)?
+                    .map(|v| decode_bucket(&v))
+                    .unwrap_or_default();
+                dedup::add_to_bucket(&mut bucket, member);
+                t[T_BAND].insert(&k, encode_bucket(&bucket))?;
             }
             if let Some(sig) = &fp.signature {
                 t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
@@ -556,13 +606,12 @@ impl DedupIndex for Store {
         Ok(self.idx_hash.get(hash)?.and_then(|v| keys::decode_id(&v)))
     }
 
-    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<StoryId>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.idx_band.scan_prefix(keys::band(band, key, None)) {
-            let (k, _) = entry?;
-            out.extend(keys::decode_id(&k));
-        }
-        Ok(out)
+    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<BandMember>, StoreError> {
+        Ok(self
+            .lsh_buckets
+            .get(keys::band(band, key))?
+            .map(|v| decode_bucket(&v))
+            .unwrap_or_default())
     }
 
     fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, StoreError> {
@@ -670,6 +719,78 @@ fn encode_signature(published: DateTime<Utc>, sig: &Signature) -> Vec<u8> {
     out.extend_from_slice(&published.timestamp_millis().to_be_bytes());
     out.extend(sig.iter().flat_map(|v| v.to_be_bytes()));
     out
+}
+
+/// A band key's stories: published (milliseconds) ‖ id, 16 bytes each.
+fn encode_bucket(bucket: &[BandMember]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bucket.len() * 16);
+    for m in bucket {
+        out.extend_from_slice(&m.published.timestamp_millis().to_be_bytes());
+        out.extend_from_slice(&keys::id(m.id));
+    }
+    out
+}
+
+fn decode_bucket(bytes: &[u8]) -> Vec<BandMember> {
+    bytes
+        .chunks_exact(16)
+        .filter_map(|c| {
+            let millis = i64::from_be_bytes(c[..8].try_into().ok()?);
+            Some(BandMember {
+                id: keys::decode_id(&c[8..])?,
+                published: DateTime::from_timestamp_millis(millis)?,
+            })
+        })
+        .collect()
+}
+
+/// Upgrade to version 4: fills `lsh_buckets` from a version 2 or 3 `idx_band` (keys
+/// band ‖ band hash ‖ id, in key order so one bucket's entries are adjacent), taking each
+/// story's publication time from its signature, then drops the old tree. Runs again
+/// from scratch if interrupted, since the version is written only after it.
+fn rebuild_band_buckets(db: &sled::Db) -> Result<(), StoreError> {
+    const OLD: &[u8] = b"idx_band";
+    let buckets = db.open_tree("lsh_buckets")?;
+    if !db.tree_names().iter().any(|n| n.as_ref() == OLD) {
+        return Ok(());
+    }
+    buckets.clear()?;
+    let old = db.open_tree(OLD)?;
+    let signatures = db.open_tree("signatures")?;
+    let mut current: Option<(Vec<u8>, Vec<BandMember>)> = None;
+    let mut rebuilt = 0usize;
+    for entry in old.iter() {
+        let (key, _) = entry?;
+        let (Some(prefix), Some(id)) = (key.get(..9), keys::decode_id(&key)) else {
+            continue;
+        };
+        let Some(published) = signatures
+            .get(keys::id(id))?
+            .and_then(|v| decode_signature(&v))
+            .map(|(_, published)| published)
+        else {
+            continue;
+        };
+        if current.as_ref().is_some_and(|(p, _)| p != prefix) {
+            if let Some((p, bucket)) = current.take() {
+                buckets.insert(p, encode_bucket(&bucket))?;
+                rebuilt += 1;
+            }
+        }
+        let (_, bucket) = current.get_or_insert_with(|| (prefix.to_vec(), Vec::new()));
+        dedup::add_to_bucket(bucket, BandMember { id, published });
+    }
+    if let Some((p, bucket)) = current {
+        buckets.insert(p, encode_bucket(&bucket))?;
+        rebuilt += 1;
+    }
+    buckets.flush()?;
+    db.drop_tree(OLD)?;
+    tracing::info!(
+        buckets = rebuilt,
+        "store upgraded: near-duplicate index rebuilt"
+    );
+    Ok(())
 }
 
 fn decode_signature(bytes: &[u8]) -> Option<(Signature, DateTime<Utc>)> {
@@ -870,6 +991,68 @@ mod tests {
             .err()
             .expect("second open must fail");
         assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_version_3_band_index_is_rebuilt_as_buckets() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Officials from both countries met in the capital on Wednesday to discuss \
+                    trade, energy and security, and agreed to meet again before the end of \
+                    the year, according to a statement released after the talks ended.";
+        let mut original = cand(
+            "a",
+            "1",
+            "https://x/1",
+            "Talks in the capital",
+            "2023-02-22T10:00:00Z",
+        );
+        original.text = text.into();
+        let published: DateTime<Utc> = "2023-02-22T10:00:00Z".parse().unwrap();
+        let fp = Fingerprint::of(&original);
+        let sig = fp.signature.expect("long enough for a signature");
+        {
+            // The version 3 layout: one `idx_band` key per band and story.
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("schema_version", "3")
+                .unwrap();
+            let old = db.open_tree("idx_band").unwrap();
+            for (band, key) in fp.band_keys() {
+                let mut k = keys::band(band, key).to_vec();
+                k.extend_from_slice(&keys::id(42));
+                old.insert(k, &[]).unwrap();
+            }
+            db.open_tree("signatures")
+                .unwrap()
+                .insert(keys::id(42), encode_signature(published, &sig))
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let (band, key) = fp.band_keys()[0];
+        assert_eq!(
+            store.stories_in_band(band, key).unwrap(),
+            [BandMember { id: 42, published }]
+        );
+        assert!(!store
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"idx_band"));
+        let mut copy = cand(
+            "b",
+            "9",
+            "https://y/9",
+            "Talks in the capital",
+            "2023-02-22T11:00:00Z",
+        );
+        copy.text = text.replace("Wednesday", "Thursday");
+        let found = dedup::find_match(&store, &copy, &Fingerprint::of(&copy)).unwrap();
+        assert!(
+            matches!(found, Some((42, MatchKind::NearDuplicate { .. }))),
+            "{found:?}"
+        );
     }
 
     #[test]
