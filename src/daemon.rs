@@ -85,6 +85,8 @@ struct Shared {
     events: broadcast::Sender<EventNotice>,
     outbox: Arc<Notify>,
     permits: Arc<Semaphore>,
+    /// Slots for the CPU-bound part of a poll (parse, dedup, detect, store): one per core.
+    cpu: Semaphore,
     hosts: HostGates,
 }
 
@@ -159,6 +161,7 @@ pub async fn run(
         events: broadcast::channel(1024).0,
         outbox: Arc::new(Notify::new()),
         permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+        cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         hosts: HostGates::default(),
     });
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
@@ -468,7 +471,15 @@ async fn poll_task(
         );
     };
     let started = std::time::Instant::now();
-    let result = poll_feed(&feed, &config, &fetcher, &shared.store, &detector).await;
+    let result = poll_feed(
+        &feed,
+        &config,
+        &fetcher,
+        &shared.store,
+        &detector,
+        &shared.cpu,
+    )
+    .await;
     if let Ok((
         PollResult::Failed {
             retry_after: Some(wait),

@@ -104,6 +104,7 @@ pub async fn poll_feed(
     fetcher: &Fetcher,
     store: &Arc<Store>,
     detector: &Arc<Detector>,
+    cpu: &tokio::sync::Semaphore,
 ) -> Result<(PollResult, FeedState), StoreError> {
     let settings = &config.daemon;
     let started = Instant::now();
@@ -159,7 +160,9 @@ pub async fn poll_feed(
                 bytes.len(),
             );
             // Parsing, normalising and storing are CPU and disk work: keep them off the
-            // async workers.
+            // async workers, and run no more of them at once than `cpu` allows, so that
+            // many finished downloads do not pile up as threads fighting for the store.
+            let _cpu_slot = cpu.acquire().await;
             let outcome = tokio::task::spawn_blocking(move || {
                 let parsed = parser::parse_feed_with_charset(
                     &id,
