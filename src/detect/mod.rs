@@ -541,6 +541,7 @@ impl Detector {
             .copied()
             .filter(|h| {
                 h.cues.contains(&Cue::Trigger(ti))
+                    && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
                     || h.cues.contains(&Cue::ObjectTrigger(ti))
                         && s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
@@ -736,9 +737,9 @@ impl Detector {
         }
     }
 
-    /// Whether a capitalised word that is no gazetteer mention (and not an ordinary
-    /// sentence opener, a title or a region) stands before folded offset `until` in the sentence.
-    fn unknown_name_before(&self, s: &Sentence, until: usize) -> bool {
+    /// The first capitalised word that is no gazetteer mention (and not an ordinary
+    /// sentence opener, a title or a region) before folded offset `until` in the sentence.
+    fn unknown_name_before<'s>(&self, s: &Sentence<'s>, until: usize) -> Option<&'s str> {
         const OPENERS: &[&str] = &[
             "The",
             "He",
@@ -824,10 +825,16 @@ impl Detector {
                 .iter()
                 .any(|m| m.span.start <= at && at < m.span.end);
             if !covered {
-                return true;
+                return Some(word);
             }
         }
-        false
+        None
+    }
+
+    /// The last word of a named official's name: "Hill" for Christopher Hill.
+    fn surname_of(&self, a: &Actor) -> Option<&str> {
+        let o = &self.gazetteer.officials[a.official?];
+        o.name.rsplit(' ').next()
     }
 
     /// The key an organisation's decisions are filed under: its UN vote body, or its code.
@@ -916,6 +923,8 @@ impl Detector {
                 a.kind == ActorKind::State
                     && near(a, trigger, NEAR_STATE)
                     && a.folded.end + 1 != trigger.start
+                    // "China condemned the meeting": a state reacting to it.
+                    && !reacts(&s.folded.text[a.folded.end..s.folded_span.end])
             })
         {
             push(a, &mut side);
@@ -923,14 +932,19 @@ impl Detector {
         // The protagonist stands in when the words before the trigger refer back to them
         // ("He will visit", "During his visit"), and only when nobody else (a name the
         // gazetteer does not know: "Hill, ending his trip, flies to Seoul") could be the
-        // subject.
-        let protagonist = ctx
-            .protagonist
-            .as_ref()
-            .filter(|_| {
-                refers_back(&s.folded.text[s.folded_span.start..trigger.start])
-                    && !self.unknown_name_before(s, trigger.start)
-            });
+        // subject — unless that name is the surname of an official named before ("Hill"
+        // after "Christopher Hill").
+        let protagonist = match self.unknown_name_before(s, trigger.start) {
+            None => ctx
+                .protagonist
+                .as_ref()
+                .filter(|_| refers_back(&s.folded.text[s.folded_span.start..trigger.start])),
+            Some(word) => ctx
+                .protagonist
+                .iter()
+                .chain(&ctx.recent)
+                .find(|p| self.surname_of(p) == Some(word)),
+        };
         let mut confidence = t.confidence;
 
         // Visits: a visitor and every place named after a place trigger.
@@ -1129,6 +1143,77 @@ fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
                 .collect()
         })
     })
+}
+
+/// Whether "meet" starts a phrase about a goal rather than people: "meet land reform
+/// promises", "met the conditions", "meeting its targets".
+fn meets_a_goal(from_trigger: &str) -> bool {
+    const GOALS: &[&str] = &[
+        "promise",
+        "promises",
+        "demand",
+        "demands",
+        "target",
+        "targets",
+        "goal",
+        "goals",
+        "need",
+        "needs",
+        "deadline",
+        "deadlines",
+        "criteria",
+        "condition",
+        "conditions",
+        "requirement",
+        "requirements",
+        "standard",
+        "standards",
+        "obligation",
+        "obligations",
+        "expectations",
+        "commitments",
+        "costs",
+        "challenge",
+        "challenges",
+    ];
+    let mut words = from_trigger
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    if !matches!(words.next(), Some("meet" | "meets" | "met" | "meeting")) {
+        return false;
+    }
+    // The object: up to four words, stopping at a preposition that introduces people.
+    words
+        .take(4)
+        .take_while(|w| !matches!(*w, "with" | "by" | "and" | "in" | "at" | "on"))
+        .any(|w| GOALS.contains(&w))
+}
+
+/// Whether the words after a state make it someone reacting to an event rather than
+/// taking part: "China condemned the meeting", "Tokyo has protested against the visit".
+/// Only objections: a state that welcomes someone may well be the host.
+fn reacts(after_state: &str) -> bool {
+    const REACTIONS: &[&str] = &[
+        "condemned",
+        "condemns",
+        "criticised",
+        "criticized",
+        "criticises",
+        "criticizes",
+        "denounced",
+        "denounces",
+        "protested",
+        "protests",
+        "slammed",
+        "objected",
+        "objects",
+        "deplored",
+    ];
+    after_state
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .any(|w| REACTIONS.contains(&w))
 }
 
 /// Whether the words between a visit and a place name a site that is not the host
