@@ -533,14 +533,14 @@ impl Detector {
         }
     }
 
-    /// The triggers of type `ti` in the sentence, in order. An object trigger
-    /// ("received") counts only when an official follows within a few words.
+    /// The triggers of type `ti` in the sentence, in order: triggers, place triggers, and
+    /// object triggers ("received") when an official follows within a few words.
     fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit<'s>> {
         s.cues
             .iter()
             .copied()
             .filter(|h| {
-                h.cues.contains(&Cue::Trigger(ti))
+                (h.cues.contains(&Cue::Trigger(ti)) || h.cues.contains(&Cue::PlaceTrigger(ti)))
                     && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
                     || h.cues.contains(&Cue::ObjectTrigger(ti))
                         && s.actors.iter().any(|a| {
@@ -1034,6 +1034,10 @@ impl Detector {
                     return out;
                 }
             }
+        }
+        // A place trigger alone ("arrived in") needs a visitor and a place.
+        if !trigger.cues.contains(&Cue::Trigger(ti)) && !trigger.cues.contains(&Cue::ObjectTrigger(ti)) {
+            return Vec::new();
         }
         let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
         if side.len() == 1 {
