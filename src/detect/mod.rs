@@ -790,8 +790,11 @@ impl Detector {
             "King",
             "Premier",
             // Regions: capitalised, but nobody's name ("an African tour").
+            "Africa",
             "African",
+            "Europe",
             "European",
+            "Asia",
             "Asian",
             "Arab",
             "Gulf",
@@ -990,7 +993,9 @@ impl Detector {
                     }
                     // "visited a naval base in Iraq", "a visit to troops in Iraq": a visit to
                     // a site in the country, not to its government.
-                    if hosts.is_empty() && names_a_site(s.folded.text.get(p.end..a.folded.start).unwrap_or("")) {
+                    if hosts.is_empty()
+                        && names_a_site(s.folded.text.get(p.end..a.folded.start).unwrap_or(""))
+                    {
                         break;
                     }
                     if matches!(a.kind, ActorKind::Place | ActorKind::State)
@@ -1036,7 +1041,9 @@ impl Detector {
             }
         }
         // A place trigger alone ("arrived in") needs a visitor and a place.
-        if !trigger.cues.contains(&Cue::Trigger(ti)) && !trigger.cues.contains(&Cue::ObjectTrigger(ti)) {
+        if !trigger.cues.contains(&Cue::Trigger(ti))
+            && !trigger.cues.contains(&Cue::ObjectTrigger(ti))
+        {
             return Vec::new();
         }
         let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
