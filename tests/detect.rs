@@ -302,12 +302,19 @@ fn a_new_event_type_is_a_new_file() {
     );
 }
 
+/// (publication date, text, expected (key, modality) of each meeting)
+type WrittenCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Modality)],
+);
+
 /// One sentence or two, written for these tests, and the meetings they state: each case
 /// pins one rule of the detector (see the comments). Keys are sorted country pairs.
 #[test]
 fn meeting_rules_hold_on_written_cases() {
     use Modality::{Occurred as O, Planned as P};
-    let cases: &[(&str, &str, &[(&str, Modality)])] = &[
+    let cases: &[WrittenCase] = &[
         // A country after "in the" is a place, not a third party.
         (
             "2007-11-27",
