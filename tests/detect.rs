@@ -32,7 +32,7 @@ fn fixture_scores_stay_above_their_thresholds() {
     let meeting = &report.types["bilateral_meeting"];
     let vote = &report.types["un_vote"];
     eprintln!(
-        "fixtures: meeting P {:.3} R {:.3} F1 {:.3}; un_vote P {:.3} R {:.3} F1 {:.3}; modality {:.3}",
+        "fixtures: meeting P {:.4} R {:.4} F1 {:.4}; un_vote P {:.4} R {:.4} F1 {:.4}; modality {:.4}",
         meeting.precision, meeting.recall, meeting.f1, vote.precision, vote.recall, vote.f1, report.modality_accuracy
     );
     assert!(
@@ -52,9 +52,9 @@ fn fixture_scores_stay_above_their_thresholds() {
     );
 }
 
-const FIXTURE_MEETING_F1: f64 = 0.85;
-const FIXTURE_VOTE_F1: f64 = 0.93;
-const FIXTURE_MODALITY: f64 = 0.83;
+const FIXTURE_MEETING_F1: f64 = 0.855;
+const FIXTURE_VOTE_F1: f64 = 0.96;
+const FIXTURE_MODALITY: f64 = 0.85;
 
 /// The article tidings began from must yield the events the brief lists.
 #[test]
@@ -300,4 +300,155 @@ fn a_new_event_type_is_a_new_file() {
         !dir.path().join("data").exists(),
         "nothing is created for a refused config"
     );
+}
+
+/// (publication date, text, expected (key, modality) of each meeting)
+type WrittenCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Modality)],
+);
+
+/// One sentence or two, written for these tests, and the meetings they state: each case
+/// pins one rule of the detector (see the comments). Keys are sorted country pairs.
+#[test]
+fn meeting_rules_hold_on_written_cases() {
+    use Modality::{Occurred as O, Planned as P};
+    let cases: &[WrittenCase] = &[
+        // A country after "in the" is a place, not a third party.
+        (
+            "2007-11-27",
+            "Ehud Olmert and Mahmoud Abbas resumed their talks in the United States on Tuesday.",
+            &[("ISR-PSE", O)],
+        ),
+        // A visit to a site in a country is no visit to its government.
+        (
+            "2015-06-01",
+            "Japanese Prime Minister Shinzo Abe visited a naval base in Djibouti on Sunday.",
+            &[],
+        ),
+        // Arrivals are visits ...
+        (
+            "2019-09-02",
+            "Chinese Foreign Minister Wang Yi arrived in Jakarta on Monday.",
+            &[("CHN-IDN", O)],
+        ),
+        // ... but being somewhere says nothing about two officials named near it.
+        (
+            "2019-05-01",
+            "Russian President Vladimir Putin was in Sochi when Chinese President Xi Jinping spoke.",
+            &[],
+        ),
+        // An ambassador summoned to a ministry meets its officials.
+        (
+            "2020-01-14",
+            "The British ambassador was summoned to the Iranian foreign ministry on Tuesday.",
+            &[("GBR-IRN", O)],
+        ),
+        // Two states joined by a hyphen before the trigger are its parties.
+        (
+            "2019-05-01",
+            "The Indian-Pakistani border commission will meet next month.",
+            &[("IND-PAK", P)],
+        ),
+        // "The trip" refers back to the official named before, and lists its stops.
+        (
+            "2007-10-17",
+            "Brazilian President Luiz Inácio Lula da Silva began a state visit to Angola on Monday. \
+             The trip, his third to Africa, is part of a tour that includes Mozambique and \
+             Namibia.",
+            &[("AGO-BRA", O), ("BRA-MOZ", O), ("BRA-NAM", O)],
+        ),
+        // "The two leaders" are the last two states' officials, even when a venue state is
+        // named beside them.
+        (
+            "2011-11-10",
+            "Indian Prime Minister Manmohan Singh spoke about trade on Thursday. The Pakistani \
+             prime minister spoke later. The two leaders met at a summit held in Addu, Maldives, \
+             the first meeting between the two sides in a year.",
+            &[("IND-PAK", O)],
+        ),
+        // "They" is a group, never the one official named before.
+        (
+            "2005-03-17",
+            "The Irish foreign minister praised the campaigners. They met President George W. Bush \
+             on Thursday.",
+            &[],
+        ),
+        // A government protested against is no party to the talks.
+        (
+            "2005-05-01",
+            "Farmers held talks with President Luiz Inácio Lula da Silva and protested against the \
+             US government.",
+            &[],
+        ),
+        // A meeting verb in the past tense happened, whatever was planned before it; a cue
+        // in a clause of its own is about something else.
+        (
+            "2007-11-01",
+            "George W. Bush told Hu Jintao that he planned to attend the games when they met in \
+             Sydney in September.",
+            &[("CHN-USA", O)],
+        ),
+        (
+            "2006-05-26",
+            "At a news conference with President George W. Bush, Prime Minister Tony Blair said \
+             that he is preparing new proposals.",
+            &[("GBR-USA", O)],
+        ),
+        // A state objecting to a meeting does not take part in it.
+        (
+            "2007-09-24",
+            "China condemned a meeting between German Chancellor Angela Merkel and the Dalai Lama.",
+            &[],
+        ),
+        // Meeting a goal is no meeting.
+        (
+            "2005-05-01",
+            "Protesters demanded that President Luiz Inácio Lula da Silva meet his promises on land \
+             reform, and criticised President George W. Bush.",
+            &[],
+        ),
+        // A surname alone refers to the official named before with that name.
+        (
+            "2007-01-22",
+            "US envoy Christopher Hill met North Korean officials in Beijing on Monday. Hill flies \
+             to Seoul on Wednesday.",
+            &[("PRK-USA", O), ("KOR-USA", P)],
+        ),
+        // Heirs to the throne on official visits, by the dates of their title.
+        (
+            "2017-10-09",
+            "Crown Prince Frederik of Denmark began an official visit to Japan on Monday.",
+            &[("DNK-JPN", O)],
+        ),
+        // Being barred from a country is no visit.
+        (
+            "2009-05-01",
+            "New Zealand barred the Fijian military ruler from visiting Auckland.",
+            &[],
+        ),
+    ];
+    let detector = Detector::embedded().unwrap();
+    let mut failures = Vec::new();
+    for (date, text, want) in cases {
+        let mut got: Vec<(String, Modality)> = detector
+            .detect(&Article {
+                title: "",
+                text,
+                published: date.parse().unwrap(),
+            })
+            .into_iter()
+            .filter(|d| d.event_type == "bilateral_meeting")
+            .map(|d| (d.key(), d.modality))
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, Modality)> =
+            want.iter().map(|(k, m)| (k.to_string(), *m)).collect();
+        want.sort();
+        if got != want {
+            failures.push(format!("{text}\n  want {want:?}\n  got  {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -101,6 +101,10 @@ const TOPIC_WORDS: &[&str] = &[
     "whether",
 ];
 
+/// Words before an official or a government that make it what a sentence is about rather
+/// than someone acting in it: "protests against the Iranian government".
+const ABOUT_WORDS: &[&str] = &["against", "about", "regarding", "concerning"];
+
 /// Words after a place name that make it part of a newspaper's or agency's name.
 const MEDIA_WORDS: &[&str] = &[
     "post",
@@ -220,6 +224,13 @@ pub fn resolve(
         let mut before_words = words_rev(&before[cut..]);
         let prev_word = before_words.next().unwrap_or("");
         let word_before_that = before_words.next().unwrap_or("");
+        // The word that says what the mention is doing, past an article: "in the United
+        // States" is a place, "against the US government" a topic.
+        let lead_word = if prev_word == "the" {
+            word_before_that
+        } else {
+            prev_word
+        };
         let inner = &folded.text[first.folded.start..last.folded.end];
         let former = [prev_word, word_before_that]
             .iter()
@@ -319,8 +330,14 @@ pub fn resolve(
         if role.is_some() && (officials.is_empty() || form != CountryForm::Name || chain.len() > 1)
         {
             let holder = role.and_then(|r| g.holder(c, r, date));
+            // "protested against the US government": what the sentence is about, not a party.
+            let kind = if ABOUT_WORDS.contains(&lead_word) {
+                ActorKind::Topic
+            } else {
+                ActorKind::Role
+            };
             actors.push(Actor {
-                kind: ActorKind::Role,
+                kind,
                 country: Some(c),
                 official: holder,
                 ..base
@@ -339,9 +356,9 @@ pub fn resolve(
         }
         if form == CountryForm::City {
             // A city is only ever a place: "in Sochi", "visited Dubai and Doha".
-            let listed = matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',');
-            let place = PLACE_WORDS.contains(&prev_word)
-                || matches!(prev_word, "visit" | "visits" | "visited" | "visiting")
+            let listed = matches!(lead_word, "and" | "or") || before.trim_end().ends_with(',');
+            let place = PLACE_WORDS.contains(&lead_word)
+                || matches!(lead_word, "visit" | "visits" | "visited" | "visiting")
                 || listed && previous_bare == Some(ActorKind::Place);
             let kind = place.then_some(ActorKind::Place);
             previous_bare = kind;
@@ -365,13 +382,13 @@ pub fn resolve(
             && !mentions.iter().any(|m| m.span.start == last.span.end + 1);
         let kind = if compound || part_of_name {
             ActorKind::Topic
-        } else if matches!(prev_word, "and" | "or") || before.trim_end().ends_with(',') {
+        } else if matches!(lead_word, "and" | "or") || before.trim_end().ends_with(',') {
             previous_bare.unwrap_or(ActorKind::State)
         } else if form == CountryForm::Metonym {
             ActorKind::State
-        } else if PLACE_WORDS.contains(&prev_word) {
+        } else if PLACE_WORDS.contains(&lead_word) {
             ActorKind::Place
-        } else if TOPIC_WORDS.contains(&prev_word) {
+        } else if TOPIC_WORDS.contains(&lead_word) {
             ActorKind::Topic
         } else {
             ActorKind::State

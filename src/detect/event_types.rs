@@ -128,6 +128,7 @@ pub struct EventType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cue {
     Trigger(usize),
+    /// A trigger after which places name the other state ("visited Brazil").
     PlaceTrigger(usize),
     /// A trigger that counts only with an official right after it.
     ObjectTrigger(usize),
@@ -275,9 +276,10 @@ impl EventTypes {
                     phrases.add(&form, Cue::ObjectTrigger(i));
                 }
             }
+            // A place trigger counts only for a visitor and a place; listed under
+            // `triggers` or `verbs` too, it also counts for two officials.
             for t in &raw.place_triggers {
                 phrases.add(t, Cue::PlaceTrigger(i));
-                phrases.add(t, Cue::Trigger(i));
             }
             for t in &raw.exclude {
                 phrases.add(t, Cue::Exclude(i));

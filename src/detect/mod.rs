@@ -159,8 +159,8 @@ struct Sentence<'a> {
     folded_span: Range<usize>,
     actors: Vec<Actor>,
     cues: Vec<&'a CueHit<'a>>,
-    /// Whether the sentence refers back to someone named before ("he", "the president").
-    refers_back: bool,
+    /// The gazetteer mentions of the sentence, actors or not ("an African tour").
+    mentions: &'a [Mention<'a>],
 }
 
 impl Detector {
@@ -258,7 +258,7 @@ impl Detector {
                         article.published,
                     ),
                     cues: sentence_cues,
-                    refers_back: refers_back(&folded.text[folded_span.clone()]),
+                    mentions: sentence_mentions,
                     folded_span,
                 };
                 for (i, t) in self.types.types.iter().enumerate() {
@@ -533,14 +533,15 @@ impl Detector {
         }
     }
 
-    /// The triggers of type `ti` in the sentence, in order. An object trigger
-    /// ("received") counts only when an official follows within a few words.
+    /// The triggers of type `ti` in the sentence, in order: triggers, place triggers, and
+    /// object triggers ("received") when an official follows within a few words.
     fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit<'s>> {
         s.cues
             .iter()
             .copied()
             .filter(|h| {
-                h.cues.contains(&Cue::Trigger(ti))
+                (h.cues.contains(&Cue::Trigger(ti)) || h.cues.contains(&Cue::PlaceTrigger(ti)))
+                    && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
                     || h.cues.contains(&Cue::ObjectTrigger(ti))
                         && s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
@@ -604,15 +605,26 @@ impl Detector {
                     | "tours"
                     | "heads"
             );
+        // A meeting verb in the past tense ("when they met in August") happened, whatever
+        // was planned before it.
+        let met = t.shape != Shape::Organization && is_past(&first_word(trigger));
         let cue = |want_cancelled: bool| {
             let (before, after) = match (want_cancelled, past_tense) {
                 (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
                 (false, false) => (CUE_BEFORE, CUE_AFTER),
+                (false, true) if met => (0, 0),
                 (false, true) => (CUE_BEFORE, 0),
             };
             s.cues.iter().find(|h| {
                 h.end + before >= trigger.start
                     && h.start <= trigger.end + after
+                    // "a press conference with Bush, where he said that he is preparing
+                    // to …": a cue in a clause of its own is about something else.
+                    && !s
+                        .folded
+                        .text
+                        .get(trigger.end..h.start)
+                        .is_some_and(|between| between.contains(" that "))
                     && h.cues.iter().any(|c| match c {
                         Cue::Cancelled(None) => want_cancelled,
                         Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
@@ -725,9 +737,9 @@ impl Detector {
         }
     }
 
-    /// Whether a capitalised word that is no gazetteer mention (and not an ordinary
-    /// sentence opener) stands before folded offset `until` in the sentence.
-    fn unknown_name_before(&self, s: &Sentence, until: usize) -> bool {
+    /// The first capitalised word that is no gazetteer mention (and not an ordinary
+    /// sentence opener, a title or a region) before folded offset `until` in the sentence.
+    fn unknown_name_before<'s>(&self, s: &Sentence<'s>, until: usize) -> Option<&'s str> {
         const OPENERS: &[&str] = &[
             "The",
             "He",
@@ -777,6 +789,25 @@ impl Detector {
             "Chancellor",
             "King",
             "Premier",
+            // Regions: capitalised, but nobody's name ("an African tour").
+            "Africa",
+            "African",
+            "Europe",
+            "European",
+            "Asia",
+            "Asian",
+            "Arab",
+            "Gulf",
+            "Latin",
+            "Middle",
+            "East",
+            "Western",
+            "Eastern",
+            "Pacific",
+            "Caribbean",
+            "Balkan",
+            "Baltic",
+            "Nordic",
         ];
         let end = s
             .folded
@@ -793,14 +824,20 @@ impl Detector {
                 continue;
             }
             let covered = s
-                .actors
+                .mentions
                 .iter()
-                .any(|a| a.span.start <= at && at < a.span.end);
+                .any(|m| m.span.start <= at && at < m.span.end);
             if !covered {
-                return true;
+                return Some(word);
             }
         }
-        false
+        None
+    }
+
+    /// The last word of a named official's name: "Hill" for Christopher Hill.
+    fn surname_of(&self, a: &Actor) -> Option<&str> {
+        let o = &self.gazetteer.officials[a.official?];
+        o.name.rsplit(' ').next()
     }
 
     /// The key an organisation's decisions are filed under: its UN vote body, or its code.
@@ -841,6 +878,15 @@ impl Detector {
             .iter()
             .position(|x| x.id == t.id)
             .unwrap_or(0);
+        // "Israeli-Palestinian peace talks", "a Lebanese-Syrian commission will meet": the
+        // two states joined by a hyphen just before the trigger are its parties.
+        if let Some(pair) = hyphenated_pair(s, trigger) {
+            return vec![(
+                pair,
+                "bilateral: hyphenated pair".to_string(),
+                t.confidence - 0.05,
+            )];
+        }
         // Three or more states among the officials of the sentence: a multilateral
         // meeting, unless two of them are said to meet apart.
         let officials: Vec<Actor> = s
@@ -880,16 +926,28 @@ impl Detector {
                 a.kind == ActorKind::State
                     && near(a, trigger, NEAR_STATE)
                     && a.folded.end + 1 != trigger.start
+                    // "China condemned the meeting": a state reacting to it.
+                    && !reacts(&s.folded.text[a.folded.end..s.folded_span.end])
             })
         {
             push(a, &mut side);
         }
-        // The protagonist stands in only when nobody else (a name the gazetteer does not
-        // know: "Hill, ending his trip, flies to Seoul") could be the subject.
-        let protagonist = ctx
-            .protagonist
-            .as_ref()
-            .filter(|_| s.refers_back && !self.unknown_name_before(s, trigger.start));
+        // The protagonist stands in when the words before the trigger refer back to them
+        // ("He will visit", "During his visit"), and only when nobody else (a name the
+        // gazetteer does not know: "Hill, ending his trip, flies to Seoul") could be the
+        // subject — unless that name is the surname of an official named before ("Hill"
+        // after "Christopher Hill").
+        let protagonist = match self.unknown_name_before(s, trigger.start) {
+            None => ctx
+                .protagonist
+                .as_ref()
+                .filter(|_| refers_back(&s.folded.text[s.folded_span.start..trigger.start])),
+            Some(word) => ctx
+                .protagonist
+                .iter()
+                .chain(&ctx.recent)
+                .find(|p| self.surname_of(p) == Some(word)),
+        };
         let mut confidence = t.confidence;
 
         // Visits: a visitor and every place named after a place trigger.
@@ -901,10 +959,12 @@ impl Detector {
                 .filter(official)
                 .find(|a| a.folded.start < p.start)
                 .or_else(|| {
-                    // "a visit to Moscow by Chinese President Xi Jinping"
+                    // "a visit to Moscow by Chinese President Xi Jinping", in the same clause
+                    // (not "arrived in London, and was met by the Chinese ambassador").
                     side.iter().filter(official).find(|a| {
                         a.folded.start > p.end
                             && s.folded.text[..a.folded.start].trim_end().ends_with(" by")
+                            && !s.folded.text[p.end..a.folded.start].contains([',', ';'])
                     })
                 })
                 .or(protagonist)
@@ -930,6 +990,13 @@ impl Detector {
                         && a.folded.start <= visitor.folded.end
                     {
                         continue;
+                    }
+                    // "visited a naval base in Iraq", "a visit to troops in Iraq": a visit to
+                    // a site in the country, not to its government.
+                    if hosts.is_empty()
+                        && names_a_site(s.folded.text.get(p.end..a.folded.start).unwrap_or(""))
+                    {
+                        break;
                     }
                     if matches!(a.kind, ActorKind::Place | ActorKind::State)
                         && a.country != visitor.country
@@ -973,22 +1040,34 @@ impl Detector {
                 }
             }
         }
+        // A place trigger alone ("arrived in") needs a visitor and a place.
+        if !trigger.cues.contains(&Cue::Trigger(ti))
+            && !trigger.cues.contains(&Cue::ObjectTrigger(ti))
+        {
+            return Vec::new();
+        }
         let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
         if side.len() == 1 {
             // Only for an official met by the sentence's subject: "He met Lavrov", "The
             // president received the Iranian envoy".
-            let subject_refers_back = starts_with_reference(&s.folded.text[s.folded_span.clone()]);
+            let sentence = &s.folded.text[s.folded_span.clone()];
+            let subject_refers_back = starts_with_reference(sentence);
             let official = matches!(side[0].kind, ActorKind::Named | ActorKind::Role);
-            if let Some(p) = protagonist
-                .filter(|p| p.country != side[0].country && subject_refers_back && official)
-            {
+            // "They" stands for a group ("Iranian officials"), never for one person.
+            let fits = |p: &Actor| !sentence.starts_with("they ") || is_group(p);
+            if let Some(p) = protagonist.filter(|p| {
+                p.country != side[0].country && subject_refers_back && official && fits(p)
+            }) {
                 side.push(p.clone());
                 rule.push("previous sentence");
                 confidence -= 0.15;
             }
         }
         // "The two sides met for four hours": the last two states named.
-        if side.is_empty()
+        // A state named here as the venue does not stop it: "at a summit in Egypt, the
+        // first meeting between the two sides".
+        if side.len() < 2
+            && side.iter().all(|a| a.kind == ActorKind::State)
             && ctx.recent.len() == 2
             && names_both_sides(&s.folded.text[s.folded_span.clone()])
         {
@@ -1037,6 +1116,155 @@ fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
     gap <= limit
 }
 
+/// The two states of a hyphenated pair that qualifies the trigger: "Israeli-Palestinian
+/// peace talks", "the US-China trade negotiations", "a Lebanese-Syrian military commission
+/// will meet". At most three words may stand between the pair and the trigger.
+fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
+    let country = |m: &Mention| {
+        m.targets.iter().find_map(|t| match *t {
+            gazetteer::Target::Country(c, form) => Some((c, form)),
+            _ => None,
+        })
+    };
+    let text = &s.folded.text;
+    s.mentions.windows(2).find_map(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let ((ca, fa), (cb, fb)) = (country(a)?, country(b)?);
+        let between = text.get(b.folded.end..trigger.start)?;
+        let joined = &text[a.folded.end..b.folded.start] == "-"
+            && !text[..a.folded.start].ends_with('-')
+            && !text[b.folded.end..].starts_with('-');
+        let close = between.starts_with(' ')
+            && between.split_whitespace().count() <= 3
+            && !between.contains(|c: char| !(c.is_alphanumeric() || c == ' '));
+        (ca != cb && joined && close).then(|| {
+            [(a, ca, fa), (b, cb, fb)]
+                .into_iter()
+                .map(|(m, c, form)| Actor {
+                    kind: ActorKind::State,
+                    country: Some(c),
+                    official: None,
+                    role: None,
+                    organization: None,
+                    folded: m.folded.clone(),
+                    span: m.span.clone(),
+                    name_hint: None,
+                    form: Some(form),
+                })
+                .collect()
+        })
+    })
+}
+
+/// Whether "meet" starts a phrase about a goal rather than people: "meet land reform
+/// promises", "met the conditions", "meeting its targets".
+fn meets_a_goal(from_trigger: &str) -> bool {
+    const GOALS: &[&str] = &[
+        "promise",
+        "promises",
+        "demand",
+        "demands",
+        "target",
+        "targets",
+        "goal",
+        "goals",
+        "need",
+        "needs",
+        "deadline",
+        "deadlines",
+        "criteria",
+        "condition",
+        "conditions",
+        "requirement",
+        "requirements",
+        "standard",
+        "standards",
+        "obligation",
+        "obligations",
+        "expectations",
+        "commitments",
+        "costs",
+        "challenge",
+        "challenges",
+    ];
+    let mut words = from_trigger
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    if !matches!(words.next(), Some("meet" | "meets" | "met" | "meeting")) {
+        return false;
+    }
+    // The object: up to four words, stopping at a preposition that introduces people.
+    words
+        .take(4)
+        .take_while(|w| !matches!(*w, "with" | "by" | "and" | "in" | "at" | "on"))
+        .any(|w| GOALS.contains(&w))
+}
+
+/// Whether the words after a state make it someone reacting to an event rather than
+/// taking part: "China condemned the meeting", "Tokyo has protested against the visit".
+/// Only objections: a state that welcomes someone may well be the host.
+fn reacts(after_state: &str) -> bool {
+    const REACTIONS: &[&str] = &[
+        "condemned",
+        "condemns",
+        "criticised",
+        "criticized",
+        "criticises",
+        "criticizes",
+        "denounced",
+        "denounces",
+        "protested",
+        "protests",
+        "slammed",
+        "objected",
+        "objects",
+        "deplored",
+    ];
+    after_state
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .any(|w| REACTIONS.contains(&w))
+}
+
+/// Whether the words between a visit and a place name a site that is not the host
+/// government: troops, a base, an embassy, a conference.
+fn names_a_site(between: &str) -> bool {
+    const SITES: &[&str] = &[
+        "troops",
+        "soldiers",
+        "forces",
+        "base",
+        "bases",
+        "facility",
+        "facilities",
+        "project",
+        "projects",
+        "embassy",
+        "consulate",
+        "site",
+        "sites",
+        "plant",
+        "factory",
+        "school",
+        "hospital",
+        "camp",
+        "camps",
+        "museum",
+        "memorial",
+        "shrine",
+        "headquarters",
+        "conference",
+        "summit",
+        "university",
+        "family",
+        "relatives",
+    ];
+    between
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| SITES.contains(&w))
+}
+
 /// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
 fn names_both_sides(sentence: &str) -> bool {
     [
@@ -1050,6 +1278,21 @@ fn names_both_sides(sentence: &str) -> bool {
     ]
     .iter()
     .any(|p| sentence.contains(p))
+}
+
+/// Whether an actor is a group of people ("Iranian officials", "the Chinese delegation")
+/// rather than one person.
+fn is_group(a: &Actor) -> bool {
+    if a.kind == ActorKind::Named {
+        return false;
+    }
+    let words = a.name_hint.as_deref().unwrap_or_default().to_lowercase();
+    let last = words.rsplit(' ').next().unwrap_or_default();
+    last.ends_with('s')
+        || matches!(
+            last,
+            "delegation" | "government" | "team" | "side" | "administration" | "cabinet"
+        )
 }
 
 /// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
@@ -1095,7 +1338,11 @@ fn refers_back(sentence: &str) -> bool {
         "counterpart",
         "counterparts",
     ];
+    // "The trip", "the visit": the journey of the official named before.
     const AFTER_THE: &[&str] = &[
+        "trip",
+        "visit",
+        "tour",
         "president",
         "prime",
         "minister",
