@@ -120,11 +120,17 @@ pub fn is_word_byte(b: u8) -> bool {
 
 /// A set of folded phrases, matched at word starts (see [`PhraseMatcher::find`]).
 pub struct PhraseMatcher {
-    automaton: aho_corasick::AhoCorasick,
-    /// Which openings (first three bytes, hashed; or a whole phrase shorter than that)
-    /// some phrase starts with: most words start no phrase and are skipped without a
-    /// search.
+    /// Used directly rather than through `AhoCorasick`, whose searches go through a
+    /// trait object: the walk below inlines each step of the automaton.
+    automaton: aho_corasick::dfa::DFA,
+    /// The automaton's anchored start state.
+    start: aho_corasick::automaton::StateID,
+    /// Which openings (first three bytes, hashed) some phrase starts with: most words
+    /// start no phrase and are skipped without a search.
     openings: Box<[u64; 1024]>,
+    /// Whole phrases of one or two bytes ("un", "eu"), by their bytes: looked up
+    /// directly, since they are too short for `openings`.
+    short_phrases: Box<[u64; 1024]>,
     /// For each phrase, the other phrases that are prefixes of it, longest first, with
     /// their lengths: one search at a start finds the longest match and these give the
     /// shorter ones.
@@ -133,17 +139,22 @@ pub struct PhraseMatcher {
 
 impl PhraseMatcher {
     pub fn new<P: AsRef<str>>(phrases: &[P]) -> Result<PhraseMatcher, aho_corasick::BuildError> {
-        let automaton = aho_corasick::AhoCorasick::builder()
+        use aho_corasick::automaton::Automaton;
+        let automaton = aho_corasick::dfa::DFA::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .start_kind(aho_corasick::StartKind::Anchored)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(phrases.iter().map(|p| p.as_ref()))?;
+        let start = automaton
+            .start_state(aho_corasick::Anchored::Yes)
+            .expect("an automaton built for anchored searches has an anchored start state");
         let mut openings = Box::new([0u64; 1024]);
+        let mut short_phrases = Box::new([0u64; 1024]);
         for p in phrases {
             let b = p.as_ref().as_bytes();
-            if !b.is_empty() {
-                let i = opening(&b[..b.len().min(3)]);
-                openings[i >> 6] |= 1 << (i & 63);
+            if b.len() >= 3 {
+                set_bit(&mut openings, opening(&b[..3]));
+            } else if !b.is_empty() {
+                set_bit(&mut short_phrases, short_head(b));
             }
         }
         let index: std::collections::HashMap<&str, usize> = phrases
@@ -166,19 +177,45 @@ impl PhraseMatcher {
             .collect();
         Ok(PhraseMatcher {
             automaton,
+            start,
             openings,
+            short_phrases,
             shorter,
         })
     }
 
-    /// Whether some phrase may start at `at`: its first one, two or three bytes open one.
+    /// Whether some phrase may start at `at`: its first three bytes open one, or its
+    /// first one or two bytes are a whole phrase.
     fn opens(&self, text: &[u8], at: usize) -> bool {
-        (1..=3).any(|n| {
-            text.get(at..at + n).is_some_and(|head| {
-                let i = opening(head);
-                self.openings[i >> 6] & (1 << (i & 63)) != 0
-            })
-        })
+        text.get(at..at + 3)
+            .is_some_and(|head| bit(&self.openings, opening(head)))
+            || bit(&self.short_phrases, short_head(&text[at..at + 1]))
+            || text
+                .get(at..at + 2)
+                .is_some_and(|head| bit(&self.short_phrases, short_head(head)))
+    }
+
+    /// The longest phrase starting at `start`, as (pattern, length): an anchored
+    /// leftmost-longest walk of the automaton until it can match no further.
+    fn longest_at(&self, bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+        use aho_corasick::automaton::Automaton;
+        let dfa = &self.automaton;
+        let mut sid = self.start;
+        let mut found = dfa
+            .is_match(sid)
+            .then(|| (dfa.match_pattern(sid, 0).as_usize(), 0));
+        for (i, &b) in bytes[start..].iter().enumerate() {
+            sid = dfa.next_state(aho_corasick::Anchored::Yes, sid, b);
+            if dfa.is_special(sid) {
+                if dfa.is_dead(sid) {
+                    break;
+                }
+                if dfa.is_match(sid) {
+                    found = Some((dfa.match_pattern(sid, 0).as_usize(), i + 1));
+                }
+            }
+        }
+        found
     }
 
     /// Finds phrases that start at a word start of `text` and end on a word boundary. At
@@ -190,7 +227,25 @@ impl PhraseMatcher {
     }
 }
 
-/// A 16-bit hash of a phrase's first bytes (up to three).
+fn set_bit(bits: &mut [u64; 1024], i: usize) {
+    bits[i >> 6] |= 1 << (i & 63);
+}
+
+fn bit(bits: &[u64; 1024], i: usize) -> bool {
+    bits[i >> 6] & (1 << (i & 63)) != 0
+}
+
+/// The 16-bit index of a one- or two-byte head, from its bytes: heads that share one
+/// (a rare pair of two-byte heads) only cost a search that finds nothing.
+fn short_head(head: &[u8]) -> usize {
+    match *head {
+        [a] => a as usize,
+        [a, b] => ((a as usize) << 8 | b as usize) | 0x100,
+        _ => unreachable!("short heads have one or two bytes"),
+    }
+}
+
+/// A 16-bit hash of a phrase's first three bytes.
 fn opening(head: &[u8]) -> usize {
     let mut h: u32 = head.len() as u32;
     for &b in head {
@@ -204,8 +259,6 @@ fn phrases_at_word_starts(
     text: &str,
     mut accept: impl FnMut(usize, usize, usize) -> bool,
 ) {
-    use aho_corasick::{Anchored, Input};
-    let automaton = &matcher.automaton;
     let bytes = text.as_bytes();
     for start in 0..bytes.len() {
         let b = bytes[start];
@@ -216,15 +269,11 @@ fn phrases_at_word_starts(
         if !matcher.opens(bytes, start) {
             continue;
         }
-        let input = Input::new(text)
-            .range(start..bytes.len())
-            .anchored(Anchored::Yes);
-        let Some(m) = automaton.find(input) else {
+        let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
             continue;
         };
-        let longest = m.pattern().as_usize();
-        let candidates = std::iter::once((longest, m.end() - start))
-            .chain(matcher.shorter[longest].iter().copied());
+        let candidates =
+            std::iter::once((longest, longest_len)).chain(matcher.shorter[longest].iter().copied());
         for (pattern, len) in candidates {
             let end = start + len;
             if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
@@ -252,6 +301,14 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
+        // Only these bytes can end a sentence: go straight to the next one.
+        match bytes[i..]
+            .iter()
+            .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+        {
+            Some(skip) => i += skip,
+            None => break,
+        }
         let b = bytes[i];
         let boundary_end = if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
             Some(i)
