@@ -41,6 +41,7 @@ pub use events::EventQuery;
 pub use outbox::{AlertState, OutboxCounts};
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -144,6 +145,9 @@ pub struct Store {
     idx_alert_due: sled::Tree,
     idx_alert_dead: sled::Tree,
     writer: Mutex<()>,
+    /// Counts the writes that can change a dedup decision (new stories, new copies),
+    /// bumped under the writer lock once each is committed.
+    dedup_writes: AtomicU64,
 }
 
 /// What happens to a new story besides storing it.
@@ -261,6 +265,7 @@ impl Store {
             idx_event_key: db.open_tree("idx_event_key")?,
             db,
             writer: Mutex::new(()),
+            dedup_writes: AtomicU64::new(0),
         })
     }
 
@@ -287,13 +292,21 @@ impl Store {
         let fp = Fingerprint::of(candidate);
         // A first look without the writer lock: when the candidate looks new, the story
         // record and its detections are made here, beside other polls, and the lock is
-        // held only for the decisive look and the write.
-        let prepared = match dedup::find_match(self, candidate, &fp)? {
+        // held only for the decisive look and the write. The look is repeated under the
+        // lock only if a write that could change its answer was committed since.
+        let writes_before = self.dedup_writes.load(Ordering::Acquire);
+        let first_look = dedup::find_match(self, candidate, &fp)?;
+        let prepared = match first_look {
             None => Some(self.prepare_new(candidate, hooks)?),
             Some(_) => None,
         };
         let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(match dedup::find_match(self, candidate, &fp)? {
+        let found = if self.dedup_writes.load(Ordering::Acquire) == writes_before {
+            first_look
+        } else {
+            dedup::find_match(self, candidate, &fp)?
+        };
+        Ok(match found {
             None => {
                 let prepared = match prepared {
                     Some(p) => p,
@@ -413,7 +426,7 @@ impl Store {
         let plan = self.plan_events(&story, &detections)?;
         let alerts = self.plan_alerts(&plan, hooks.route)?;
         let trees = self.write_trees();
-        trees.as_slice().transaction(|t| -> TxResult<()> {
+        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
             events::write_plan(t, &plan)?;
             for alert in &alerts {
                 outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
@@ -446,7 +459,10 @@ impl Store {
                 t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
             }
             Ok(())
-        })?;
+        });
+        // Counted even if the write failed: a look made meanwhile is simply repeated.
+        self.dedup_writes.fetch_add(1, Ordering::Release);
+        written?;
         Ok(Ingested {
             outcome: IngestOutcome::New(id),
             events: plan.changes,
@@ -497,7 +513,7 @@ impl Store {
         story.sources.push(source_of(c, kind));
         let record = encode_story(&story)?;
         let trees = self.write_trees();
-        trees.as_slice().transaction(|t| -> TxResult<()> {
+        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
             let idb = keys::id(id);
             t[T_STORIES].insert(&idb, record.as_slice())?;
             t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
@@ -508,7 +524,9 @@ impl Store {
             }
             add_feed_entry(t, &c.feed, story.published, id)?;
             Ok(())
-        })?;
+        });
+        self.dedup_writes.fetch_add(1, Ordering::Release);
+        written?;
         Ok(IngestOutcome::Duplicate(id, kind))
     }
 
@@ -994,6 +1012,38 @@ mod tests {
             .err()
             .expect("second open must fail");
         assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn copies_ingested_at_the_same_moment_become_one_story() {
+        // Both threads may make their first look before either writes: the look under
+        // the lock must then see the other's story.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for feed in ["a", "b"] {
+                let (store, barrier) = (&store, &barrier);
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        let c = cand(
+                            feed,
+                            &format!("{feed}-{i}"),
+                            &format!("https://x/{i}"),
+                            &format!("Story {i}"),
+                            "2023-02-22T10:00:00Z",
+                        );
+                        barrier.wait();
+                        store.ingest(&c).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(store.story_count(), 50);
+        for i in 0..50 {
+            let id = store.story_by_url(&format!("https://x/{i}")).unwrap().unwrap();
+            assert_eq!(store.story(id).unwrap().unwrap().sources.len(), 2);
+        }
     }
 
     #[test]
