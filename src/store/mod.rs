@@ -1041,7 +1041,10 @@ mod tests {
         });
         assert_eq!(store.story_count(), 50);
         for i in 0..50 {
-            let id = store.story_by_url(&format!("https://x/{i}")).unwrap().unwrap();
+            let id = store
+                .story_by_url(&format!("https://x/{i}"))
+                .unwrap()
+                .unwrap();
             assert_eq!(store.story(id).unwrap().unwrap().sources.len(), 2);
         }
     }
