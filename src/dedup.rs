@@ -11,10 +11,10 @@
 //!    locality-sensitive hashing: the 64 hashes form 16 bands of 4, and each band's hash is
 //!    an index key. Two texts with Jaccard similarity `J` share at least one band with
 //!    probability `1 - (1 - J⁴)¹⁶` (0.9998 at J = 0.8, 0.12 at J = 0.3), and every candidate
-//!    found is confirmed on its full signature. A lookup costs 16 point queries whatever
-//!    the store's size: each band key holds its stories with their publication times
-//!    ([`BandMember`]), so stories outside the near-duplicate window are passed over
-//!    without reading their signatures, and a key holds at most [`BUCKET_CAP`] stories.
+//!    found is confirmed on its full signature. The band keys of recent stories are held
+//!    in memory ([`RecentBands`]), so a lookup costs 16 hash-map probes whatever the
+//!    store's size, plus one signature read per story found; stories outside the
+//!    near-duplicate window are passed over without reading their signatures.
 //!
 //! The store provides the lookups ([`DedupIndex`]); this module owns the decision.
 
@@ -24,6 +24,9 @@ use siphasher::sip::SipHasher13;
 use std::hash::Hasher;
 
 use crate::model::{Candidate, MatchKind, StoryId};
+
+mod recent_bands;
+pub use recent_bands::{RecentBands, CAPACITY as RECENT_CAPACITY, HORIZON_HOURS};
 
 /// Number of MinHash values per signature.
 pub const SIGNATURE_LEN: usize = 64;
@@ -43,9 +46,9 @@ pub const NEAR_DUPLICATE_THRESHOLD: f32 = 0.6;
 /// repeat its summary word for word weeks apart.
 pub const NEAR_DUPLICATE_WINDOW_HOURS: i64 = 72;
 
-/// Most stories one band key keeps, the most recently published. A band shared by more
+/// Most stories one band key keeps, the most recently added. A band shared by more
 /// stories than this is boilerplate (a footer, a standing paragraph), not a sign of a copy;
-/// without a cap, every story carrying it would make lookups and writes slower.
+/// without a cap, every story carrying it would make lookups slower.
 pub const BUCKET_CAP: usize = 64;
 
 /// A story filed under a band key, with its publication time.
@@ -149,19 +152,6 @@ pub fn find_match<I: DedupIndex>(
 
 fn within_window(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     (a - b).num_hours().abs() <= NEAR_DUPLICATE_WINDOW_HOURS
-}
-
-/// Adds `member` to a band key's stories, keeping the [`BUCKET_CAP`] most recently
-/// published (a story already there is not added twice).
-pub fn add_to_bucket(bucket: &mut Vec<BandMember>, member: BandMember) {
-    if bucket.iter().any(|m| m.id == member.id) {
-        return;
-    }
-    bucket.push(member);
-    if bucket.len() > BUCKET_CAP {
-        bucket.sort_by_key(|m| std::cmp::Reverse((m.published, m.id)));
-        bucket.truncate(BUCKET_CAP);
-    }
 }
 
 /// Lower-cased words, punctuation stripped from their edges.
@@ -279,7 +269,7 @@ mod tests {
         guids: HashMap<(String, String), StoryId>,
         urls: HashMap<String, StoryId>,
         hashes: HashMap<[u8; 32], StoryId>,
-        bands: HashMap<(u8, u64), Vec<BandMember>>,
+        bands: RecentBands,
         sigs: HashMap<StoryId, (Signature, DateTime<Utc>)>,
     }
 
@@ -291,14 +281,9 @@ mod tests {
                 self.urls.insert(u.clone(), id);
             }
             self.hashes.insert(fp.content_hash, id);
-            let published = c.published.unwrap_or(c.seen_at);
-            for k in fp.band_keys() {
-                add_to_bucket(
-                    self.bands.entry(k).or_default(),
-                    BandMember { id, published },
-                );
-            }
             if let Some(s) = fp.signature {
+                self.bands
+                    .insert(id, c.published.unwrap_or(c.seen_at), c.seen_at, &s);
                 self.sigs.insert(id, (s, c.published.unwrap_or(c.seen_at)));
             }
         }
@@ -315,8 +300,8 @@ mod tests {
         fn story_by_content_hash(&self, h: &[u8; 32]) -> Result<Option<StoryId>, ()> {
             Ok(self.hashes.get(h).copied())
         }
-        fn stories_in_band(&self, b: u8, k: u64) -> Result<Vec<BandMember>, ()> {
-            Ok(self.bands.get(&(b, k)).cloned().unwrap_or_default())
+        fn stories_in_band(&self, _: u8, k: u64) -> Result<Vec<BandMember>, ()> {
+            Ok(self.bands.members(k))
         }
         fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, ()> {
             Ok(self.sigs.get(&id).copied())
@@ -433,20 +418,6 @@ mod tests {
     fn short_texts_are_not_compared_by_similarity() {
         let c = cand("a", "1", None, "Putin meets Wang", "In Moscow.");
         assert!(Fingerprint::of(&c).signature.is_none());
-    }
-
-    #[test]
-    fn a_bucket_keeps_the_most_recent_stories_once_each() {
-        let t0: DateTime<Utc> = "2023-02-22T12:00:00Z".parse().unwrap();
-        let mut bucket = Vec::new();
-        for i in 0..(BUCKET_CAP as u64 + 10) {
-            let published = t0 + chrono::Duration::minutes(i as i64);
-            add_to_bucket(&mut bucket, BandMember { id: i, published });
-            add_to_bucket(&mut bucket, BandMember { id: i, published });
-        }
-        assert_eq!(bucket.len(), BUCKET_CAP);
-        let oldest_kept = bucket.iter().map(|m| m.id).min().unwrap();
-        assert_eq!(oldest_kept, 10, "the 10 oldest give way");
     }
 
     #[test]

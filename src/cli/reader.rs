@@ -18,7 +18,7 @@ use tidings::views::{self, EventNotice, FeedStatus};
 pub enum Reader {
     /// No store yet: every listing is empty.
     Empty,
-    Local(Store),
+    Local(Box<Store>),
     Remote(Remote),
 }
 
@@ -34,7 +34,7 @@ impl Reader {
             return Ok(Reader::Empty);
         }
         match Store::open(&path) {
-            Ok(store) => Ok(Reader::Local(store)),
+            Ok(store) => Ok(Reader::Local(Box::new(store))),
             Err(StoreError::InUse { .. }) => Ok(Reader::Remote(Remote::find(data_dir, config)?)),
             Err(e) => Err(e.into()),
         }

@@ -53,14 +53,6 @@ pub fn guid(feed: &str, guid: &str) -> Vec<u8> {
     k
 }
 
-/// `lsh_buckets`: band ‖ band hash.
-pub fn band(band: u8, key: u64) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = band;
-    k[1..].copy_from_slice(&key.to_be_bytes());
-    k
-}
-
 /// A calendar day, sortable: days since 1970-01-01 with the sign bit flipped.
 pub fn day(d: chrono::NaiveDate) -> [u8; 4] {
     let days = (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32;

@@ -15,7 +15,6 @@
 //! | `idx_guid`    | feed ‖ 0 ‖ guid              | id                            |
 //! | `idx_url`     | canonical URL                | id                            |
 //! | `idx_hash`    | SHA-256 of title and text    | id                            |
-//! | `lsh_buckets` | band ‖ band hash             | up to 64 × (published ‖ id) — near-duplicate lookup |
 //! | `signatures`  | id                           | published ‖ MinHash signature |
 //! | `feed_counts` | feed                         | stories with a copy from feed |
 //! | `feeds`       | feed                         | [`FeedState`] as JSON         |
@@ -25,6 +24,10 @@
 //! | `idx_event_country` | code ‖ 0 ‖ day ‖ id    | empty — listing by country    |
 //! | `idx_event_key` | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups      |
 //! | `alerts`, `idx_alert_due`, `idx_alert_dead` | see [`outbox`]              |
+//!
+//! The near-duplicate index ([`RecentBands`]) lives in memory: it is built from the
+//! signatures of the newest stories the first time a lookup needs it, and a new story
+//! joins it once its transaction has committed.
 //!
 //! Invariants: a story, all its index entries, the events detected in it (new or
 //! updated, with their index entries) and the alerts announcing them are written in one
@@ -42,13 +45,15 @@ pub use outbox::{AlertState, OutboxCounts};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::dedup::{self, BandMember, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
+use crate::dedup::{
+    self, BandMember, DedupIndex, Fingerprint, RecentBands, Signature, SIGNATURE_LEN,
+};
 use crate::detect::Detection;
 use crate::model::{
     AlertId, AlertReason, Candidate, Event, EventChange, FeedState, IngestOutcome, MatchKind,
@@ -56,7 +61,7 @@ use crate::model::{
 };
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// sled's page cache. Its default (1 GiB) lets the daemon's memory grow with the store;
 /// the lookups the daemon makes are index point reads that need far less. In a
@@ -66,10 +71,13 @@ pub const SCHEMA_VERSION: u32 = 4;
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
-/// which a version 2 store simply has empty. Version 4 replaced `idx_band` (one key per
-/// story and band, read by range scans) with `lsh_buckets` (one key per band hash, read
-/// by point queries); the upgrade rebuilds the buckets from the old index.
-const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3"];
+/// which a version 2 store simply has empty. Versions 2 and 3 kept the near-duplicate
+/// index in `idx_band` and version 4 in `lsh_buckets`; version 5 holds it in memory, so
+/// the upgrade drops those trees.
+const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4"];
+
+/// Trees of earlier versions that the upgrade drops.
+const RETIRED_TREES: &[&str] = &["idx_band", "lsh_buckets"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -132,7 +140,6 @@ pub struct Store {
     idx_guid: sled::Tree,
     idx_url: sled::Tree,
     idx_hash: sled::Tree,
-    lsh_buckets: sled::Tree,
     signatures: sled::Tree,
     feed_counts: sled::Tree,
     feeds: sled::Tree,
@@ -145,6 +152,11 @@ pub struct Store {
     idx_alert_due: sled::Tree,
     idx_alert_dead: sled::Tree,
     writer: Mutex<()>,
+    /// The near-duplicate index, built on first use (commands that only read the store
+    /// never need it).
+    recent: OnceLock<RwLock<RecentBands>>,
+    /// Held while the near-duplicate index is built.
+    recent_init: Mutex<()>,
     /// Counts the writes that can change a dedup decision (new stories, new copies),
     /// bumped under the writer lock once each is committed.
     dedup_writes: AtomicU64,
@@ -190,16 +202,15 @@ const T_FEED: usize = 2;
 const T_GUID: usize = 3;
 const T_URL: usize = 4;
 const T_HASH: usize = 5;
-const T_BAND: usize = 6;
-const T_SIG: usize = 7;
-const T_COUNTS: usize = 8;
-const T_EVENTS: usize = 9;
-const T_EV_TIME: usize = 10;
-const T_EV_TYPE: usize = 11;
-const T_EV_COUNTRY: usize = 12;
-const T_EV_KEY: usize = 13;
-const T_ALERTS: usize = 14;
-const T_ALERT_DUE: usize = 15;
+const T_SIG: usize = 6;
+const T_COUNTS: usize = 7;
+const T_EVENTS: usize = 8;
+const T_EV_TIME: usize = 9;
+const T_EV_TYPE: usize = 10;
+const T_EV_COUNTRY: usize = 11;
+const T_EV_KEY: usize = 12;
+const T_ALERTS: usize = 13;
+const T_ALERT_DUE: usize = 14;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -230,7 +241,7 @@ impl Store {
             }
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
             Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
-                rebuild_band_buckets(&db)?;
+                drop_retired_trees(&db)?;
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 meta.flush()?;
             }
@@ -254,7 +265,6 @@ impl Store {
             idx_guid: db.open_tree("idx_guid")?,
             idx_url: db.open_tree("idx_url")?,
             idx_hash: db.open_tree("idx_hash")?,
-            lsh_buckets: db.open_tree("lsh_buckets")?,
             signatures: db.open_tree("signatures")?,
             feed_counts: db.open_tree("feed_counts")?,
             feeds: db.open_tree("feeds")?,
@@ -265,6 +275,8 @@ impl Store {
             idx_event_key: db.open_tree("idx_event_key")?,
             db,
             writer: Mutex::new(()),
+            recent: OnceLock::new(),
+            recent_init: Mutex::new(()),
             dedup_writes: AtomicU64::new(0),
         })
     }
@@ -290,6 +302,7 @@ impl Store {
         hooks: &IngestHooks,
     ) -> Result<Ingested, StoreError> {
         let fp = Fingerprint::of(candidate);
+        self.recent_bands()?;
         // A first look without the writer lock: when the candidate looks new, the story
         // record and its detections are made here, beside other polls, and the lock is
         // held only for the decisive look and the write. The look is repeated under the
@@ -327,7 +340,7 @@ impl Store {
         })
     }
 
-    fn write_trees(&self) -> [&sled::Tree; 16] {
+    fn write_trees(&self) -> [&sled::Tree; 15] {
         [
             &self.stories,
             &self.idx_time,
@@ -335,7 +348,6 @@ impl Store {
             &self.idx_guid,
             &self.idx_url,
             &self.idx_hash,
-            &self.lsh_buckets,
             &self.signatures,
             &self.feed_counts,
             &self.events,
@@ -422,7 +434,6 @@ impl Store {
             detections,
         } = new;
         let id = story.id;
-        let bands = fp.band_keys();
         let plan = self.plan_events(&story, &detections)?;
         let alerts = self.plan_alerts(&plan, hooks.route)?;
         let trees = self.write_trees();
@@ -442,24 +453,22 @@ impl Store {
                 }
             }
             t[T_HASH].insert(&fp.content_hash, &idb)?;
-            let member = BandMember {
-                id,
-                published: story.published,
-            };
-            for (band, key) in &bands {
-                let k = keys::band(*band, *key);
-                let mut bucket = t[T_BAND]
-                    .get(k)?
-                    .map(|v| decode_bucket(&v))
-                    .unwrap_or_default();
-                dedup::add_to_bucket(&mut bucket, member);
-                t[T_BAND].insert(&k, encode_bucket(&bucket))?;
-            }
             if let Some(sig) = &fp.signature {
                 t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
             }
             Ok(())
         });
+        if written.is_ok() {
+            // Built by `ingest_detecting` before its first look.
+            if let (Some(sig), Some(recent)) = (&fp.signature, self.recent.get()) {
+                recent.write().unwrap_or_else(|p| p.into_inner()).insert(
+                    id,
+                    story.published,
+                    story.first_seen,
+                    sig,
+                );
+            }
+        }
         // Counted even if the write failed: a look made meanwhile is simply repeated.
         self.dedup_writes.fetch_add(1, Ordering::Release);
         written?;
@@ -599,6 +608,57 @@ impl Store {
         Ok(out)
     }
 
+    /// The near-duplicate index, built from the newest stories' signatures on first use.
+    /// The build holds the writer lock, so no story is committed meanwhile and missed.
+    fn recent_bands(&self) -> Result<&RwLock<RecentBands>, StoreError> {
+        if let Some(recent) = self.recent.get() {
+            return Ok(recent);
+        }
+        let _init = self.recent_init.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(recent) = self.recent.get() {
+            return Ok(recent);
+        }
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
+        let built = self.load_recent_bands()?;
+        tracing::debug!(
+            stories = built.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "near-duplicate index built"
+        );
+        Ok(self.recent.get_or_init(|| RwLock::new(built)))
+    }
+
+    /// Reads the signatures of the newest stories, newest first, until they pass the
+    /// index's horizon or fill it, and indexes them oldest first. Stories dated in the
+    /// future count as published now.
+    fn load_recent_bands(&self) -> Result<RecentBands, StoreError> {
+        let now = Utc::now();
+        let mut newest: Vec<(StoryId, DateTime<Utc>, Signature)> = Vec::new();
+        let mut horizon = None;
+        for entry in self.idx_time.iter().rev() {
+            let (key, _) = entry?;
+            let Some(id) = keys::decode_id(&key) else {
+                continue;
+            };
+            let Some((sig, published)) = self.signature(id)? else {
+                continue;
+            };
+            let seen = published.min(now);
+            let horizon =
+                *horizon.get_or_insert(seen - chrono::Duration::hours(dedup::HORIZON_HOURS));
+            if published < horizon || newest.len() >= dedup::RECENT_CAPACITY {
+                break;
+            }
+            newest.push((id, published, sig));
+        }
+        let mut recent = RecentBands::new();
+        for (id, published, sig) in newest.iter().rev() {
+            recent.insert(*id, *published, (*published).min(now), sig);
+        }
+        Ok(recent)
+    }
+
     /// Writes everything buffered to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
@@ -627,12 +687,12 @@ impl DedupIndex for Store {
         Ok(self.idx_hash.get(hash)?.and_then(|v| keys::decode_id(&v)))
     }
 
-    fn stories_in_band(&self, band: u8, key: u64) -> Result<Vec<BandMember>, StoreError> {
+    fn stories_in_band(&self, _band: u8, key: u64) -> Result<Vec<BandMember>, StoreError> {
         Ok(self
-            .lsh_buckets
-            .get(keys::band(band, key))?
-            .map(|v| decode_bucket(&v))
-            .unwrap_or_default())
+            .recent_bands()?
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .members(key))
     }
 
     fn signature(&self, id: StoryId) -> Result<Option<(Signature, DateTime<Utc>)>, StoreError> {
@@ -742,75 +802,15 @@ fn encode_signature(published: DateTime<Utc>, sig: &Signature) -> Vec<u8> {
     out
 }
 
-/// A band key's stories: published (milliseconds) ‖ id, 16 bytes each.
-fn encode_bucket(bucket: &[BandMember]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bucket.len() * 16);
-    for m in bucket {
-        out.extend_from_slice(&m.published.timestamp_millis().to_be_bytes());
-        out.extend_from_slice(&keys::id(m.id));
-    }
-    out
-}
-
-fn decode_bucket(bytes: &[u8]) -> Vec<BandMember> {
-    bytes
-        .chunks_exact(16)
-        .filter_map(|c| {
-            let millis = i64::from_be_bytes(c[..8].try_into().ok()?);
-            Some(BandMember {
-                id: keys::decode_id(&c[8..])?,
-                published: DateTime::from_timestamp_millis(millis)?,
-            })
-        })
-        .collect()
-}
-
-/// Upgrade to version 4: fills `lsh_buckets` from a version 2 or 3 `idx_band` (keys
-/// band ‖ band hash ‖ id, in key order so one bucket's entries are adjacent), taking each
-/// story's publication time from its signature, then drops the old tree. Runs again
-/// from scratch if interrupted, since the version is written only after it.
-fn rebuild_band_buckets(db: &sled::Db) -> Result<(), StoreError> {
-    const OLD: &[u8] = b"idx_band";
-    let buckets = db.open_tree("lsh_buckets")?;
-    if !db.tree_names().iter().any(|n| n.as_ref() == OLD) {
-        return Ok(());
-    }
-    buckets.clear()?;
-    let old = db.open_tree(OLD)?;
-    let signatures = db.open_tree("signatures")?;
-    let mut current: Option<(Vec<u8>, Vec<BandMember>)> = None;
-    let mut rebuilt = 0usize;
-    for entry in old.iter() {
-        let (key, _) = entry?;
-        let (Some(prefix), Some(id)) = (key.get(..9), keys::decode_id(&key)) else {
-            continue;
-        };
-        let Some(published) = signatures
-            .get(keys::id(id))?
-            .and_then(|v| decode_signature(&v))
-            .map(|(_, published)| published)
-        else {
-            continue;
-        };
-        if current.as_ref().is_some_and(|(p, _)| p != prefix) {
-            if let Some((p, bucket)) = current.take() {
-                buckets.insert(p, encode_bucket(&bucket))?;
-                rebuilt += 1;
-            }
+/// Upgrade to version 5: drops the trees that held the near-duplicate index.
+fn drop_retired_trees(db: &sled::Db) -> Result<(), StoreError> {
+    let names = db.tree_names();
+    for retired in RETIRED_TREES {
+        if names.iter().any(|n| n.as_ref() == retired.as_bytes()) {
+            db.drop_tree(retired)?;
         }
-        let (_, bucket) = current.get_or_insert_with(|| (prefix.to_vec(), Vec::new()));
-        dedup::add_to_bucket(bucket, BandMember { id, published });
     }
-    if let Some((p, bucket)) = current {
-        buckets.insert(p, encode_bucket(&bucket))?;
-        rebuilt += 1;
-    }
-    buckets.flush()?;
-    db.drop_tree(OLD)?;
-    tracing::info!(
-        buckets = rebuilt,
-        "store upgraded: near-duplicate index rebuilt"
-    );
+    tracing::info!("store upgraded: the near-duplicate index now lives in memory");
     Ok(())
 }
 
@@ -1050,7 +1050,7 @@ mod tests {
     }
 
     #[test]
-    fn a_version_3_band_index_is_rebuilt_as_buckets() {
+    fn an_older_store_loses_its_band_trees_and_finds_near_duplicates_after_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let text = "Officials from both countries met in the capital on Wednesday to discuss \
                     trade, energy and security, and agreed to meet again before the end of \
@@ -1063,39 +1063,29 @@ mod tests {
             "2023-02-22T10:00:00Z",
         );
         original.text = text.into();
-        let published: DateTime<Utc> = "2023-02-22T10:00:00Z".parse().unwrap();
-        let fp = Fingerprint::of(&original);
-        let sig = fp.signature.expect("long enough for a signature");
-        {
-            // The version 3 layout: one `idx_band` key per band and story.
-            let db = sled::open(dir.path()).unwrap();
-            db.open_tree("meta")
-                .unwrap()
-                .insert("schema_version", "3")
-                .unwrap();
-            let old = db.open_tree("idx_band").unwrap();
-            for (band, key) in fp.band_keys() {
-                let mut k = keys::band(band, key).to_vec();
-                k.extend_from_slice(&keys::id(42));
-                old.insert(k, &[]).unwrap();
+        let id = {
+            let store = Store::open(dir.path()).unwrap();
+            let IngestOutcome::New(id) = store.ingest(&original).unwrap() else {
+                panic!("new story expected");
+            };
+            // What versions 2 to 4 kept on disk for the near-duplicate index.
+            store.meta.insert("schema_version", "4").unwrap();
+            for old in RETIRED_TREES {
+                store.db.open_tree(old).unwrap().insert(b"k", b"v").unwrap();
             }
-            db.open_tree("signatures")
-                .unwrap()
-                .insert(keys::id(42), encode_signature(published, &sig))
-                .unwrap();
-            db.flush().unwrap();
-        }
+            store.flush().unwrap();
+            id
+        };
         let store = reopen(dir.path()).unwrap();
-        let (band, key) = fp.band_keys()[0];
-        assert_eq!(
-            store.stories_in_band(band, key).unwrap(),
-            [BandMember { id: 42, published }]
-        );
         assert!(!store
             .db
             .tree_names()
             .iter()
-            .any(|n| n.as_ref() == b"idx_band"));
+            .any(|n| RETIRED_TREES.iter().any(|r| n.as_ref() == r.as_bytes())));
+        assert_eq!(
+            store.meta.get("schema_version").unwrap().as_deref(),
+            Some(SCHEMA_VERSION.to_string().as_bytes())
+        );
         let mut copy = cand(
             "b",
             "9",
@@ -1106,7 +1096,7 @@ mod tests {
         copy.text = text.replace("Wednesday", "Thursday");
         let found = dedup::find_match(&store, &copy, &Fingerprint::of(&copy)).unwrap();
         assert!(
-            matches!(found, Some((42, MatchKind::NearDuplicate { .. }))),
+            matches!(found, Some((found_id, MatchKind::NearDuplicate { .. })) if found_id == id),
             "{found:?}"
         );
     }
