@@ -471,14 +471,15 @@ async fn poll_task(
         );
     };
     let started = std::time::Instant::now();
-    let result = poll_feed(
+    // Boxed: a task waiting for its turn then holds a small future, not the poll's.
+    let result = Box::pin(poll_feed(
         &feed,
         &config,
         &fetcher,
         &shared.store,
         &detector,
         &shared.cpu,
-    )
+    ))
     .await;
     if let Ok((
         PollResult::Failed {

@@ -72,16 +72,25 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     pub fn of(candidate: &Candidate) -> Fingerprint {
-        let title = normalised_words(&candidate.title);
-        let text = normalised_words(&candidate.text);
+        let mut words = Words::default();
+        words.push_text(&candidate.title);
+        let title_words = words.len();
+        words.push_text(&candidate.text);
         let mut h = Sha256::new();
-        for w in title.iter().chain([&String::new()]).chain(&text) {
+        for (i, w) in words.iter().enumerate() {
+            if i == title_words {
+                // An empty word between title and text.
+                h.update(b" ");
+            }
             h.update(w.as_bytes());
+            h.update(b" ");
+        }
+        if title_words == words.len() {
             h.update(b" ");
         }
         // Title and body together: recurring formats (a daily briefing, a weekly quiz)
         // repeat their body word for word and differ only in the title.
-        let signature = minhash(&[title, text].concat());
+        let signature = minhash(&words);
         Fingerprint {
             content_hash: h.finalize().into(),
             signature,
@@ -154,24 +163,52 @@ fn within_window(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     (a - b).num_hours().abs() <= NEAR_DUPLICATE_WINDOW_HOURS
 }
 
-/// Lower-cased words, punctuation stripped from their edges.
-fn normalised_words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
+/// Lower-cased words, punctuation stripped from their edges, kept in one buffer (a
+/// fingerprint is taken of every entry of every poll, so no string per word).
+#[derive(Default)]
+struct Words {
+    text: String,
+    ends: Vec<usize>,
 }
 
-fn shingle_hashes(words: &[String]) -> Vec<u64> {
-    let mut hashes: Vec<u64> = words
-        .windows(SHINGLE_WORDS)
-        .map(|w| {
+impl Words {
+    fn push_text(&mut self, text: &str) {
+        for w in text.split_whitespace() {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.is_empty() {
+                continue;
+            }
+            if w.is_ascii() {
+                self.text
+                    .extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
+            } else {
+                // `str::to_lowercase`, not per character: it knows a word-final sigma.
+                self.text.push_str(&w.to_lowercase());
+            }
+            self.ends.push(self.text.len());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+fn shingle_hashes(words: &Words) -> Vec<u64> {
+    let mut hashes: Vec<u64> = (0..words.len().saturating_sub(SHINGLE_WORDS - 1))
+        .map(|i| {
             let mut h = SipHasher13::new_with_keys(0x7469_6469_6e67_7321, 0x7368_696e_676c_6573);
-            for word in w {
-                h.write(word.as_bytes());
+            for k in i..i + SHINGLE_WORDS {
+                h.write(words.get(k).as_bytes());
                 h.write_u8(0xff);
             }
             h.finish()
@@ -206,14 +243,18 @@ fn hash_params() -> &'static [(u64, u64); SIGNATURE_LEN] {
 }
 
 /// MinHash signature of the word sequence, or `None` if it is too short to compare.
-fn minhash(words: &[String]) -> Option<Signature> {
-    let shingles = shingle_hashes(words);
+fn minhash(words: &Words) -> Option<Signature> {
+    minhash_of_shingles(&shingle_hashes(words))
+}
+
+/// MinHash signature of a set of shingle hashes (sorted, distinct).
+fn minhash_of_shingles(shingles: &[u64]) -> Option<Signature> {
     if shingles.len() < MIN_SHINGLES {
         return None;
     }
     let params = hash_params();
     let mut sig = [u32::MAX; SIGNATURE_LEN];
-    for &x in &shingles {
+    for &x in shingles {
         for (slot, &(a, b)) in sig.iter_mut().zip(params.iter()) {
             let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
             if v < *slot {
@@ -450,19 +491,78 @@ mod tests {
         assert_eq!(find_match(&NoSignatures(old), &c, &fp), Ok(None));
     }
 
+    fn words(numbers: impl Iterator<Item = u32>) -> Words {
+        let mut w = Words::default();
+        w.push_text(&numbers.map(|i| format!("w{i} ")).collect::<String>());
+        w
+    }
+
+    /// The fingerprint as first written (a `String` per word). Stored signatures and
+    /// hashes must stay comparable with new ones, so the current code must agree with it.
+    fn reference_fingerprint(c: &Candidate) -> Fingerprint {
+        fn words(text: &str) -> Vec<String> {
+            text.split_whitespace()
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+                .filter(|w| !w.is_empty())
+                .collect()
+        }
+        let (title, text) = (words(&c.title), words(&c.text));
+        let mut h = Sha256::new();
+        for w in title.iter().chain([&String::new()]).chain(&text) {
+            h.update(w.as_bytes());
+            h.update(b" ");
+        }
+        let all = [title, text].concat();
+        let mut shingles: Vec<u64> = all
+            .windows(SHINGLE_WORDS)
+            .map(|w| {
+                let mut h =
+                    SipHasher13::new_with_keys(0x7469_6469_6e67_7321, 0x7368_696e_676c_6573);
+                for word in w {
+                    h.write(word.as_bytes());
+                    h.write_u8(0xff);
+                }
+                h.finish()
+            })
+            .collect();
+        shingles.sort_unstable();
+        shingles.dedup();
+        Fingerprint {
+            content_hash: h.finalize().into(),
+            signature: minhash_of_shingles(&shingles),
+        }
+    }
+
+    #[test]
+    fn fingerprints_match_the_reference_on_every_shape_of_input() {
+        let texts = [
+            ("", ""),
+            ("Only a title", ""),
+            ("", WIRE),
+            ("Wang Yi meets Putin", WIRE),
+            (
+                "ΟΔΥΣΣΕΥΣ in Ελλάδα — «Σύνοδος»",
+                "Ο ΠΡΩΘΥΠΟΥΡΓΟΣ συναντήθηκε με τον ΠΡΟΕΔΡΟ ΟΔΥΣΣΕΑΣ. Émile Zoë ÇA İstanbul \
+                 straße ǅemal (Moscow) ... -- \u{a0} \"quoted\" words, numbers 1,234 and 5.6%; \
+                 Ὀδυσσεύς ΣΑΣ ΝΑΣ again and again and again with more words to make shingles",
+            ),
+        ];
+        for (title, text) in texts {
+            let c = cand("a", "1", None, title, text);
+            assert_eq!(Fingerprint::of(&c), reference_fingerprint(&c), "{title:?}");
+        }
+    }
+
     #[test]
     fn similarity_tracks_jaccard() {
-        let words: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
-        let a = minhash(&words).unwrap();
+        let a = minhash(&words(0..200)).unwrap();
         assert_eq!(similarity(&a, &a), 1.0);
-        let unrelated: Vec<String> = (1000..1200).map(|i| format!("w{i}")).collect();
-        assert!(similarity(&a, &minhash(&unrelated).unwrap()) < 0.1);
+        assert!(similarity(&a, &minhash(&words(1000..1200)).unwrap()) < 0.1);
         // Replace the second half: true shingle Jaccard is about 1/3.
-        let half: Vec<String> = (0..100)
-            .chain(5000..5100)
-            .map(|i| format!("w{i}"))
-            .collect();
-        let s = similarity(&a, &minhash(&half).unwrap());
+        let s = similarity(&a, &minhash(&words((0..100).chain(5000..5100))).unwrap());
         assert!((0.15..0.55).contains(&s), "{s}");
     }
 }
