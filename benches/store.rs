@@ -13,8 +13,11 @@
 //! - `near_dup`: a syndicated copy of a stored story (another feed, GUID and URL, three
 //!   words changed), found through the LSH bands and confirmed on its signature.
 //!
-//! Each benchmark cycles through 1,024 different queries spread over the whole store, so
-//! it does not measure one hot key. Synthetic stories are news-like (a title and about
+//! Each benchmark cycles through 1,024 different queries, so it does not measure one hot
+//! key. `guid_hit` queries are spread over the whole store; `no_match` and `near_dup`
+//! queries are dated like the stories of the near-duplicate index's horizon (the newest
+//! 96 h, 11,520 stories at one every 30 s), as a polled entry is: older ones are matched
+//! by GUID, URL and hash only. Synthetic stories are news-like (a title and about
 //! 600 bytes of text from sentence templates and a Zipf-distributed vocabulary, seeded,
 //! so every run builds the same store).
 //!
@@ -35,6 +38,8 @@ use tidings::store::Store;
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const QUERIES: usize = 1024;
 const SEED: u64 = 0x7469_6469_6e67_7321;
+/// Stories within the near-duplicate index's horizon, at one every 30 s.
+const HORIZON_STORIES: u64 = tidings::dedup::HORIZON_HOURS as u64 * 120;
 
 // ---------------------------------------------------------------------------------------
 // A seeded generator of news-like stories. Story `k` is always the same, so queries can
@@ -327,12 +332,12 @@ fn grow(store: &Store, vocab: &Vocabulary, from: usize, to: usize) {
 
 type Query = (Candidate, Fingerprint);
 
-/// `QUERIES` queries: `make(i, k)` for the i-th, with `k` a random stored story.
-fn queries(size: usize, make: impl Fn(u64, u64) -> Candidate) -> Vec<Query> {
-    let mut rng = fastrand::Rng::with_seed(SEED.rotate_left(7) ^ size as u64);
+/// `QUERIES` queries: `make(i, k)` for the i-th, with `k` a random story of `stories`.
+fn queries(stories: std::ops::Range<u64>, make: impl Fn(u64, u64) -> Candidate) -> Vec<Query> {
+    let mut rng = fastrand::Rng::with_seed(SEED.rotate_left(7) ^ stories.end);
     (0..QUERIES as u64)
         .map(|i| {
-            let c = make(i, rng.u64(..size as u64));
+            let c = make(i, rng.u64(stories.clone()));
             let fp = Fingerprint::of(&c);
             (c, fp)
         })
@@ -356,16 +361,18 @@ fn bench(c: &mut Criterion) {
             dir_size(tmp.path()) as f64 / 1e6
         );
 
-        let guid_hits = queries(size, |_, k| story(&vocab, k));
-        // New stories: indexes beyond anything stored, published at the time of a random
+        let all = 0..size as u64;
+        let in_horizon = (size as u64).saturating_sub(HORIZON_STORIES)..size as u64;
+        let guid_hits = queries(all, |_, k| story(&vocab, k));
+        // New stories: indexes beyond anything stored, published at the time of a recent
         // stored story, so the 72 h window does not rule out what the bands turn up.
-        let new = queries(size, |i, k| {
+        let new = queries(in_horizon.clone(), |i, k| {
             let mut c = story(&vocab, 1_000_000_000 + i);
             c.published = story_time(k);
             c.seen_at = story_time(k).unwrap_or(c.seen_at);
             c
         });
-        let near = queries(size, |_, k| near_copy(&vocab, k));
+        let near = queries(in_horizon, |_, k| near_copy(&vocab, k));
 
         // Check that each query takes the path it is meant to, and how many stories the
         // LSH bands turn up for a story that matches nothing.
