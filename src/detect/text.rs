@@ -114,7 +114,7 @@ pub fn fold(original: &str) -> Folded {
 }
 
 /// Whether a byte of folded text belongs to a word (letters, digits, any non-ASCII).
-pub fn is_word_byte(b: u8) -> bool {
+pub const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
 
@@ -258,17 +258,12 @@ fn phrases_at_word_starts(
     mut accept: impl FnMut(usize, usize, usize) -> bool,
 ) {
     let bytes = text.as_bytes();
-    for start in 0..bytes.len() {
-        let b = bytes[start];
-        let at_word_start = is_word_byte(b) && (start == 0 || !is_word_byte(bytes[start - 1]));
-        if !(at_word_start || b == b'\'') || !text.is_char_boundary(start) {
-            continue;
-        }
+    let mut search_at = |start: usize| {
         if !matcher.opens(bytes, start) {
-            continue;
+            return;
         }
         let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
-            continue;
+            return;
         };
         let candidates =
             std::iter::once((longest, longest_len)).chain(matcher.shorter[longest].iter().copied());
@@ -280,8 +275,39 @@ fn phrases_at_word_starts(
                 break;
             }
         }
+    };
+    // Phrases start at word starts and at apostrophes ("'s"). Both are char boundaries:
+    // a word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
+    // continuation byte. Each word is skipped whole once its start is searched, so the
+    // bytes inside it cost one table look-up each.
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if !WORD_BYTES[b as usize] {
+            if b == b'\'' {
+                search_at(at);
+            }
+            at += 1;
+            continue;
+        }
+        search_at(at);
+        at += 1;
+        while at < bytes.len() && WORD_BYTES[bytes[at] as usize] {
+            at += 1;
+        }
     }
 }
+
+/// [`is_word_byte`] of every byte, for the scan over word starts.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_word_byte(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// Abbreviations after which a full stop does not end a sentence (folded, without the dot).
 const ABBREVIATIONS: &[&str] = &[
