@@ -125,12 +125,12 @@ pub struct PhraseMatcher {
     automaton: aho_corasick::dfa::DFA,
     /// The automaton's anchored start state.
     start: aho_corasick::automaton::StateID,
-    /// Which openings (first three bytes, hashed) some phrase starts with: most words
+    /// Which first words (hashed, see [`FirstWord`]) some phrase starts with: most words
     /// start no phrase and are skipped without a search.
-    openings: Box<[u64; 1024]>,
-    /// Whole phrases of one or two bytes ("un", "eu"), by their bytes: looked up
-    /// directly, since they are too short for `openings`.
-    short_phrases: Box<[u64; 1024]>,
+    first_words: Box<[u64; 1024]>,
+    /// Whether some phrase starts with an apostrophe ("'s"); only then are apostrophes
+    /// searched.
+    apostrophe_phrases: bool,
     /// For each phrase, the other phrases that are prefixes of it, longest first, with
     /// their lengths: one search at a start finds the longest match and these give the
     /// shorter ones.
@@ -147,14 +147,18 @@ impl PhraseMatcher {
         let start = automaton
             .start_state(aho_corasick::Anchored::Yes)
             .expect("an automaton built for anchored searches has an anchored start state");
-        let mut openings = Box::new([0u64; 1024]);
-        let mut short_phrases = Box::new([0u64; 1024]);
+        let mut first_words = Box::new([0u64; 1024]);
+        let mut apostrophe_phrases = false;
         for p in phrases {
             let b = p.as_ref().as_bytes();
-            if b.len() >= 3 {
-                set_bit(&mut openings, opening(&b[..3]));
-            } else if !b.is_empty() {
-                set_bit(&mut short_phrases, short_head(b));
+            if b.first().is_some_and(|&b| is_word_byte(b)) {
+                let mut word = FirstWord::default();
+                for &b in b.iter().take_while(|&&b| is_word_byte(b)) {
+                    word.push(b);
+                }
+                set_bit(&mut first_words, word.index());
+            } else if b.first() == Some(&b'\'') {
+                apostrophe_phrases = true;
             }
         }
         let index: std::collections::HashMap<&str, usize> = phrases
@@ -178,21 +182,10 @@ impl PhraseMatcher {
         Ok(PhraseMatcher {
             automaton,
             start,
-            openings,
-            short_phrases,
+            first_words,
+            apostrophe_phrases,
             shorter,
         })
-    }
-
-    /// Whether some phrase may start at `at`: its first three bytes open one, or its
-    /// first one or two bytes are a whole phrase.
-    fn opens(&self, text: &[u8], at: usize) -> bool {
-        text.get(at..at + 3)
-            .is_some_and(|head| bit(&self.openings, opening(head)))
-            || bit(&self.short_phrases, short_head(&text[at..at + 1]))
-            || text
-                .get(at..at + 2)
-                .is_some_and(|head| bit(&self.short_phrases, short_head(head)))
     }
 
     /// The longest phrase starting at `start`, as (pattern, length): an anchored
@@ -221,7 +214,8 @@ impl PhraseMatcher {
     /// Finds phrases that start at a word start of `text` and end on a word boundary. At
     /// each start, matches are offered to `accept` longest first, as (start, end, pattern);
     /// when it returns true the shorter ones at that start are skipped. Only word starts
-    /// whose first two bytes open some phrase are searched, with one short anchored walk.
+    /// whose whole first word begins some phrase are searched, with one short anchored
+    /// walk.
     pub fn find(&self, text: &str, accept: impl FnMut(usize, usize, usize) -> bool) {
         phrases_at_word_starts(self, text, accept)
     }
@@ -235,21 +229,30 @@ fn bit(bits: &[u64; 1024], i: usize) -> bool {
     bits[i >> 6] & (1 << (i & 63)) != 0
 }
 
-/// The 16-bit index of a one- or two-byte head, from its bytes: heads that share one
-/// (a two-byte head whose first byte is 0x80, against a one-byte head) only
-/// cost a search that finds nothing.
-fn short_head(head: &[u8]) -> usize {
-    let bytes = head.iter().fold(0usize, |i, &b| (i << 8) | b as usize);
-    (bytes ^ (head.len() << 15)) & 0xffff
+/// A hash of a run of word bytes, built a byte at a time (FNV-1a), for the first-word
+/// filter.
+///
+/// The filter is exact for word starts: a phrase that matches at a word start and ends
+/// on a word boundary either is the text's whole first word or continues past it with
+/// the non-word byte that ends it, so its own first run of word bytes is that word.
+/// Words that begin no phrase ("they", "there" against "the hague") are skipped.
+struct FirstWord(u32);
+
+impl Default for FirstWord {
+    fn default() -> FirstWord {
+        FirstWord(0x811c_9dc5)
+    }
 }
 
-/// A 16-bit hash of a phrase's first three bytes.
-fn opening(head: &[u8]) -> usize {
-    let mut h: u32 = head.len() as u32;
-    for &b in head {
-        h = h.wrapping_mul(0x0100_0193) ^ b as u32;
+impl FirstWord {
+    fn push(&mut self, b: u8) {
+        self.0 = (self.0 ^ b as u32).wrapping_mul(0x0100_0193);
     }
-    (h ^ (h >> 16)) as usize & 0xffff
+
+    /// The hash's 16-bit index into a filter.
+    fn index(&self) -> usize {
+        (self.0 ^ (self.0 >> 16)) as usize & 0xffff
+    }
 }
 
 fn phrases_at_word_starts(
@@ -259,9 +262,6 @@ fn phrases_at_word_starts(
 ) {
     let bytes = text.as_bytes();
     let mut search_at = |start: usize| {
-        if !matcher.opens(bytes, start) {
-            return;
-        }
         let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
             return;
         };
@@ -278,22 +278,26 @@ fn phrases_at_word_starts(
     };
     // Phrases start at word starts and at apostrophes ("'s"). Both are char boundaries:
     // a word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
-    // continuation byte. Each word is skipped whole once its start is searched, so the
-    // bytes inside it cost one table look-up each.
+    // continuation byte. Each word is hashed as it is skipped, and its start searched
+    // only when some phrase begins with that word.
     let mut at = 0;
     while at < bytes.len() {
         let b = bytes[at];
         if !WORD_BYTES[b as usize] {
-            if b == b'\'' {
+            if b == b'\'' && matcher.apostrophe_phrases {
                 search_at(at);
             }
             at += 1;
             continue;
         }
-        search_at(at);
-        at += 1;
+        let start = at;
+        let mut word = FirstWord::default();
         while at < bytes.len() && WORD_BYTES[bytes[at] as usize] {
+            word.push(bytes[at]);
             at += 1;
+        }
+        if bit(&matcher.first_words, word.index()) {
+            search_at(start);
         }
     }
 }
