@@ -18,6 +18,8 @@ pub struct Folded {
     /// `origin[i]` is the byte offset in the original of folded byte `i`; one extra entry
     /// maps the end.
     origin: Vec<u32>,
+    /// Where phrases may start, found once for all the matchers run over the text.
+    starts: Vec<PhraseStart>,
 }
 
 impl Folded {
@@ -110,7 +112,12 @@ pub fn fold(original: &str) -> Folded {
         at = next;
     }
     origin.push(original.len() as u32);
-    Folded { text, origin }
+    let starts = phrase_starts(text.as_bytes());
+    Folded {
+        text,
+        origin,
+        starts,
+    }
 }
 
 /// Whether a byte of folded text belongs to a word (letters, digits, any non-ASCII).
@@ -211,13 +218,13 @@ impl PhraseMatcher {
         found
     }
 
-    /// Finds phrases that start at a word start of `text` and end on a word boundary. At
-    /// each start, matches are offered to `accept` longest first, as (start, end, pattern);
-    /// when it returns true the shorter ones at that start are skipped. Only word starts
-    /// whose whole first word begins some phrase are searched, with one short anchored
-    /// walk.
-    pub fn find(&self, text: &str, accept: impl FnMut(usize, usize, usize) -> bool) {
-        phrases_at_word_starts(self, text, accept)
+    /// Finds phrases that start at a word start of `folded.text` and end on a word
+    /// boundary. At each start, matches are offered to `accept` longest first, as (start,
+    /// end, pattern); when it returns true the shorter ones at that start are skipped. Only word starts
+    /// whose whole first word begins some phrase are searched (the starts come from
+    /// [`fold`], shared by every matcher), with one short anchored walk.
+    pub fn find(&self, folded: &Folded, accept: impl FnMut(usize, usize, usize) -> bool) {
+        phrases_at_word_starts(self, folded, accept)
     }
 }
 
@@ -255,37 +262,31 @@ impl FirstWord {
     }
 }
 
-fn phrases_at_word_starts(
-    matcher: &PhraseMatcher,
-    text: &str,
-    mut accept: impl FnMut(usize, usize, usize) -> bool,
-) {
-    let bytes = text.as_bytes();
-    let mut search_at = |start: usize| {
-        let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
-            return;
-        };
-        let candidates =
-            std::iter::once((longest, longest_len)).chain(matcher.shorter[longest].iter().copied());
-        for (pattern, len) in candidates {
-            let end = start + len;
-            if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
-                && accept(start, end, pattern)
-            {
-                break;
-            }
-        }
-    };
-    // Phrases start at word starts and at apostrophes ("'s"). Both are char boundaries:
-    // a word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
-    // continuation byte. Each word is hashed as it is skipped, and its start searched
-    // only when some phrase begins with that word.
+/// A place where a phrase may start: a word start, with its first word's filter index
+/// ([`FirstWord::index`]), or an apostrophe ([`APOSTROPHE`]).
+#[derive(Debug, Clone, Copy)]
+struct PhraseStart {
+    at: u32,
+    first_word: u32,
+}
+
+/// [`PhraseStart::first_word`] of an apostrophe.
+const APOSTROPHE: u32 = u32::MAX;
+
+/// The word starts and apostrophes of folded text, in order. Both are char boundaries: a
+/// word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
+/// continuation byte. Each word is hashed as it is skipped.
+fn phrase_starts(bytes: &[u8]) -> Vec<PhraseStart> {
+    let mut starts = Vec::with_capacity(bytes.len() / 4);
     let mut at = 0;
     while at < bytes.len() {
         let b = bytes[at];
         if !WORD_BYTES[b as usize] {
-            if b == b'\'' && matcher.apostrophe_phrases {
-                search_at(at);
+            if b == b'\'' {
+                starts.push(PhraseStart {
+                    at: at as u32,
+                    first_word: APOSTROPHE,
+                });
             }
             at += 1;
             continue;
@@ -296,8 +297,43 @@ fn phrases_at_word_starts(
             word.push(bytes[at]);
             at += 1;
         }
-        if bit(&matcher.first_words, word.index()) {
-            search_at(start);
+        starts.push(PhraseStart {
+            at: start as u32,
+            first_word: word.index() as u32,
+        });
+    }
+    starts
+}
+
+fn phrases_at_word_starts(
+    matcher: &PhraseMatcher,
+    folded: &Folded,
+    mut accept: impl FnMut(usize, usize, usize) -> bool,
+) {
+    let bytes = folded.text.as_bytes();
+    for s in &folded.starts {
+        // Only words that begin some phrase, and apostrophes if a phrase starts with one.
+        let searched = if s.first_word == APOSTROPHE {
+            matcher.apostrophe_phrases
+        } else {
+            bit(&matcher.first_words, s.first_word as usize)
+        };
+        if !searched {
+            continue;
+        }
+        let start = s.at as usize;
+        let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
+            continue;
+        };
+        let candidates =
+            std::iter::once((longest, longest_len)).chain(matcher.shorter[longest].iter().copied());
+        for (pattern, len) in candidates {
+            let end = start + len;
+            if (end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1]))
+                && accept(start, end, pattern)
+            {
+                break;
+            }
         }
     }
 }
