@@ -364,13 +364,11 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
+    let mut ends = NextEnds::new(text);
     while i < bytes.len() {
         // Only these bytes can end a sentence: go straight to the next one.
-        match bytes[i..]
-            .iter()
-            .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
-        {
-            Some(skip) => i += skip,
+        match ends.first_from(i) {
+            Some(next) => i = next,
             None => break,
         }
         let b = bytes[i];
@@ -399,6 +397,42 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
+}
+
+/// The bytes that can end a sentence, each with its next offset in the text. Each is
+/// looked for with `str::find`, which runs `memchr` over the text, and again only once
+/// the scan has passed it: most are full stops, and "!", "?" and newlines are rare.
+struct NextEnds<'a> {
+    text: &'a str,
+    /// The next offset of each of [`NextEnds::BYTES`] at or after the last scan position;
+    /// `text.len()` when there is none.
+    next: [usize; 4],
+}
+
+impl<'a> NextEnds<'a> {
+    const BYTES: [char; 4] = ['.', '!', '?', '\n'];
+
+    fn new(text: &'a str) -> NextEnds<'a> {
+        NextEnds {
+            text,
+            next: Self::BYTES.map(|c| text.find(c).unwrap_or(text.len())),
+        }
+    }
+
+    /// The first offset at or after `at` (a char boundary) of a byte that can end a
+    /// sentence.
+    fn first_from(&mut self, at: usize) -> Option<usize> {
+        for (next, c) in self.next.iter_mut().zip(Self::BYTES) {
+            if *next < at {
+                *next = self.text[at..].find(c).map_or(self.text.len(), |p| at + p);
+            }
+        }
+        self.next
+            .iter()
+            .copied()
+            .min()
+            .filter(|&n| n < self.text.len())
+    }
 }
 
 fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
