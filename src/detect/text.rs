@@ -64,10 +64,7 @@ pub fn fold(original: &str) -> Folded {
     while at < bytes.len() {
         if bytes[at].is_ascii() {
             // A run of ASCII folds byte for byte.
-            let end = bytes[at..]
-                .iter()
-                .position(|b| !b.is_ascii())
-                .map_or(bytes.len(), |n| at + n);
+            let end = ascii_run_end(bytes, at);
             let from = text.len();
             text.push_str(&original[at..end]);
             text[from..].make_ascii_lowercase();
@@ -118,6 +115,22 @@ pub fn fold(original: &str) -> Folded {
         origin,
         starts,
     }
+}
+
+/// Where the run of ASCII bytes from `at` ends: stories are mostly ASCII, so eight bytes
+/// are tested at a time.
+fn ascii_run_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if word & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(bytes.len() - at)
 }
 
 /// Whether a byte of folded text belongs to a word (letters, digits, any non-ASCII).
@@ -495,6 +508,15 @@ mod tests {
         assert_eq!(&original[f.original(at..at + 6)], "Élysée");
         let at = f.text.find("bogota's").unwrap();
         assert_eq!(&original[f.original(at..at + 8)], "Bogotá’s");
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_non_ascii_byte_at_any_offset() {
+        for n in 0..20 {
+            let text = format!("{}é and more text after it", "a".repeat(n));
+            assert_eq!(ascii_run_end(text.as_bytes(), 0), n);
+            assert_eq!(ascii_run_end(text.as_bytes(), n + 2), text.len());
+        }
     }
 
     #[test]
