@@ -1,9 +1,11 @@
 //! Text preparation for matching: case and diacritic folding that remembers where every
-//! folded byte came from, and sentence splitting.
+//! folded byte came from, the phrase matcher that runs on folded text, and sentence
+//! splitting.
 //!
 //! Matching runs on the folded text ("Erdoğan" → "erdogan", "Élysée" → "elysee",
 //! "’" → "'"), and every match is mapped back to a span of the original text, so evidence
-//! quotes the story exactly.
+//! quotes the story exactly. Folding also notes where phrases may start (word starts,
+//! with a hash of each first word), once for all the matchers that search the text.
 
 use std::ops::Range;
 
