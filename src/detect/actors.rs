@@ -144,10 +144,9 @@ fn words_rev(s: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-fn words_of(s: &str) -> Vec<&str> {
+fn words(s: &str) -> impl Iterator<Item = &str> {
     s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
-        .collect()
 }
 
 /// Whether the folded text between two mentions lets them form one actor.
@@ -163,10 +162,12 @@ fn joins(gap: &str, next: &Mention) -> bool {
             .iter()
             .any(|t| matches!(t, Target::Official(_)));
     let core = trimmed.trim_end_matches(',').trim();
-    let ws = words_of(core);
-    (trimmed.matches(',').count() <= 1 && (appositive || !trimmed.contains(',')))
-        && ws.len() <= 3
-        && ws.iter().all(|w| FILLERS.contains(w))
+    // At most three filler words. Looked at first, and no further than a fourth word:
+    // the gap is often the rest of a long sentence.
+    let mut ws = words(core);
+    let fillers = ws.by_ref().take(3).all(|w| FILLERS.contains(&w)) && ws.next().is_none();
+    fillers
+        && (trimmed.matches(',').count() <= 1 && (appositive || !trimmed.contains(',')))
         && !core.contains(['.', ';', ':', '(', ')', '"'])
 }
 

@@ -340,7 +340,7 @@ impl EventTypes {
     /// Every lexicon phrase in the folded text, on word boundaries, overlaps kept.
     pub fn find(&self, folded: &Folded) -> Vec<CueHit<'_>> {
         let mut hits: Vec<CueHit<'_>> = Vec::new();
-        self.matcher.find(&folded.text, |start, end, p| {
+        self.matcher.find(folded, |start, end, p| {
             hits.push(CueHit {
                 start,
                 end,

@@ -418,7 +418,7 @@ impl Gazetteer {
         // match is skipped ("Foreign Minister" inside "Deputy Foreign Minister").
         let mut found: Vec<Mention<'_>> = Vec::new();
         let mut last_end = 0;
-        self.matcher.find(&folded.text, |s, e, p| {
+        self.matcher.find(folded, |s, e, p| {
             if s < last_end {
                 return true;
             }

@@ -540,9 +540,17 @@ impl Detector {
             .iter()
             .copied()
             .filter(|h| {
-                (h.cues.contains(&Cue::Trigger(ti)) || h.cues.contains(&Cue::PlaceTrigger(ti)))
-                    && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
-                    || h.cues.contains(&Cue::ObjectTrigger(ti))
+                // One look at the hit's cues (this runs for every type and every hit).
+                let (mut trigger, mut object_trigger) = (false, false);
+                for c in h.cues {
+                    match *c {
+                        Cue::Trigger(i) | Cue::PlaceTrigger(i) if i == ti => trigger = true,
+                        Cue::ObjectTrigger(i) if i == ti => object_trigger = true,
+                        _ => {}
+                    }
+                }
+                trigger && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
+                    || object_trigger
                         && s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
                                 && a.folded.start >= h.end

@@ -1,9 +1,11 @@
 //! Text preparation for matching: case and diacritic folding that remembers where every
-//! folded byte came from, and sentence splitting.
+//! folded byte came from, the phrase matcher that runs on folded text, and sentence
+//! splitting.
 //!
 //! Matching runs on the folded text ("Erdoğan" → "erdogan", "Élysée" → "elysee",
 //! "’" → "'"), and every match is mapped back to a span of the original text, so evidence
-//! quotes the story exactly.
+//! quotes the story exactly. Folding also notes where phrases may start (word starts,
+//! with a hash of each first word), once for all the matchers that search the text.
 
 use std::ops::Range;
 
@@ -18,6 +20,8 @@ pub struct Folded {
     /// `origin[i]` is the byte offset in the original of folded byte `i`; one extra entry
     /// maps the end.
     origin: Vec<u32>,
+    /// Where phrases may start, found once for all the matchers run over the text.
+    starts: Vec<PhraseStart>,
 }
 
 impl Folded {
@@ -62,10 +66,7 @@ pub fn fold(original: &str) -> Folded {
     while at < bytes.len() {
         if bytes[at].is_ascii() {
             // A run of ASCII folds byte for byte.
-            let end = bytes[at..]
-                .iter()
-                .position(|b| !b.is_ascii())
-                .map_or(bytes.len(), |n| at + n);
+            let end = ascii_run_end(bytes, at);
             let from = text.len();
             text.push_str(&original[at..end]);
             text[from..].make_ascii_lowercase();
@@ -110,11 +111,32 @@ pub fn fold(original: &str) -> Folded {
         at = next;
     }
     origin.push(original.len() as u32);
-    Folded { text, origin }
+    let starts = phrase_starts(text.as_bytes());
+    Folded {
+        text,
+        origin,
+        starts,
+    }
+}
+
+/// Where the run of ASCII bytes from `at` ends: stories are mostly ASCII, so eight bytes
+/// are tested at a time.
+fn ascii_run_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if word & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(bytes.len() - at)
 }
 
 /// Whether a byte of folded text belongs to a word (letters, digits, any non-ASCII).
-pub fn is_word_byte(b: u8) -> bool {
+pub const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
 
@@ -125,12 +147,12 @@ pub struct PhraseMatcher {
     automaton: aho_corasick::dfa::DFA,
     /// The automaton's anchored start state.
     start: aho_corasick::automaton::StateID,
-    /// Which openings (first three bytes, hashed) some phrase starts with: most words
+    /// Which first words (hashed, see [`FirstWord`]) some phrase starts with: most words
     /// start no phrase and are skipped without a search.
-    openings: Box<[u64; 1024]>,
-    /// Whole phrases of one or two bytes ("un", "eu"), by their bytes: looked up
-    /// directly, since they are too short for `openings`.
-    short_phrases: Box<[u64; 1024]>,
+    first_words: Box<[u64; 1024]>,
+    /// Whether some phrase starts with an apostrophe ("'s"); only then are apostrophes
+    /// searched.
+    apostrophe_phrases: bool,
     /// For each phrase, the other phrases that are prefixes of it, longest first, with
     /// their lengths: one search at a start finds the longest match and these give the
     /// shorter ones.
@@ -147,14 +169,18 @@ impl PhraseMatcher {
         let start = automaton
             .start_state(aho_corasick::Anchored::Yes)
             .expect("an automaton built for anchored searches has an anchored start state");
-        let mut openings = Box::new([0u64; 1024]);
-        let mut short_phrases = Box::new([0u64; 1024]);
+        let mut first_words = Box::new([0u64; 1024]);
+        let mut apostrophe_phrases = false;
         for p in phrases {
             let b = p.as_ref().as_bytes();
-            if b.len() >= 3 {
-                set_bit(&mut openings, opening(&b[..3]));
-            } else if !b.is_empty() {
-                set_bit(&mut short_phrases, short_head(b));
+            if b.first().is_some_and(|&b| is_word_byte(b)) {
+                let mut word = FirstWord::default();
+                for &b in b.iter().take_while(|&&b| is_word_byte(b)) {
+                    word.push(b);
+                }
+                set_bit(&mut first_words, word.index());
+            } else if b.first() == Some(&b'\'') {
+                apostrophe_phrases = true;
             }
         }
         let index: std::collections::HashMap<&str, usize> = phrases
@@ -178,21 +204,10 @@ impl PhraseMatcher {
         Ok(PhraseMatcher {
             automaton,
             start,
-            openings,
-            short_phrases,
+            first_words,
+            apostrophe_phrases,
             shorter,
         })
-    }
-
-    /// Whether some phrase may start at `at`: its first three bytes open one, or its
-    /// first one or two bytes are a whole phrase.
-    fn opens(&self, text: &[u8], at: usize) -> bool {
-        text.get(at..at + 3)
-            .is_some_and(|head| bit(&self.openings, opening(head)))
-            || bit(&self.short_phrases, short_head(&text[at..at + 1]))
-            || text
-                .get(at..at + 2)
-                .is_some_and(|head| bit(&self.short_phrases, short_head(head)))
     }
 
     /// The longest phrase starting at `start`, as (pattern, length): an anchored
@@ -218,12 +233,13 @@ impl PhraseMatcher {
         found
     }
 
-    /// Finds phrases that start at a word start of `text` and end on a word boundary. At
-    /// each start, matches are offered to `accept` longest first, as (start, end, pattern);
-    /// when it returns true the shorter ones at that start are skipped. Only word starts
-    /// whose first two bytes open some phrase are searched, with one short anchored walk.
-    pub fn find(&self, text: &str, accept: impl FnMut(usize, usize, usize) -> bool) {
-        phrases_at_word_starts(self, text, accept)
+    /// Finds phrases that start at a word start of `folded.text` and end on a word
+    /// boundary. At each start, matches are offered to `accept` longest first, as (start,
+    /// end, pattern); when it returns true the shorter ones at that start are skipped. Only word starts
+    /// whose whole first word begins some phrase are searched (the starts come from
+    /// [`fold`], shared by every matcher), with one short anchored walk.
+    pub fn find(&self, folded: &Folded, accept: impl FnMut(usize, usize, usize) -> bool) {
+        phrases_at_word_starts(self, folded, accept)
     }
 }
 
@@ -235,38 +251,92 @@ fn bit(bits: &[u64; 1024], i: usize) -> bool {
     bits[i >> 6] & (1 << (i & 63)) != 0
 }
 
-/// The 16-bit index of a one- or two-byte head, from its bytes: heads that share one
-/// (a two-byte head whose first byte is 0x80, against a one-byte head) only
-/// cost a search that finds nothing.
-fn short_head(head: &[u8]) -> usize {
-    let bytes = head.iter().fold(0usize, |i, &b| (i << 8) | b as usize);
-    (bytes ^ (head.len() << 15)) & 0xffff
+/// A hash of a run of word bytes, built a byte at a time (FNV-1a), for the first-word
+/// filter.
+///
+/// The filter is exact for word starts: a phrase that matches at a word start and ends
+/// on a word boundary either is the text's whole first word or continues past it with
+/// the non-word byte that ends it, so its own first run of word bytes is that word.
+/// Words that begin no phrase ("they", "there" against "the hague") are skipped.
+struct FirstWord(u32);
+
+impl Default for FirstWord {
+    fn default() -> FirstWord {
+        FirstWord(0x811c_9dc5)
+    }
 }
 
-/// A 16-bit hash of a phrase's first three bytes.
-fn opening(head: &[u8]) -> usize {
-    let mut h: u32 = head.len() as u32;
-    for &b in head {
-        h = h.wrapping_mul(0x0100_0193) ^ b as u32;
+impl FirstWord {
+    fn push(&mut self, b: u8) {
+        self.0 = (self.0 ^ b as u32).wrapping_mul(0x0100_0193);
     }
-    (h ^ (h >> 16)) as usize & 0xffff
+
+    /// The hash's 16-bit index into a filter.
+    fn index(&self) -> usize {
+        (self.0 ^ (self.0 >> 16)) as usize & 0xffff
+    }
+}
+
+/// A place where a phrase may start: a word start, with its first word's filter index
+/// ([`FirstWord::index`]), or an apostrophe ([`APOSTROPHE`]).
+#[derive(Debug, Clone, Copy)]
+struct PhraseStart {
+    at: u32,
+    first_word: u32,
+}
+
+/// [`PhraseStart::first_word`] of an apostrophe.
+const APOSTROPHE: u32 = u32::MAX;
+
+/// The word starts and apostrophes of folded text, in order. Both are char boundaries: a
+/// word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
+/// continuation byte. Each word is hashed as it is skipped.
+fn phrase_starts(bytes: &[u8]) -> Vec<PhraseStart> {
+    let mut starts = Vec::with_capacity(bytes.len() / 4);
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if !WORD_BYTES[b as usize] {
+            if b == b'\'' {
+                starts.push(PhraseStart {
+                    at: at as u32,
+                    first_word: APOSTROPHE,
+                });
+            }
+            at += 1;
+            continue;
+        }
+        let start = at;
+        let mut word = FirstWord::default();
+        while at < bytes.len() && WORD_BYTES[bytes[at] as usize] {
+            word.push(bytes[at]);
+            at += 1;
+        }
+        starts.push(PhraseStart {
+            at: start as u32,
+            first_word: word.index() as u32,
+        });
+    }
+    starts
 }
 
 fn phrases_at_word_starts(
     matcher: &PhraseMatcher,
-    text: &str,
+    folded: &Folded,
     mut accept: impl FnMut(usize, usize, usize) -> bool,
 ) {
-    let bytes = text.as_bytes();
-    for start in 0..bytes.len() {
-        let b = bytes[start];
-        let at_word_start = is_word_byte(b) && (start == 0 || !is_word_byte(bytes[start - 1]));
-        if !(at_word_start || b == b'\'') || !text.is_char_boundary(start) {
+    let bytes = folded.text.as_bytes();
+    for s in &folded.starts {
+        // Only words that begin some phrase, and apostrophes if a phrase starts with one.
+        let searched = if s.first_word == APOSTROPHE {
+            matcher.apostrophe_phrases
+        } else {
+            bit(&matcher.first_words, s.first_word as usize)
+        };
+        if !searched {
             continue;
         }
-        if !matcher.opens(bytes, start) {
-            continue;
-        }
+        let start = s.at as usize;
         let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
             continue;
         };
@@ -283,6 +353,17 @@ fn phrases_at_word_starts(
     }
 }
 
+/// [`is_word_byte`] of every byte, for the scan over word starts.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_word_byte(b as u8);
+        b += 1;
+    }
+    table
+};
+
 /// Abbreviations after which a full stop does not end a sentence (folded, without the dot).
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "sen", "rep",
@@ -298,13 +379,11 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
+    let mut ends = NextEnds::new(text);
     while i < bytes.len() {
         // Only these bytes can end a sentence: go straight to the next one.
-        match bytes[i..]
-            .iter()
-            .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
-        {
-            Some(skip) => i += skip,
+        match ends.first_from(i) {
+            Some(next) => i = next,
             None => break,
         }
         let b = bytes[i];
@@ -333,6 +412,42 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
+}
+
+/// The bytes that can end a sentence, each with its next offset in the text. Each is
+/// looked for with `str::find`, which runs `memchr` over the text, and again only once
+/// the scan has passed it: most are full stops, and "!", "?" and newlines are rare.
+struct NextEnds<'a> {
+    text: &'a str,
+    /// The next offset of each of [`NextEnds::BYTES`] at or after the last scan position;
+    /// `text.len()` when there is none.
+    next: [usize; 4],
+}
+
+impl<'a> NextEnds<'a> {
+    const BYTES: [char; 4] = ['.', '!', '?', '\n'];
+
+    fn new(text: &'a str) -> NextEnds<'a> {
+        NextEnds {
+            text,
+            next: Self::BYTES.map(|c| text.find(c).unwrap_or(text.len())),
+        }
+    }
+
+    /// The first offset at or after `at` (a char boundary) of a byte that can end a
+    /// sentence.
+    fn first_from(&mut self, at: usize) -> Option<usize> {
+        for (next, c) in self.next.iter_mut().zip(Self::BYTES) {
+            if *next < at {
+                *next = self.text[at..].find(c).map_or(self.text.len(), |p| at + p);
+            }
+        }
+        self.next
+            .iter()
+            .copied()
+            .min()
+            .filter(|&n| n < self.text.len())
+    }
 }
 
 fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -395,6 +510,15 @@ mod tests {
         assert_eq!(&original[f.original(at..at + 6)], "Élysée");
         let at = f.text.find("bogota's").unwrap();
         assert_eq!(&original[f.original(at..at + 8)], "Bogotá’s");
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_non_ascii_byte_at_any_offset() {
+        for n in 0..20 {
+            let text = format!("{}é and more text after it", "a".repeat(n));
+            assert_eq!(ascii_run_end(text.as_bytes(), 0), n);
+            assert_eq!(ascii_run_end(text.as_bytes(), n + 2), text.len());
+        }
     }
 
     #[test]
