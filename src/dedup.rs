@@ -159,6 +159,29 @@ pub fn find_match<I: DedupIndex>(
     Ok(best.map(|(id, s)| (id, MatchKind::NearDuplicate { similarity: s })))
 }
 
+/// Whether [`find_match`] could match `candidate` against a store that held `other`:
+/// the same feed and GUID, the same URL, the same content, or a near-duplicate. Used to
+/// decide without a store, e.g. among new stories not yet written.
+pub fn could_match(
+    candidate: &Candidate,
+    fp: &Fingerprint,
+    other: &Candidate,
+    other_fp: &Fingerprint,
+) -> bool {
+    (candidate.feed == other.feed && candidate.guid == other.guid)
+        || (candidate.url.is_some() && candidate.url == other.url)
+        || fp.content_hash == other_fp.content_hash
+        || match (&fp.signature, &other_fp.signature) {
+            (Some(a), Some(b)) => {
+                within_window(
+                    candidate.published.unwrap_or(candidate.seen_at),
+                    other.published.unwrap_or(other.seen_at),
+                ) && similarity(a, b) >= NEAR_DUPLICATE_THRESHOLD
+            }
+            _ => false,
+        }
+}
+
 fn within_window(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     (a - b).num_hours().abs() <= NEAR_DUPLICATE_WINDOW_HOURS
 }
@@ -459,6 +482,49 @@ mod tests {
     fn short_texts_are_not_compared_by_similarity() {
         let c = cand("a", "1", None, "Putin meets Wang", "In Moscow.");
         assert!(Fingerprint::of(&c).signature.is_none());
+    }
+
+    #[test]
+    fn could_match_agrees_with_each_check_of_find_match() {
+        let base = cand(
+            "a",
+            "1",
+            Some("https://a.example/x"),
+            "Wang Yi meets Putin",
+            WIRE,
+        );
+        let fp = |c: &Candidate| Fingerprint::of(c);
+        let check = |c: &Candidate| could_match(c, &fp(c), &base, &fp(&base));
+        let mut same_guid = cand("a", "1", None, "Retitled", "Other text");
+        assert!(check(&same_guid));
+        same_guid.feed = "b".into();
+        assert!(!check(&same_guid), "a GUID counts only within its feed");
+        assert!(check(&cand(
+            "b",
+            "2",
+            Some("https://a.example/x"),
+            "T",
+            "X"
+        )));
+        assert!(check(&cand("b", "2", None, "Wang Yi meets Putin", WIRE)));
+        let reworded = WIRE.replace("Wednesday", "Thursday");
+        let mut copy = cand("b", "2", None, "Wang Yi meets Putin", &reworded);
+        assert!(check(&copy));
+        copy.published = Some(base.seen_at + chrono::Duration::days(10));
+        assert!(!check(&copy), "outside the window");
+        assert!(!check(&cand(
+            "b",
+            "2",
+            None,
+            "Something else",
+            "Unrelated text."
+        )));
+        let mut idx = MemIndex::default();
+        idx.add(1, &base);
+        let reworded = cand("b", "2", None, "Wang Yi meets Putin", &reworded);
+        assert!(find_match(&idx, &reworded, &fp(&reworded))
+            .unwrap()
+            .is_some());
     }
 
     #[test]

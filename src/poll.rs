@@ -40,9 +40,9 @@ pub fn detect_story(detector: &Detector, story: &Story) -> Vec<crate::detect::De
     })
 }
 
-/// Offers every candidate to the store, in feed order; new stories go through the
-/// detector, and their events are stored with them, with an alert for each sink that
-/// wants them. Returns the counts and every event change, in order.
+/// Offers every candidate to the store, in feed order, as one batch; new stories go
+/// through the detector, and their events are stored with them, with an alert for each
+/// sink that wants them. Returns the counts and every event change, in order.
 pub fn ingest_all(
     store: &Store,
     detector: &Detector,
@@ -58,8 +58,7 @@ pub fn ingest_all(
         detect: &|story| detect_story(detector, story),
         route: &|event, reason| routing::route(sinks, event, reason),
     };
-    for c in candidates {
-        let ingested = store.ingest_detecting(c, &hooks)?;
+    for ingested in store.ingest_batch(candidates, &hooks)? {
         counts.alerts += ingested.alerts.len();
         changes.extend_from_slice(&ingested.events);
         for change in &ingested.events {

@@ -32,7 +32,8 @@
 //! Invariants: a story, all its index entries, the events detected in it (new or
 //! updated, with their index entries) and the alerts announcing them are written in one
 //! transaction, so a crash leaves either all of them or none — a story is never stored
-//! without its events, nor an event without its alerts. Ingestion is
+//! without its events, nor an event without its alerts. A poll's consecutive new stories
+//! without detections share one transaction ([`Store::ingest_batch`]). Ingestion is
 //! serialised by a writer lock, so the dedup and merge lookups and the write that follows
 //! them see the same state.
 
@@ -443,32 +444,10 @@ impl Store {
             for alert in &alerts {
                 outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
             }
-            let idb = keys::id(id);
-            t[T_STORIES].insert(&idb, record.as_slice())?;
-            t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
-            add_feed_entry(t, &c.feed, story.published, id)?;
-            t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
-            if let Some(url) = &c.url {
-                if t[T_URL].get(url.as_bytes())?.is_none() {
-                    t[T_URL].insert(url.as_bytes(), &idb)?;
-                }
-            }
-            t[T_HASH].insert(&fp.content_hash, &idb)?;
-            if let Some(sig) = &fp.signature {
-                t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
-            }
-            Ok(())
+            write_story(t, c, fp, &story, &record)
         });
         if written.is_ok() {
-            // Built by `ingest_detecting` before its first look.
-            if let (Some(sig), Some(recent)) = (&fp.signature, self.recent.get()) {
-                recent.write().unwrap_or_else(|p| p.into_inner()).insert(
-                    id,
-                    story.published,
-                    story.first_seen,
-                    sig,
-                );
-            }
+            self.add_to_recent(&story, fp);
         }
         // Counted even if the write failed: a look made meanwhile is simply repeated.
         self.dedup_writes.fetch_add(1, Ordering::Release);
@@ -478,6 +457,121 @@ impl Store {
             events: plan.changes,
             alerts: alerts.iter().map(|a| a.id).collect(),
         })
+    }
+
+    /// Adds a committed story to the near-duplicate index (built by the ingest before its
+    /// first look).
+    fn add_to_recent(&self, story: &Story, fp: &Fingerprint) {
+        if let (Some(sig), Some(recent)) = (&fp.signature, self.recent.get()) {
+            recent.write().unwrap_or_else(|p| p.into_inner()).insert(
+                story.id,
+                story.published,
+                story.first_seen,
+                sig,
+            );
+        }
+    }
+
+    /// Offers the entries of one poll, in order, and returns what became of each: the
+    /// same decisions and writes as [`Store::ingest_detecting`] entry by entry, except
+    /// that consecutive new stories without detections are written together, in one
+    /// transaction (a transaction per story was the largest serialised cost of a poll).
+    /// Such a run is written before any entry that could be a copy of one of its
+    /// stories and before a story with detections (written as before, with its events
+    /// and alerts), so every decision sees every story before it.
+    pub fn ingest_batch(
+        &self,
+        candidates: &[Candidate],
+        hooks: &IngestHooks,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        self.recent_bands()?;
+        // First looks and new stories' records and detections outside the writer lock,
+        // as in `ingest_detecting`.
+        let writes_before = self.dedup_writes.load(Ordering::Acquire);
+        let mut looked = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let fp = Fingerprint::of(c);
+            let first_look = dedup::find_match(self, c, &fp)?;
+            let prepared = match first_look {
+                None => Some(self.prepare_new(c, hooks)?),
+                Some(_) => None,
+            };
+            looked.push((fp, first_look, prepared));
+        }
+        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(candidates.len());
+        let mut run: Vec<(&Candidate, Fingerprint, NewStory)> = Vec::new();
+        for (c, (fp, first_look, prepared)) in candidates.iter().zip(looked) {
+            if run
+                .iter()
+                .any(|(other, other_fp, _)| dedup::could_match(c, &fp, other, other_fp))
+            {
+                self.write_run(&mut run)?;
+            }
+            let found = if self.dedup_writes.load(Ordering::Acquire) == writes_before {
+                first_look
+            } else {
+                dedup::find_match(self, c, &fp)?
+            };
+            out.push(match found {
+                None => {
+                    let new = match prepared {
+                        Some(p) => p,
+                        None => self.prepare_new(c, hooks)?,
+                    };
+                    if new.detections.is_empty() {
+                        let id = new.story.id;
+                        run.push((c, fp, new));
+                        Ingested {
+                            outcome: IngestOutcome::New(id),
+                            events: Vec::new(),
+                            alerts: Vec::new(),
+                        }
+                    } else {
+                        self.write_run(&mut run)?;
+                        self.insert_new(c, &fp, new, hooks)?
+                    }
+                }
+                Some((id, MatchKind::Guid)) => Ingested {
+                    outcome: self.update_same_copy(id, c)?,
+                    events: Vec::new(),
+                    alerts: Vec::new(),
+                },
+                Some((id, kind)) => Ingested {
+                    outcome: self.add_source(id, c, kind)?,
+                    events: Vec::new(),
+                    alerts: Vec::new(),
+                },
+            });
+        }
+        self.write_run(&mut run)?;
+        Ok(out)
+    }
+
+    /// Writes a run of new stories without detections in one transaction, then empties it.
+    fn write_run(
+        &self,
+        run: &mut Vec<(&Candidate, Fingerprint, NewStory)>,
+    ) -> Result<(), StoreError> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let trees = self.write_trees();
+        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
+            for (c, fp, new) in run.iter() {
+                write_story(t, c, fp, &new.story, &new.record)?;
+            }
+            Ok(())
+        });
+        if written.is_ok() {
+            for (_, fp, new) in run.iter() {
+                self.add_to_recent(&new.story, fp);
+            }
+        }
+        self.dedup_writes.fetch_add(1, Ordering::Release);
+        written?;
+        run.clear();
+        Ok(())
     }
 
     /// The same feed sent the same GUID again: note an edit if the title or text changed.
@@ -769,6 +863,32 @@ fn source_of(c: &Candidate, matched_by: MatchKind) -> Source {
     }
 }
 
+/// A new story's record and index entries.
+fn write_story(
+    t: &[TransactionalTree],
+    c: &Candidate,
+    fp: &Fingerprint,
+    story: &Story,
+    record: &[u8],
+) -> TxResult<()> {
+    let id = story.id;
+    let idb = keys::id(id);
+    t[T_STORIES].insert(&idb, record)?;
+    t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
+    add_feed_entry(t, &c.feed, story.published, id)?;
+    t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
+    if let Some(url) = &c.url {
+        if t[T_URL].get(url.as_bytes())?.is_none() {
+            t[T_URL].insert(url.as_bytes(), &idb)?;
+        }
+    }
+    t[T_HASH].insert(&fp.content_hash, &idb)?;
+    if let Some(sig) = &fp.signature {
+        t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
+    }
+    Ok(())
+}
+
 /// Adds the story to a feed's listing and counts it, unless it is there already.
 fn add_feed_entry(
     t: &[TransactionalTree],
@@ -860,6 +980,134 @@ mod tests {
             language: None,
             seen_at: "2023-02-22T12:00:00Z".parse().unwrap(),
         }
+    }
+
+    /// Each outcome as text, with stories named by the position of the entry that made
+    /// them, so two stores' ids need not agree.
+    fn outcome_shapes(results: &[Ingested]) -> Vec<String> {
+        let mut made: Vec<(StoryId, usize)> = Vec::new();
+        let name = |made: &[(StoryId, usize)], id: StoryId| {
+            made.iter()
+                .find(|(m, _)| *m == id)
+                .map_or("?".to_string(), |(_, at)| at.to_string())
+        };
+        results
+            .iter()
+            .enumerate()
+            .map(|(at, r)| match r.outcome {
+                IngestOutcome::New(id) => {
+                    made.push((id, at));
+                    format!("new, {} event changes", r.events.len())
+                }
+                IngestOutcome::Duplicate(id, kind) => {
+                    format!("copy of {} by {}", name(&made, id), kind.label())
+                }
+                IngestOutcome::Revised(id) => format!("revision of {}", name(&made, id)),
+                IngestOutcome::Unchanged(id) => format!("unchanged {}", name(&made, id)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_poll_ingested_as_a_batch_gets_the_same_outcomes_as_entry_by_entry() {
+        let detector = crate::detect::Detector::embedded().unwrap();
+        let detect = |s: &Story| {
+            detector.detect(&crate::detect::Article {
+                title: &s.title,
+                text: &s.text,
+                published: s.published.date_naive(),
+            })
+        };
+        let route = |_: &Event, _: &AlertReason| vec!["desk".to_string()];
+        let hooks = IngestHooks {
+            detect: &detect,
+            route: &route,
+        };
+        let at = "2023-02-22T10:00:00Z";
+        let talks = "Officials from both ministries gathered in the capital on Wednesday to \
+                     discuss trade, energy and transport, and agreed to gather again before \
+                     the end of the year, according to a statement released after the talks.";
+        let mut first = cand("a", "1", "https://x/1", "Trade talks in the capital", at);
+        first.text = talks.into();
+        let mut retitled = first.clone();
+        retitled.title = "Trade talks end in the capital".into();
+        let same_url = cand("b", "9", "https://x/1", "Another outlet's title", at);
+        let mut meeting = cand("a", "2", "https://x/2", "Putin meets Xi", at);
+        meeting.text = "Russian President Vladimir Putin met Chinese President Xi Jinping \
+                        in Moscow on Wednesday."
+            .into();
+        let mut same_content = meeting.clone();
+        (same_content.feed, same_content.guid, same_content.url) = ("c".into(), "z".into(), None);
+        let mut reworded = first.clone();
+        (reworded.feed, reworded.guid, reworded.url) = ("d".into(), "n".into(), None);
+        reworded.text = talks.replace("Wednesday", "Thursday");
+        // Three new stories in a row: written together, in one transaction.
+        let unrelated = cand("a", "3", "https://x/3", "Unrelated story", at);
+        let second = cand("a", "4", "https://x/4", "Second unrelated story", at);
+        let third = cand("a", "5", "https://x/5", "Third unrelated story", at);
+        let poll = [
+            first,
+            retitled,
+            same_url,
+            meeting,
+            same_content,
+            reworded,
+            unrelated,
+            second,
+            third,
+        ];
+
+        let one_by_one_dir = tempfile::tempdir().unwrap();
+        let one_by_one = Store::open(one_by_one_dir.path()).unwrap();
+        let expected: Vec<Ingested> = poll
+            .iter()
+            .map(|c| one_by_one.ingest_detecting(c, &hooks).unwrap())
+            .collect();
+        let batch_dir = tempfile::tempdir().unwrap();
+        let batch = Store::open(batch_dir.path()).unwrap();
+        let got = batch.ingest_batch(&poll, &hooks).unwrap();
+
+        let shapes = outcome_shapes(&got);
+        assert_eq!(shapes, outcome_shapes(&expected));
+        assert_eq!(shapes[0], "new, 0 event changes");
+        assert_eq!(shapes[1], "revision of 0");
+        assert_eq!(shapes[2], "copy of 0 by same url");
+        assert_eq!(shapes[3], "new, 1 event changes");
+        assert_eq!(shapes[4], "copy of 3 by same content");
+        assert!(
+            shapes[5].starts_with("copy of 0 by near-duplicate"),
+            "{}",
+            shapes[5]
+        );
+        assert_eq!(shapes[6..], ["new, 0 event changes"; 3]);
+        assert_eq!(batch.story_count(), 5);
+        assert_eq!(batch.event_count(), 1);
+        assert_eq!(got[3].alerts.len(), 1);
+        for (b, e) in got.iter().zip(&expected) {
+            let (
+                IngestOutcome::New(b) | IngestOutcome::Duplicate(b, _),
+                IngestOutcome::New(e) | IngestOutcome::Duplicate(e, _),
+            ) = (b.outcome, e.outcome)
+            else {
+                continue;
+            };
+            let (b, e) = (
+                batch.story(b).unwrap().unwrap(),
+                one_by_one.story(e).unwrap().unwrap(),
+            );
+            assert_eq!(
+                (b.title, b.sources.len(), b.revisions.len()),
+                (e.title, e.sources.len(), e.revisions.len())
+            );
+        }
+        // Written and indexed: the batch store's stories are found after a restart too.
+        drop(batch);
+        let batch = reopen(batch_dir.path()).unwrap();
+        assert_eq!(batch.story_count(), 5);
+        let again = batch.ingest_batch(&poll, &hooks).unwrap();
+        assert!(again
+            .iter()
+            .all(|r| !matches!(r.outcome, IngestOutcome::New(_))));
     }
 
     #[test]
