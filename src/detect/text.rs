@@ -235,9 +235,9 @@ impl PhraseMatcher {
 
     /// Finds phrases that start at a word start of `folded.text` and end on a word
     /// boundary. At each start, matches are offered to `accept` longest first, as (start,
-    /// end, pattern); when it returns true the shorter ones at that start are skipped. Only word starts
-    /// whose whole first word begins some phrase are searched (the starts come from
-    /// [`fold`], shared by every matcher), with one short anchored walk.
+    /// end, pattern); when it returns true the shorter ones at that start are skipped.
+    /// Only word starts whose whole first word begins some phrase are searched (the
+    /// starts come from [`fold`], shared by every matcher), with one short anchored walk.
     pub fn find(&self, folded: &Folded, accept: impl FnMut(usize, usize, usize) -> bool) {
         phrases_at_word_starts(self, folded, accept)
     }

@@ -303,43 +303,8 @@ impl Store {
         candidate: &Candidate,
         hooks: &IngestHooks,
     ) -> Result<Ingested, StoreError> {
-        let fp = Fingerprint::of(candidate);
-        self.recent_bands()?;
-        // A first look without the writer lock: when the candidate looks new, the story
-        // record and its detections are made here, beside other polls, and the lock is
-        // held only for the decisive look and the write. The look is repeated under the
-        // lock only if a write that could change its answer was committed since.
-        let writes_before = self.dedup_writes.load(Ordering::Acquire);
-        let first_look = dedup::find_match(self, candidate, &fp)?;
-        let prepared = match first_look {
-            None => Some(self.prepare_new(candidate, hooks)?),
-            Some(_) => None,
-        };
-        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let found = if self.dedup_writes.load(Ordering::Acquire) == writes_before {
-            first_look
-        } else {
-            dedup::find_match(self, candidate, &fp)?
-        };
-        Ok(match found {
-            None => {
-                let prepared = match prepared {
-                    Some(p) => p,
-                    None => self.prepare_new(candidate, hooks)?,
-                };
-                self.insert_new(candidate, &fp, prepared, hooks)?
-            }
-            Some((id, MatchKind::Guid)) => Ingested {
-                outcome: self.update_same_copy(id, candidate)?,
-                events: Vec::new(),
-                alerts: Vec::new(),
-            },
-            Some((id, kind)) => Ingested {
-                outcome: self.add_source(id, candidate, kind)?,
-                events: Vec::new(),
-                alerts: Vec::new(),
-            },
-        })
+        let mut one = self.ingest_batch(std::slice::from_ref(candidate), hooks)?;
+        Ok(one.pop().expect("one result per candidate"))
     }
 
     fn write_trees(&self) -> [&sled::Tree; 15] {
@@ -473,8 +438,8 @@ impl Store {
     }
 
     /// Offers the entries of one poll, in order, and returns what became of each: the
-    /// same decisions and writes as [`Store::ingest_detecting`] entry by entry, except
-    /// that consecutive new stories without detections are written together, in one
+    /// same decisions as [`Store::ingest_detecting`] entry by entry, except that
+    /// consecutive new stories without detections are written together, in one
     /// transaction (a transaction per story was the largest serialised cost of a poll).
     /// Such a run is written before any entry that could be a copy of one of its
     /// stories and before a story with detections (written as before, with its events
@@ -485,8 +450,10 @@ impl Store {
         hooks: &IngestHooks,
     ) -> Result<Vec<Ingested>, StoreError> {
         self.recent_bands()?;
-        // First looks and new stories' records and detections outside the writer lock,
-        // as in `ingest_detecting`.
+        // A first look at each entry without the writer lock: for those that look new,
+        // the story record and its detections are made here, beside other polls, and the
+        // lock is held only for the decisive looks and the writes. A look is repeated
+        // under the lock only if a write that could change its answer was committed since.
         let writes_before = self.dedup_writes.load(Ordering::Acquire);
         let mut looked = Vec::with_capacity(candidates.len());
         for c in candidates {
