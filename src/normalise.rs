@@ -9,6 +9,8 @@ use url::Url;
 
 use crate::model::Candidate;
 
+mod html_text;
+
 /// Query parameters that only track the reader; they never select different content.
 const TRACKING_PARAMS: &[&str] = &[
     "fbclid",
@@ -96,12 +98,7 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);
     }
-    let rendered = html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
-        .link_footnotes(false)
-        .allow_width_overflow()
-        .string_from_read(html.as_bytes(), usize::MAX / 4)
-        .unwrap_or_else(|_| html.to_string());
-    collapse_whitespace(&rendered)
+    collapse_whitespace(&html_text::text_of(html))
 }
 
 /// Collapses runs of whitespace (including non-breaking spaces) to one space and trims.
