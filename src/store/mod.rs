@@ -409,7 +409,8 @@ impl Store {
             for alert in &alerts {
                 outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
             }
-            write_story(t, c, fp, &story, &record)
+            write_story(t, c, fp, &story, &record)?;
+            count_feed_stories(t, &c.feed, 1)
         });
         if written.is_ok() {
             self.add_to_recent(&story, fp);
@@ -524,9 +525,20 @@ impl Store {
             return Ok(());
         }
         let trees = self.write_trees();
+        // A run usually comes from one feed: its count is read and written once.
+        let mut per_feed: Vec<(&str, u64)> = Vec::new();
+        for (c, _, _) in run.iter() {
+            match per_feed.iter_mut().find(|(feed, _)| *feed == c.feed) {
+                Some((_, n)) => *n += 1,
+                None => per_feed.push((&c.feed, 1)),
+            }
+        }
         let written = trees.as_slice().transaction(|t| -> TxResult<()> {
             for (c, fp, new) in run.iter() {
                 write_story(t, c, fp, &new.story, &new.record)?;
+            }
+            for (feed, added) in &per_feed {
+                count_feed_stories(t, feed, *added)?;
             }
             Ok(())
         });
@@ -842,11 +854,15 @@ fn write_story(
     let idb = keys::id(id);
     t[T_STORIES].insert(&idb, record)?;
     t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
-    add_feed_entry(t, &c.feed, story.published, id)?;
+    // A new id: never in the feed's listing yet. The caller counts it.
+    t[T_FEED].insert(keys::by_feed(&c.feed, story.published, id), &[])?;
     t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
     if let Some(url) = &c.url {
-        if t[T_URL].get(url.as_bytes())?.is_none() {
-            t[T_URL].insert(url.as_bytes(), &idb)?;
+        // The look that found this story new saw no story at this URL, and no two
+        // stories written together share one; should one be there all the same, the
+        // first story keeps it.
+        if let Some(first) = t[T_URL].insert(url.as_bytes(), &idb)? {
+            t[T_URL].insert(url.as_bytes(), first)?;
         }
     }
     t[T_HASH].insert(&fp.content_hash, &idb)?;
@@ -865,12 +881,18 @@ fn add_feed_entry(
 ) -> TxResult<()> {
     let key = keys::by_feed(feed, published, id);
     if t[T_FEED].insert(key, &[])?.is_none() {
-        let n = t[T_COUNTS]
-            .get(feed.as_bytes())?
-            .map(|v| decode_u64(&v))
-            .unwrap_or(0);
-        t[T_COUNTS].insert(feed.as_bytes(), &(n + 1).to_be_bytes())?;
+        count_feed_stories(t, feed, 1)?;
     }
+    Ok(())
+}
+
+/// Adds `added` to the number of stories listed under `feed`.
+fn count_feed_stories(t: &[TransactionalTree], feed: &str, added: u64) -> TxResult<()> {
+    let n = t[T_COUNTS]
+        .get(feed.as_bytes())?
+        .map(|v| decode_u64(&v))
+        .unwrap_or(0);
+    t[T_COUNTS].insert(feed.as_bytes(), &(n + added).to_be_bytes())?;
     Ok(())
 }
 
@@ -1067,6 +1089,25 @@ mod tests {
                 (e.title, e.sources.len(), e.revisions.len())
             );
         }
+        // Each feed's story count and listing, counted once per run, as entry by entry.
+        for feed in ["a", "b", "c", "d"] {
+            let listed = |store: &Store| {
+                let query = StoryQuery {
+                    feed: Some(feed.to_string()),
+                    ..StoryQuery::default()
+                };
+                store.stories(&query).unwrap().len()
+            };
+            assert_eq!(
+                (batch.feed_story_count(feed).unwrap(), listed(&batch)),
+                (
+                    one_by_one.feed_story_count(feed).unwrap(),
+                    listed(&one_by_one)
+                ),
+                "feed {feed}"
+            );
+        }
+        assert_eq!(batch.feed_story_count("a").unwrap(), 5);
         // Written and indexed: the batch store's stories are found after a restart too.
         drop(batch);
         let batch = reopen(batch_dir.path()).unwrap();
