@@ -85,7 +85,8 @@ struct Shared {
     events: broadcast::Sender<EventNotice>,
     outbox: Arc<Notify>,
     permits: Arc<Semaphore>,
-    /// Slots for the CPU-bound part of a poll (parse, dedup, detect, store): one per core.
+    /// Slots for the CPU-bound part of a poll (parse, dedup, detect, store): two per core,
+    /// so that a core whose poll waits for the store's writer lock has another to parse.
     cpu: Semaphore,
     hosts: HostGates,
 }
@@ -161,7 +162,7 @@ pub async fn run(
         events: broadcast::channel(1024).0,
         outbox: Arc::new(Notify::new()),
         permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
-        cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
         hosts: HostGates::default(),
     });
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
