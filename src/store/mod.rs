@@ -29,10 +29,13 @@
 //! signatures of the newest stories the first time a lookup needs it, and a new story
 //! joins it once its transaction has committed.
 //!
-//! Invariants: a story, all its index entries, the events detected in it (new or
-//! updated, with their index entries) and the alerts announcing them are written in one
-//! transaction, so a crash leaves either all of them or none — a story is never stored
-//! without its events, nor an event without its alerts. A poll's consecutive new stories
+//! Invariants: a new story's record and signature are written first, keyed by its id,
+//! where nothing finds them; then all its index entries, the events detected in it (new
+//! or updated, with their index entries) and the alerts announcing them are written in
+//! one transaction, which makes the story reachable. A crash leaves either all of them
+//! or an unreachable record — a story is never found without its events, nor an event
+//! without its alerts. (sled runs a transaction under a lock that stops every other
+//! read and write, so the largest values stay out of it.) A poll's consecutive new stories
 //! without detections share one transaction ([`Store::ingest_batch`]). Ingestion is
 //! serialised by a writer lock, so the dedup and merge lookups and the write that follows
 //! them see the same state.
@@ -197,22 +200,25 @@ struct NewStory {
     detections: Vec<Detection>,
 }
 
-/// Positions of the trees in the write transaction.
-const T_STORIES: usize = 0;
-const T_TIME: usize = 1;
-const T_FEED: usize = 2;
-const T_GUID: usize = 3;
-const T_URL: usize = 4;
-const T_HASH: usize = 5;
-const T_SIG: usize = 6;
-const T_COUNTS: usize = 7;
-const T_EVENTS: usize = 8;
-const T_EV_TIME: usize = 9;
-const T_EV_TYPE: usize = 10;
-const T_EV_COUNTRY: usize = 11;
-const T_EV_KEY: usize = 12;
-const T_ALERTS: usize = 13;
-const T_ALERT_DUE: usize = 14;
+/// Positions of the trees in the write transaction. A transaction takes only the trees
+/// it needs, a prefix of [`Store::write_trees`]: a run of new stories the first
+/// [`STORY_INDEX_TREES`], a copy also the stories, a story with events all of them.
+const T_TIME: usize = 0;
+const T_FEED: usize = 1;
+const T_GUID: usize = 2;
+const T_URL: usize = 3;
+const T_HASH: usize = 4;
+const T_COUNTS: usize = 5;
+const T_STORIES: usize = 6;
+const T_EVENTS: usize = 7;
+const T_EV_TIME: usize = 8;
+const T_EV_TYPE: usize = 9;
+const T_EV_COUNTRY: usize = 10;
+const T_EV_KEY: usize = 11;
+const T_ALERTS: usize = 12;
+const T_ALERT_DUE: usize = 13;
+/// The trees a new story's transaction writes when it has no events.
+const STORY_INDEX_TREES: usize = T_COUNTS + 1;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -307,16 +313,15 @@ impl Store {
         Ok(one.pop().expect("one result per candidate"))
     }
 
-    fn write_trees(&self) -> [&sled::Tree; 15] {
+    fn write_trees(&self) -> [&sled::Tree; 14] {
         [
-            &self.stories,
             &self.idx_time,
             &self.idx_feed,
             &self.idx_guid,
             &self.idx_url,
             &self.idx_hash,
-            &self.signatures,
             &self.feed_counts,
+            &self.stories,
             &self.events,
             &self.idx_event_time,
             &self.idx_event_type,
@@ -403,17 +408,19 @@ impl Store {
         let id = story.id;
         let plan = self.plan_events(&story, &detections)?;
         let alerts = self.plan_alerts(&plan, hooks.route)?;
+        self.write_records([(&story, record.as_slice(), fp)])?;
         let trees = self.write_trees();
         let written = trees.as_slice().transaction(|t| -> TxResult<()> {
             events::write_plan(t, &plan)?;
             for alert in &alerts {
                 outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
             }
-            write_story(t, c, fp, &story, &record)?;
+            write_story(t, c, fp, &story)?;
             count_feed_stories(t, &c.feed, 1)
         });
-        if written.is_ok() {
-            self.add_to_recent(&story, fp);
+        match &written {
+            Ok(()) => self.add_to_recent(&story, fp),
+            Err(_) => self.remove_records([id]),
         }
         // Counted even if the write failed: a look made meanwhile is simply repeated.
         self.dedup_writes.fetch_add(1, Ordering::Release);
@@ -435,6 +442,37 @@ impl Store {
                 story.first_seen,
                 sig,
             );
+        }
+    }
+
+    /// Writes new stories' records and signatures, keyed by id, outside any transaction.
+    /// Nothing finds a story by its id alone: it becomes reachable only through the
+    /// index entries its transaction writes next, so a crash in between leaves an
+    /// unreachable record, never a half-stored story. Kept out of the transaction
+    /// because sled runs a transaction under a lock that stops every other read and
+    /// write in the store, and these are the largest values a story writes.
+    fn write_records<'a>(
+        &self,
+        stories: impl IntoIterator<Item = (&'a Story, &'a [u8], &'a Fingerprint)>,
+    ) -> Result<(), StoreError> {
+        for (story, record, fp) in stories {
+            let idb = keys::id(story.id);
+            self.stories.insert(idb, record)?;
+            if let Some(sig) = &fp.signature {
+                self.signatures
+                    .insert(idb, encode_signature(story.published, sig))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the records of stories whose transaction failed (best effort: left over,
+    /// they are unreachable all the same).
+    fn remove_records(&self, ids: impl IntoIterator<Item = StoryId>) {
+        for id in ids {
+            let idb = keys::id(id);
+            let _ = self.stories.remove(idb);
+            let _ = self.signatures.remove(idb);
         }
     }
 
@@ -533,19 +571,26 @@ impl Store {
                 None => per_feed.push((&c.feed, 1)),
             }
         }
-        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
+        self.write_records(
+            run.iter()
+                .map(|(_, fp, new)| (&new.story, new.record.as_slice(), fp)),
+        )?;
+        let written = trees[..STORY_INDEX_TREES].transaction(|t| -> TxResult<()> {
             for (c, fp, new) in run.iter() {
-                write_story(t, c, fp, &new.story, &new.record)?;
+                write_story(t, c, fp, &new.story)?;
             }
             for (feed, added) in &per_feed {
                 count_feed_stories(t, feed, *added)?;
             }
             Ok(())
         });
-        if written.is_ok() {
-            for (_, fp, new) in run.iter() {
-                self.add_to_recent(&new.story, fp);
+        match &written {
+            Ok(()) => {
+                for (_, fp, new) in run.iter() {
+                    self.add_to_recent(&new.story, fp);
+                }
             }
+            Err(_) => self.remove_records(run.iter().map(|(_, _, new)| new.story.id)),
         }
         self.dedup_writes.fetch_add(1, Ordering::Release);
         written?;
@@ -596,7 +641,7 @@ impl Store {
         story.sources.push(source_of(c, kind));
         let record = encode_story(&story)?;
         let trees = self.write_trees();
-        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
+        let written = trees[..=T_STORIES].transaction(|t| -> TxResult<()> {
             let idb = keys::id(id);
             t[T_STORIES].insert(&idb, record.as_slice())?;
             t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
@@ -648,7 +693,8 @@ impl Store {
 
     /// Number of stored stories.
     pub fn story_count(&self) -> usize {
-        self.stories.len()
+        // Counted on the time index: a record is a story once it is indexed.
+        self.idx_time.len()
     }
 
     /// Number of stories with at least one copy from `feed`.
@@ -842,17 +888,16 @@ fn source_of(c: &Candidate, matched_by: MatchKind) -> Source {
     }
 }
 
-/// A new story's record and index entries.
+/// A new story's index entries: what makes its record, written before by
+/// [`Store::write_records`], reachable.
 fn write_story(
     t: &[TransactionalTree],
     c: &Candidate,
     fp: &Fingerprint,
     story: &Story,
-    record: &[u8],
 ) -> TxResult<()> {
     let id = story.id;
     let idb = keys::id(id);
-    t[T_STORIES].insert(&idb, record)?;
     t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
     // A new id: never in the feed's listing yet. The caller counts it.
     t[T_FEED].insert(keys::by_feed(&c.feed, story.published, id), &[])?;
@@ -866,9 +911,6 @@ fn write_story(
         }
     }
     t[T_HASH].insert(&fp.content_hash, &idb)?;
-    if let Some(sig) = &fp.signature {
-        t[T_SIG].insert(&idb, encode_signature(story.published, sig))?;
-    }
     Ok(())
 }
 
@@ -1257,6 +1299,51 @@ mod tests {
             store.feed_state("a").unwrap().unwrap().etag.as_deref(),
             Some("\"v1\"")
         );
+    }
+
+    #[test]
+    fn a_record_whose_transaction_never_ran_is_unreachable_and_the_entry_comes_back_new() {
+        // What a crash between a story's record and its index transaction leaves.
+        let dir = tempfile::tempdir().unwrap();
+        let long = "Officials from both ministries gathered in the capital on Wednesday to \
+                    discuss trade, energy and transport, and agreed to meet again before \
+                    the end of the year, according to a statement released after the talks.";
+        let mut a = cand(
+            "a",
+            "1",
+            "https://x/1",
+            "Trade talks",
+            "2023-02-20T10:00:00Z",
+        );
+        a.text = long.into();
+        let orphan = {
+            let store = Store::open(dir.path()).unwrap();
+            let new = store.prepare_new(&a, &IngestHooks::NONE).unwrap();
+            let fp = Fingerprint::of(&a);
+            store
+                .write_records([(&new.story, new.record.as_slice(), &fp)])
+                .unwrap();
+            store.flush().unwrap();
+            new.story.id
+        };
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(store.story_count(), 0);
+        assert!(store.stories(&StoryQuery::default()).unwrap().is_empty());
+        assert_eq!(store.feed_story_count("a").unwrap(), 0);
+        // Not found by GUID, URL, content or as a near-duplicate: stored anew, once.
+        let IngestOutcome::New(id) = store.ingest(&a).unwrap() else {
+            panic!("the entry should come back as a new story")
+        };
+        assert_ne!(id, orphan);
+        let mut copy = a.clone();
+        (copy.feed, copy.guid, copy.url) = ("b".into(), "2".into(), None);
+        copy.text = long.replace("Wednesday", "Thursday");
+        assert!(matches!(
+            store.ingest(&copy).unwrap(),
+            IngestOutcome::Duplicate(found, MatchKind::NearDuplicate { .. }) if found == id
+        ));
+        assert_eq!(store.story_count(), 1);
+        assert_eq!(store.feed_story_count("a").unwrap(), 1);
     }
 
     #[test]
