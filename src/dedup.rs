@@ -168,15 +168,79 @@ pub fn could_match(
     other: &Candidate,
     other_fp: &Fingerprint,
 ) -> bool {
+    keys_could_match(
+        candidate,
+        fp,
+        KeysRef {
+            feed: &other.feed,
+            guid: &other.guid,
+            url: other.url.as_deref(),
+            at: other.published.unwrap_or(other.seen_at),
+            content_hash: &other_fp.content_hash,
+            signature: other_fp.signature.as_ref(),
+        },
+    )
+}
+
+/// What a written story or copy gives [`find_match`] to match against, kept so that a
+/// look made before the write can be checked against it without the store
+/// ([`MatchKeys::could_match`], the same test as [`could_match`]).
+#[derive(Debug, Clone)]
+pub struct MatchKeys {
+    feed: String,
+    guid: String,
+    url: Option<String>,
+    at: DateTime<Utc>,
+    content_hash: [u8; 32],
+    signature: Option<Box<Signature>>,
+}
+
+impl MatchKeys {
+    pub fn of(candidate: &Candidate, fp: &Fingerprint) -> MatchKeys {
+        MatchKeys {
+            feed: candidate.feed.clone(),
+            guid: candidate.guid.clone(),
+            url: candidate.url.clone(),
+            at: candidate.published.unwrap_or(candidate.seen_at),
+            content_hash: fp.content_hash,
+            signature: fp.signature.map(Box::new),
+        }
+    }
+
+    /// Whether [`find_match`] could match `candidate` against what these keys index.
+    pub fn could_match(&self, candidate: &Candidate, fp: &Fingerprint) -> bool {
+        keys_could_match(
+            candidate,
+            fp,
+            KeysRef {
+                feed: &self.feed,
+                guid: &self.guid,
+                url: self.url.as_deref(),
+                at: self.at,
+                content_hash: &self.content_hash,
+                signature: self.signature.as_deref(),
+            },
+        )
+    }
+}
+
+struct KeysRef<'a> {
+    feed: &'a str,
+    guid: &'a str,
+    url: Option<&'a str>,
+    at: DateTime<Utc>,
+    content_hash: &'a [u8; 32],
+    signature: Option<&'a Signature>,
+}
+
+fn keys_could_match(candidate: &Candidate, fp: &Fingerprint, other: KeysRef<'_>) -> bool {
     (candidate.feed == other.feed && candidate.guid == other.guid)
-        || (candidate.url.is_some() && candidate.url == other.url)
-        || fp.content_hash == other_fp.content_hash
-        || match (&fp.signature, &other_fp.signature) {
+        || (candidate.url.is_some() && candidate.url.as_deref() == other.url)
+        || fp.content_hash == *other.content_hash
+        || match (&fp.signature, other.signature) {
             (Some(a), Some(b)) => {
-                within_window(
-                    candidate.published.unwrap_or(candidate.seen_at),
-                    other.published.unwrap_or(other.seen_at),
-                ) && similarity(a, b) >= NEAR_DUPLICATE_THRESHOLD
+                within_window(candidate.published.unwrap_or(candidate.seen_at), other.at)
+                    && similarity(a, b) >= NEAR_DUPLICATE_THRESHOLD
             }
             _ => false,
         }
@@ -494,7 +558,16 @@ mod tests {
             WIRE,
         );
         let fp = |c: &Candidate| Fingerprint::of(c);
-        let check = |c: &Candidate| could_match(c, &fp(c), &base, &fp(&base));
+        let kept = MatchKeys::of(&base, &fp(&base));
+        let check = |c: &Candidate| {
+            let told = could_match(c, &fp(c), &base, &fp(&base));
+            assert_eq!(
+                kept.could_match(c, &fp(c)),
+                told,
+                "MatchKeys and could_match"
+            );
+            told
+        };
         let mut same_guid = cand("a", "1", None, "Retitled", "Other text");
         assert!(check(&same_guid));
         same_guid.feed = "b".into();

@@ -47,6 +47,7 @@ mod outbox;
 pub use events::EventQuery;
 pub use outbox::{AlertState, OutboxCounts};
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
@@ -56,7 +57,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use crate::dedup::{
-    self, BandMember, DedupIndex, Fingerprint, RecentBands, Signature, SIGNATURE_LEN,
+    self, BandMember, DedupIndex, Fingerprint, MatchKeys, RecentBands, Signature, SIGNATURE_LEN,
 };
 use crate::detect::Detection;
 use crate::model::{
@@ -156,7 +157,8 @@ pub struct Store {
     alerts: sled::Tree,
     idx_alert_due: sled::Tree,
     idx_alert_dead: sled::Tree,
-    writer: Mutex<()>,
+    /// Serialises ingestion; holds the dedup keys of the latest writes.
+    writer: Mutex<CommitLog>,
     /// The near-duplicate index, built on first use (commands that only read the store
     /// never need it).
     recent: OnceLock<RwLock<RecentBands>>,
@@ -191,6 +193,46 @@ pub struct Ingested {
     pub events: Vec<EventChange>,
     /// Alerts written to the outbox with them.
     pub alerts: Vec<AlertId>,
+}
+
+/// The dedup keys of the stories and copies committed lately, each with the number of
+/// the write that committed it (the store's write count after it), so that a look made
+/// without the writer lock is checked against the writes since in memory rather than
+/// made again in the store.
+#[derive(Default)]
+struct CommitLog {
+    entries: VecDeque<(u64, MatchKeys)>,
+    /// Every write numbered above this has all its keys in `entries`.
+    complete_after: u64,
+}
+
+/// How many written stories and copies the [`CommitLog`] keeps (a few hundred bytes each).
+const COMMIT_LOG_LEN: usize = 4096;
+
+impl CommitLog {
+    fn record(&mut self, write: u64, keys: MatchKeys) {
+        if self.entries.len() == COMMIT_LOG_LEN {
+            if let Some((oldest, _)) = self.entries.pop_front() {
+                self.complete_after = self.complete_after.max(oldest);
+            }
+        }
+        self.entries.push_back((write, keys));
+    }
+
+    /// Whether a write after write number `since` could change what a look at `c` made
+    /// then found: one of them could match `c` ([`MatchKeys::could_match`]), or the log
+    /// no longer reaches back that far. (A write that only pushes a story out of the
+    /// near-duplicate index — a crowded band, the horizon — redoes no look: a match
+    /// found before it is a near-duplicate within the window all the same.)
+    fn may_change(&self, since: u64, c: &Candidate, fp: &Fingerprint) -> bool {
+        self.complete_after > since
+            || self
+                .entries
+                .iter()
+                .rev()
+                .take_while(|(write, _)| *write > since)
+                .any(|(_, keys)| keys.could_match(c, fp))
+    }
 }
 
 /// A story ready to be written: its record and its detections.
@@ -282,7 +324,7 @@ impl Store {
             idx_event_country: db.open_tree("idx_event_country")?,
             idx_event_key: db.open_tree("idx_event_key")?,
             db,
-            writer: Mutex::new(()),
+            writer: Mutex::new(CommitLog::default()),
             recent: OnceLock::new(),
             recent_init: Mutex::new(()),
             dedup_writes: AtomicU64::new(0),
@@ -393,22 +435,21 @@ impl Store {
         })
     }
 
+    /// Indexes a new story whose record is written, with its events and alerts.
     fn insert_new(
         &self,
         c: &Candidate,
         fp: &Fingerprint,
         new: NewStory,
         hooks: &IngestHooks,
+        log: &mut CommitLog,
     ) -> Result<Ingested, StoreError> {
         let NewStory {
-            story,
-            record,
-            detections,
+            story, detections, ..
         } = new;
         let id = story.id;
         let plan = self.plan_events(&story, &detections)?;
         let alerts = self.plan_alerts(&plan, hooks.route)?;
-        self.write_records([(&story, record.as_slice(), fp)])?;
         let trees = self.write_trees();
         let written = trees.as_slice().transaction(|t| -> TxResult<()> {
             events::write_plan(t, &plan)?;
@@ -418,12 +459,15 @@ impl Store {
             write_story(t, c, fp, &story)?;
             count_feed_stories(t, &c.feed, 1)
         });
+        // Counted even if the write failed: a look made meanwhile is simply repeated.
+        let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
         match &written {
-            Ok(()) => self.add_to_recent(&story, fp),
+            Ok(()) => {
+                self.add_to_recent(&story, fp);
+                log.record(write, MatchKeys::of(c, fp));
+            }
             Err(_) => self.remove_records([id]),
         }
-        // Counted even if the write failed: a look made meanwhile is simply repeated.
-        self.dedup_writes.fetch_add(1, Ordering::Release);
         written?;
         Ok(Ingested {
             outcome: IngestOutcome::New(id),
@@ -490,21 +534,23 @@ impl Store {
     ) -> Result<Vec<Ingested>, StoreError> {
         self.recent_bands()?;
         // A first look at each entry without the writer lock: for those that look new,
-        // the story record and its detections are made here, beside other polls, and the
-        // lock is held only for the decisive looks and the writes. A look is repeated
-        // under the lock only if a write that could change its answer was committed since.
+        // the story record and its detections are made and the record written here,
+        // beside other polls, and the lock is held only for the decisive looks and the
+        // index writes. A look is made again under the lock only if a story or copy
+        // written since could change its answer (the commit log tells, in memory).
         let writes_before = self.dedup_writes.load(Ordering::Acquire);
         let mut looked = Vec::with_capacity(candidates.len());
         for c in candidates {
             let fp = Fingerprint::of(c);
             let first_look = dedup::find_match(self, c, &fp)?;
             let prepared = match first_look {
-                None => Some(self.prepare_new(c, hooks)?),
+                None => Some(self.prepare_and_write_record(c, &fp, hooks)?),
                 Some(_) => None,
             };
             looked.push((fp, first_look, prepared));
         }
-        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut log = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let log = &mut *log;
         let mut out = Vec::with_capacity(candidates.len());
         let mut run: Vec<(&Candidate, Fingerprint, NewStory)> = Vec::new();
         for (c, (fp, first_look, prepared)) in candidates.iter().zip(looked) {
@@ -512,18 +558,24 @@ impl Store {
                 .iter()
                 .any(|(other, other_fp, _)| dedup::could_match(c, &fp, other, other_fp))
             {
-                self.write_run(&mut run)?;
+                self.write_run(&mut run, log)?;
             }
-            let found = if self.dedup_writes.load(Ordering::Acquire) == writes_before {
+            let found = if self.dedup_writes.load(Ordering::Acquire) == writes_before
+                || !log.may_change(writes_before, c, &fp)
+            {
                 first_look
             } else {
                 dedup::find_match(self, c, &fp)?
             };
+            if let (Some(_), Some(unused)) = (found, &prepared) {
+                // A copy after all: its record was written for nothing.
+                self.remove_records([unused.story.id]);
+            }
             out.push(match found {
                 None => {
                     let new = match prepared {
                         Some(p) => p,
-                        None => self.prepare_new(c, hooks)?,
+                        None => self.prepare_and_write_record(c, &fp, hooks)?,
                     };
                     if new.detections.is_empty() {
                         let id = new.story.id;
@@ -534,8 +586,8 @@ impl Store {
                             alerts: Vec::new(),
                         }
                     } else {
-                        self.write_run(&mut run)?;
-                        self.insert_new(c, &fp, new, hooks)?
+                        self.write_run(&mut run, log)?;
+                        self.insert_new(c, &fp, new, hooks, log)?
                     }
                 }
                 Some((id, MatchKind::Guid)) => Ingested {
@@ -544,20 +596,33 @@ impl Store {
                     alerts: Vec::new(),
                 },
                 Some((id, kind)) => Ingested {
-                    outcome: self.add_source(id, c, kind)?,
+                    outcome: self.add_source(id, c, &fp, kind, log)?,
                     events: Vec::new(),
                     alerts: Vec::new(),
                 },
             });
         }
-        self.write_run(&mut run)?;
+        self.write_run(&mut run, log)?;
         Ok(out)
+    }
+
+    /// A new story from `c` with its detections, its record and signature written.
+    fn prepare_and_write_record(
+        &self,
+        c: &Candidate,
+        fp: &Fingerprint,
+        hooks: &IngestHooks,
+    ) -> Result<NewStory, StoreError> {
+        let new = self.prepare_new(c, hooks)?;
+        self.write_records([(&new.story, new.record.as_slice(), fp)])?;
+        Ok(new)
     }
 
     /// Writes a run of new stories without detections in one transaction, then empties it.
     fn write_run(
         &self,
         run: &mut Vec<(&Candidate, Fingerprint, NewStory)>,
+        log: &mut CommitLog,
     ) -> Result<(), StoreError> {
         if run.is_empty() {
             return Ok(());
@@ -571,10 +636,6 @@ impl Store {
                 None => per_feed.push((&c.feed, 1)),
             }
         }
-        self.write_records(
-            run.iter()
-                .map(|(_, fp, new)| (&new.story, new.record.as_slice(), fp)),
-        )?;
         let written = trees[..STORY_INDEX_TREES].transaction(|t| -> TxResult<()> {
             for (c, fp, new) in run.iter() {
                 write_story(t, c, fp, &new.story)?;
@@ -584,15 +645,16 @@ impl Store {
             }
             Ok(())
         });
+        let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
         match &written {
             Ok(()) => {
-                for (_, fp, new) in run.iter() {
+                for (c, fp, new) in run.iter() {
                     self.add_to_recent(&new.story, fp);
+                    log.record(write, MatchKeys::of(c, fp));
                 }
             }
             Err(_) => self.remove_records(run.iter().map(|(_, _, new)| new.story.id)),
         }
-        self.dedup_writes.fetch_add(1, Ordering::Release);
         written?;
         run.clear();
         Ok(())
@@ -635,7 +697,9 @@ impl Store {
         &self,
         id: StoryId,
         c: &Candidate,
+        fp: &Fingerprint,
         kind: MatchKind,
+        log: &mut CommitLog,
     ) -> Result<IngestOutcome, StoreError> {
         let mut story = self.load_story(id)?;
         story.sources.push(source_of(c, kind));
@@ -653,7 +717,12 @@ impl Store {
             add_feed_entry(t, &c.feed, story.published, id)?;
             Ok(())
         });
-        self.dedup_writes.fetch_add(1, Ordering::Release);
+        let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
+        if written.is_ok() {
+            // Its GUID and URL now lead to the story; the keys say more, which only
+            // makes a later check more careful.
+            log.record(write, MatchKeys::of(c, fp));
+        }
         written?;
         Ok(IngestOutcome::Duplicate(id, kind))
     }
@@ -1299,6 +1368,34 @@ mod tests {
             store.feed_state("a").unwrap().unwrap().etag.as_deref(),
             Some("\"v1\"")
         );
+    }
+
+    #[test]
+    fn the_commit_log_tells_which_looks_a_later_write_could_change() {
+        let at = "2023-02-22T10:00:00Z";
+        let written = cand("a", "1", "https://x/1", "Written story", at);
+        let same_url = cand("b", "7", "https://x/1", "Another title", at);
+        let unrelated = cand("c", "9", "https://x/9", "Unrelated", at);
+        let fp = |c: &Candidate| Fingerprint::of(c);
+        let mut log = CommitLog::default();
+        assert!(!log.may_change(0, &same_url, &fp(&same_url)));
+        log.record(1, MatchKeys::of(&written, &fp(&written)));
+        assert!(
+            log.may_change(0, &same_url, &fp(&same_url)),
+            "written after the look"
+        );
+        assert!(
+            !log.may_change(1, &same_url, &fp(&same_url)),
+            "seen by the look"
+        );
+        assert!(!log.may_change(0, &unrelated, &fp(&unrelated)));
+        // Once the log has dropped writes a look did not see, every look is made again.
+        for write in 2..(COMMIT_LOG_LEN as u64 + 2) {
+            log.record(write, MatchKeys::of(&unrelated, &fp(&unrelated)));
+        }
+        assert!(log.may_change(0, &same_url, &fp(&same_url)));
+        assert!(log.may_change(0, &written, &fp(&written)));
+        assert!(!log.may_change(1, &written, &fp(&written)));
     }
 
     #[test]
