@@ -36,7 +36,7 @@
 //! or an unreachable record — a story is never found without its events, nor an event
 //! without its alerts. (sled runs a transaction under a lock that stops every other
 //! read and write, so the largest values stay out of it.) A poll's consecutive new stories
-//! without detections share one transaction ([`Store::ingest_batch`]). Ingestion is
+//! share one transaction, at most one of them with detections ([`Store::ingest_batch`]). Ingestion is
 //! serialised by a writer lock, so the dedup and merge lookups and the write that follows
 //! them see the same state.
 
@@ -242,6 +242,15 @@ struct NewStory {
     detections: Vec<Detection>,
 }
 
+/// A new story waiting in a run (see [`Store::ingest_batch`]), with the event changes
+/// and alerts planned for its detections.
+struct RunEntry<'c> {
+    candidate: &'c Candidate,
+    fp: Fingerprint,
+    story: Story,
+    planned: Option<(events::EventPlan, Vec<crate::model::Alert>)>,
+}
+
 /// Positions of the trees in the write transaction. A transaction takes only the trees
 /// it needs, a prefix of [`Store::write_trees`]: a run of new stories the first
 /// [`STORY_INDEX_TREES`], a copy also the stories, a story with events all of them.
@@ -435,47 +444,6 @@ impl Store {
         })
     }
 
-    /// Indexes a new story whose record is written, with its events and alerts.
-    fn insert_new(
-        &self,
-        c: &Candidate,
-        fp: &Fingerprint,
-        new: NewStory,
-        hooks: &IngestHooks,
-        log: &mut CommitLog,
-    ) -> Result<Ingested, StoreError> {
-        let NewStory {
-            story, detections, ..
-        } = new;
-        let id = story.id;
-        let plan = self.plan_events(&story, &detections)?;
-        let alerts = self.plan_alerts(&plan, hooks.route)?;
-        let trees = self.write_trees();
-        let written = trees.as_slice().transaction(|t| -> TxResult<()> {
-            events::write_plan(t, &plan)?;
-            for alert in &alerts {
-                outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
-            }
-            write_story(t, c, fp, &story)?;
-            count_feed_stories(t, &c.feed, 1)
-        });
-        // Counted even if the write failed: a look made meanwhile is simply repeated.
-        let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
-        match &written {
-            Ok(()) => {
-                self.add_to_recent(&story, fp);
-                log.record(write, MatchKeys::of(c, fp));
-            }
-            Err(_) => self.remove_records([id]),
-        }
-        written?;
-        Ok(Ingested {
-            outcome: IngestOutcome::New(id),
-            events: plan.changes,
-            alerts: alerts.iter().map(|a| a.id).collect(),
-        })
-    }
-
     /// Adds a committed story to the near-duplicate index (built by the ingest before its
     /// first look).
     fn add_to_recent(&self, story: &Story, fp: &Fingerprint) {
@@ -522,11 +490,11 @@ impl Store {
 
     /// Offers the entries of one poll, in order, and returns what became of each: the
     /// same decisions as [`Store::ingest_detecting`] entry by entry, except that
-    /// consecutive new stories without detections are written together, in one
-    /// transaction (a transaction per story was the largest serialised cost of a poll).
-    /// Such a run is written before any entry that could be a copy of one of its
-    /// stories and before a story with detections (written as before, with its events
-    /// and alerts), so every decision sees every story before it.
+    /// consecutive new stories are indexed together, in one transaction (a transaction
+    /// per story was the largest serialised cost of a poll). Such a run is written
+    /// before any entry that could be a copy of one of its stories, and holds at most
+    /// one story with detections (a second one's merge looks must see the first one's
+    /// events), so every decision sees every story before it.
     pub fn ingest_batch(
         &self,
         candidates: &[Candidate],
@@ -552,11 +520,11 @@ impl Store {
         let mut log = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let log = &mut *log;
         let mut out = Vec::with_capacity(candidates.len());
-        let mut run: Vec<(&Candidate, Fingerprint, NewStory)> = Vec::new();
+        let mut run: Vec<RunEntry> = Vec::new();
         for (c, (fp, first_look, prepared)) in candidates.iter().zip(looked) {
             if run
                 .iter()
-                .any(|(other, other_fp, _)| dedup::could_match(c, &fp, other, other_fp))
+                .any(|other| dedup::could_match(c, &fp, other.candidate, &other.fp))
             {
                 self.write_run(&mut run, log)?;
             }
@@ -577,18 +545,36 @@ impl Store {
                         Some(p) => p,
                         None => self.prepare_and_write_record(c, &fp, hooks)?,
                     };
-                    if new.detections.is_empty() {
-                        let id = new.story.id;
-                        run.push((c, fp, new));
-                        Ingested {
-                            outcome: IngestOutcome::New(id),
-                            events: Vec::new(),
-                            alerts: Vec::new(),
-                        }
+                    let id = new.story.id;
+                    let planned = if new.detections.is_empty() {
+                        None
                     } else {
-                        self.write_run(&mut run, log)?;
-                        self.insert_new(c, &fp, new, hooks, log)?
-                    }
+                        // Its merge looks must see the events of any story before it.
+                        if run.iter().any(|other| other.planned.is_some()) {
+                            self.write_run(&mut run, log)?;
+                        }
+                        let plan = self.plan_events(&new.story, &new.detections)?;
+                        let alerts = self.plan_alerts(&plan, hooks.route)?;
+                        Some((plan, alerts))
+                    };
+                    let ingested = Ingested {
+                        outcome: IngestOutcome::New(id),
+                        events: planned
+                            .as_ref()
+                            .map(|(plan, _)| plan.changes.clone())
+                            .unwrap_or_default(),
+                        alerts: planned
+                            .as_ref()
+                            .map(|(_, alerts)| alerts.iter().map(|a| a.id).collect())
+                            .unwrap_or_default(),
+                    };
+                    run.push(RunEntry {
+                        candidate: c,
+                        fp,
+                        story: new.story,
+                        planned,
+                    });
+                    ingested
                 }
                 Some((id, MatchKind::Guid)) => Ingested {
                     outcome: self.update_same_copy(id, c)?,
@@ -618,42 +604,54 @@ impl Store {
         Ok(new)
     }
 
-    /// Writes a run of new stories without detections in one transaction, then empties it.
-    fn write_run(
-        &self,
-        run: &mut Vec<(&Candidate, Fingerprint, NewStory)>,
-        log: &mut CommitLog,
-    ) -> Result<(), StoreError> {
+    /// Indexes a run of new stories, whose records are written, in one transaction, with
+    /// the events and alerts planned for the one story among them that may have
+    /// detections; then empties the run.
+    fn write_run(&self, run: &mut Vec<RunEntry>, log: &mut CommitLog) -> Result<(), StoreError> {
         if run.is_empty() {
             return Ok(());
         }
         let trees = self.write_trees();
+        // The event and alert trees only when some story has events.
+        let trees = if run.iter().any(|entry| entry.planned.is_some()) {
+            &trees[..]
+        } else {
+            &trees[..STORY_INDEX_TREES]
+        };
         // A run usually comes from one feed: its count is read and written once.
         let mut per_feed: Vec<(&str, u64)> = Vec::new();
-        for (c, _, _) in run.iter() {
-            match per_feed.iter_mut().find(|(feed, _)| *feed == c.feed) {
+        for entry in run.iter() {
+            let feed = entry.candidate.feed.as_str();
+            match per_feed.iter_mut().find(|(f, _)| *f == feed) {
                 Some((_, n)) => *n += 1,
-                None => per_feed.push((&c.feed, 1)),
+                None => per_feed.push((feed, 1)),
             }
         }
-        let written = trees[..STORY_INDEX_TREES].transaction(|t| -> TxResult<()> {
-            for (c, fp, new) in run.iter() {
-                write_story(t, c, fp, &new.story)?;
+        let written = trees.transaction(|t| -> TxResult<()> {
+            for entry in run.iter() {
+                if let Some((plan, alerts)) = &entry.planned {
+                    events::write_plan(t, plan)?;
+                    for alert in alerts {
+                        outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
+                    }
+                }
+                write_story(t, entry.candidate, &entry.fp, &entry.story)?;
             }
             for (feed, added) in &per_feed {
                 count_feed_stories(t, feed, *added)?;
             }
             Ok(())
         });
+        // Counted even if the write failed: a look made meanwhile is simply repeated.
         let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
         match &written {
             Ok(()) => {
-                for (c, fp, new) in run.iter() {
-                    self.add_to_recent(&new.story, fp);
-                    log.record(write, MatchKeys::of(c, fp));
+                for entry in run.iter() {
+                    self.add_to_recent(&entry.story, &entry.fp);
+                    log.record(write, MatchKeys::of(entry.candidate, &entry.fp));
                 }
             }
-            Err(_) => self.remove_records(run.iter().map(|(_, _, new)| new.story.id)),
+            Err(_) => self.remove_records(run.iter().map(|entry| entry.story.id)),
         }
         written?;
         run.clear();
@@ -1141,6 +1139,11 @@ mod tests {
         let mut reworded = first.clone();
         (reworded.feed, reworded.guid, reworded.url) = ("d".into(), "n".into(), None);
         reworded.text = talks.replace("Wednesday", "Thursday");
+        // The same meeting told again: its merge must see the first report's event.
+        let mut meeting_again = cand("e", "m", "https://y/m", "Xi and Putin hold talks", at);
+        meeting_again.text = "Chinese President Xi Jinping held talks with Russian \
+                              President Vladimir Putin in Moscow on Wednesday."
+            .into();
         // Three new stories in a row: written together, in one transaction.
         let unrelated = cand("a", "3", "https://x/3", "Unrelated story", at);
         let second = cand("a", "4", "https://x/4", "Second unrelated story", at);
@@ -1150,6 +1153,7 @@ mod tests {
             retitled,
             same_url,
             meeting,
+            meeting_again,
             same_content,
             reworded,
             unrelated,
@@ -1173,14 +1177,22 @@ mod tests {
         assert_eq!(shapes[1], "revision of 0");
         assert_eq!(shapes[2], "copy of 0 by same url");
         assert_eq!(shapes[3], "new, 1 event changes");
-        assert_eq!(shapes[4], "copy of 3 by same content");
+        // The second report of the meeting comes while the first waits in the run: the
+        // run is written first, so its merge finds the first report's event.
+        assert_eq!(shapes[4], "new, 1 event changes");
         assert!(
-            shapes[5].starts_with("copy of 0 by near-duplicate"),
-            "{}",
-            shapes[5]
+            matches!(got[4].events[..], [EventChange::Corroborated(_)]),
+            "{:?}",
+            got[4].events
         );
-        assert_eq!(shapes[6..], ["new, 0 event changes"; 3]);
-        assert_eq!(batch.story_count(), 5);
+        assert_eq!(shapes[5], "copy of 3 by same content");
+        assert!(
+            shapes[6].starts_with("copy of 0 by near-duplicate"),
+            "{}",
+            shapes[6]
+        );
+        assert_eq!(shapes[7..], ["new, 0 event changes"; 3]);
+        assert_eq!(batch.story_count(), 6);
         assert_eq!(batch.event_count(), 1);
         assert_eq!(got[3].alerts.len(), 1);
         for (b, e) in got.iter().zip(&expected) {
@@ -1201,7 +1213,7 @@ mod tests {
             );
         }
         // Each feed's story count and listing, counted once per run, as entry by entry.
-        for feed in ["a", "b", "c", "d"] {
+        for feed in ["a", "b", "c", "d", "e"] {
             let listed = |store: &Store| {
                 let query = StoryQuery {
                     feed: Some(feed.to_string()),
@@ -1222,7 +1234,7 @@ mod tests {
         // Written and indexed: the batch store's stories are found after a restart too.
         drop(batch);
         let batch = reopen(batch_dir.path()).unwrap();
-        assert_eq!(batch.story_count(), 5);
+        assert_eq!(batch.story_count(), 6);
         let again = batch.ingest_batch(&poll, &hooks).unwrap();
         assert!(again
             .iter()
