@@ -35,10 +35,10 @@
 //! one transaction, which makes the story reachable. A crash leaves either all of them
 //! or an unreachable record — a story is never found without its events, nor an event
 //! without its alerts. (sled runs a transaction under a lock that stops every other
-//! read and write, so the largest values stay out of it.) A poll's consecutive new stories
-//! share one transaction, at most one of them with detections ([`Store::ingest_batch`]). Ingestion is
-//! serialised by a writer lock, so the dedup and merge lookups and the write that follows
-//! them see the same state.
+//! read and write, so the largest values stay out of it.) A poll's consecutive new
+//! stories share one transaction, at most one of them with detections
+//! ([`Store::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
+//! merge lookups and the write that follows them see the same state.
 
 mod events;
 mod keys;
