@@ -9,6 +9,7 @@
 //! | tree          | key                          | value                         |
 //! |---------------|------------------------------|-------------------------------|
 //! | `meta`        | `schema_version`             | version, decimal text         |
+//! | `meta`        | `records_settled_below`      | story id (see [`unindexed`])  |
 //! | `stories`     | id                           | [`Story`] as JSON             |
 //! | `idx_time`    | published ‖ id               | empty — newest-first listing  |
 //! | `idx_feed`    | feed ‖ 0 ‖ published ‖ id    | empty — listing by feed       |
@@ -34,7 +35,8 @@
 //! or updated, with their index entries) and the alerts announcing them are written in
 //! one transaction, which makes the story reachable. A crash leaves either all of them
 //! or an unreachable record — a story is never found without its events, nor an event
-//! without its alerts. (sled runs a transaction under a lock that stops every other
+//! without its alerts. The next open removes such records ([`unindexed`]: only those
+//! above a saved mark are checked). (sled runs a transaction under a lock that stops every other
 //! read and write, so the largest values stay out of it.) A poll's consecutive new
 //! stories share one transaction, at most one of them with detections
 //! ([`Store::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
@@ -43,9 +45,11 @@
 mod events;
 mod keys;
 mod outbox;
+mod unindexed;
 
 pub use events::EventQuery;
 pub use outbox::{AlertState, OutboxCounts};
+pub use unindexed::SweepReport;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -64,6 +68,7 @@ use crate::model::{
     AlertId, AlertReason, Candidate, Event, EventChange, FeedState, IngestOutcome, MatchKind,
     Revision, Source, Story, StoryId,
 };
+use unindexed::PendingRecords;
 
 /// Version of the on-disk layout described above.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -167,6 +172,11 @@ pub struct Store {
     /// Counts the writes that can change a dedup decision (new stories, new copies),
     /// bumped under the writer lock once each is committed.
     dedup_writes: AtomicU64,
+    /// Hands out story ids and knows which records still wait for their index
+    /// transaction.
+    pending: PendingRecords,
+    /// What the sweep of records left unindexed found when the store was opened.
+    opening_sweep: SweepReport,
 }
 
 /// What happens to a new story besides storing it.
@@ -208,6 +218,11 @@ struct CommitLog {
 
 /// How many written stories and copies the [`CommitLog`] keeps (a few hundred bytes each).
 const COMMIT_LOG_LEN: usize = 4096;
+
+/// Every this many writes, the mark below which all story records are settled is saved
+/// (besides at every flush and when the store is dropped): after a crash, the sweep at
+/// the next open checks the records of about this many runs.
+const SETTLED_MARK_EVERY: u64 = 1024;
 
 impl CommitLog {
     fn record(&mut self, write: u64, keys: MatchKeys) {
@@ -312,19 +327,39 @@ impl Store {
                 })
             }
         }
+        let stories = db.open_tree("stories")?;
+        let signatures = db.open_tree("signatures")?;
+        let idx_time = db.open_tree("idx_time")?;
+        let opening_sweep = unindexed::sweep(
+            &stories,
+            &signatures,
+            &idx_time,
+            unindexed::saved_mark(&meta)?,
+        )?;
+        if opening_sweep.removed + opening_sweep.removed_signatures > 0 {
+            tracing::warn!(
+                records = opening_sweep.removed,
+                signatures = opening_sweep.removed_signatures,
+                "removed story records that a previous run wrote but never indexed \
+                 (a write interrupted by a crash or an I/O error)"
+            );
+        }
+        unindexed::save_mark(&meta, opening_sweep.next_mark)?;
         Ok(Store {
             path: path.to_owned(),
+            pending: PendingRecords::new(opening_sweep.next_mark),
+            opening_sweep,
             meta,
             alerts: db.open_tree("alerts")?,
             idx_alert_due: db.open_tree("idx_alert_due")?,
             idx_alert_dead: db.open_tree("idx_alert_dead")?,
-            stories: db.open_tree("stories")?,
-            idx_time: db.open_tree("idx_time")?,
+            stories,
+            idx_time,
             idx_feed: db.open_tree("idx_feed")?,
             idx_guid: db.open_tree("idx_guid")?,
             idx_url: db.open_tree("idx_url")?,
             idx_hash: db.open_tree("idx_hash")?,
-            signatures: db.open_tree("signatures")?,
+            signatures,
             feed_counts: db.open_tree("feed_counts")?,
             feeds: db.open_tree("feeds")?,
             events: db.open_tree("events")?,
@@ -421,7 +456,7 @@ impl Store {
 
     /// A new story from `c`, encoded, with what the detector finds in it.
     fn prepare_new(&self, c: &Candidate, hooks: &IngestHooks) -> Result<NewStory, StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.pending.new_id(&self.db)?;
         let story = Story {
             id,
             url: c.url.clone(),
@@ -478,14 +513,23 @@ impl Store {
         Ok(())
     }
 
-    /// Removes the records of stories whose transaction failed (best effort: left over,
-    /// they are unreachable all the same).
+    /// Removes the records of stories that will not be indexed: the transaction failed,
+    /// or the entry was a copy after all. Best effort: a record left over is unreachable
+    /// all the same, and the sweep at the next open removes it (it stays pending, so the
+    /// saved mark stays below it).
     fn remove_records(&self, ids: impl IntoIterator<Item = StoryId>) {
         for id in ids {
             let idb = keys::id(id);
-            let _ = self.stories.remove(idb);
-            let _ = self.signatures.remove(idb);
+            if self.stories.remove(idb).is_ok() && self.signatures.remove(idb).is_ok() {
+                self.pending.settle([id]);
+            }
         }
+    }
+
+    /// Saves the mark below which every story record is indexed or removed, so that the
+    /// sweep at the next open checks only the records above it.
+    fn save_settled_mark(&self) -> Result<(), StoreError> {
+        unindexed::save_mark(&self.meta, self.pending.settled_below())
     }
 
     /// Offers the entries of one poll, in order, and returns what became of each: the
@@ -500,6 +544,23 @@ impl Store {
         candidates: &[Candidate],
         hooks: &IngestHooks,
     ) -> Result<Vec<Ingested>, StoreError> {
+        let mut written = Vec::new();
+        let result = self.ingest_batch_recording(candidates, hooks, &mut written);
+        if result.is_err() {
+            // The records this batch wrote and did not index will not be: an error
+            // stops the batch.
+            self.remove_records(self.pending.still_pending(&written));
+        }
+        result
+    }
+
+    /// [`Store::ingest_batch`], noting in `written` the id of every record it writes.
+    fn ingest_batch_recording(
+        &self,
+        candidates: &[Candidate],
+        hooks: &IngestHooks,
+        written: &mut Vec<StoryId>,
+    ) -> Result<Vec<Ingested>, StoreError> {
         self.recent_bands()?;
         // A first look at each entry without the writer lock: for those that look new,
         // the story record and its detections are made and the record written here,
@@ -512,7 +573,7 @@ impl Store {
             let fp = Fingerprint::of(c);
             let first_look = dedup::find_match(self, c, &fp)?;
             let prepared = match first_look {
-                None => Some(self.prepare_and_write_record(c, &fp, hooks)?),
+                None => Some(self.prepare_and_write_record(c, &fp, hooks, written)?),
                 Some(_) => None,
             };
             looked.push((fp, first_look, prepared));
@@ -543,7 +604,7 @@ impl Store {
                 None => {
                     let new = match prepared {
                         Some(p) => p,
-                        None => self.prepare_and_write_record(c, &fp, hooks)?,
+                        None => self.prepare_and_write_record(c, &fp, hooks, written)?,
                     };
                     let id = new.story.id;
                     let planned = if new.detections.is_empty() {
@@ -592,14 +653,17 @@ impl Store {
         Ok(out)
     }
 
-    /// A new story from `c` with its detections, its record and signature written.
+    /// A new story from `c` with its detections, its record and signature written (its
+    /// id noted in `written` first).
     fn prepare_and_write_record(
         &self,
         c: &Candidate,
         fp: &Fingerprint,
         hooks: &IngestHooks,
+        written: &mut Vec<StoryId>,
     ) -> Result<NewStory, StoreError> {
         let new = self.prepare_new(c, hooks)?;
+        written.push(new.story.id);
         self.write_records([(&new.story, new.record.as_slice(), fp)])?;
         Ok(new)
     }
@@ -649,6 +713,14 @@ impl Store {
                 for entry in run.iter() {
                     self.add_to_recent(&entry.story, &entry.fp);
                     log.record(write, MatchKeys::of(entry.candidate, &entry.fp));
+                }
+                self.pending.settle(run.iter().map(|entry| entry.story.id));
+                if write % SETTLED_MARK_EVERY == 0 {
+                    // The stories are stored; a mark not saved only widens the next
+                    // open's check.
+                    if let Err(e) = self.save_settled_mark() {
+                        tracing::warn!(error = %e, "could not save the settled-records mark");
+                    }
                 }
             }
             Err(_) => self.remove_records(run.iter().map(|entry| entry.story.id)),
@@ -848,8 +920,24 @@ impl Store {
 
     /// Writes everything buffered to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.save_settled_mark()?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// What the check of records left unindexed by an earlier run found at open.
+    pub fn opening_sweep(&self) -> &SweepReport {
+        &self.opening_sweep
+    }
+}
+
+impl Drop for Store {
+    /// Saves the settled mark (sled flushes as its last handle goes), so that the next
+    /// open checks no record after a clean stop.
+    fn drop(&mut self) {
+        if let Err(e) = self.save_settled_mark() {
+            tracing::warn!(error = %e, "could not save the settled-records mark");
+        }
     }
 }
 
@@ -1453,6 +1541,163 @@ mod tests {
         ));
         assert_eq!(store.story_count(), 1);
         assert_eq!(store.feed_story_count("a").unwrap(), 1);
+    }
+
+    /// A candidate whose text is long enough for a MinHash signature; each title has a
+    /// text of its own, far from the others.
+    fn long_cand(guid: &str, title: &str) -> Candidate {
+        let mut c = cand(
+            "a",
+            guid,
+            &format!("https://x/{guid}"),
+            title,
+            "2023-02-20T10:00:00Z",
+        );
+        c.text = match title {
+            "Trade talks" => {
+                "Officials from both ministries gathered in the capital on \
+                Wednesday to discuss trade, energy and transport, and agreed to meet again \
+                before the end of the year, according to a statement released afterwards."
+            }
+            "Budget vote" => {
+                "Lawmakers narrowly approved the spending plan late on Monday \
+                after a marathon session in which opposition parties forced amendments on \
+                pensions, rural schools and the defence procurement programme."
+            }
+            _ => {
+                "Dock workers walked out at the country's largest container port at dawn, \
+                leaving dozens of ships waiting offshore as union leaders demanded higher \
+                wages and an end to the use of temporary contracts."
+            }
+        }
+        .into();
+        c
+    }
+
+    #[test]
+    fn records_an_interrupted_write_left_are_removed_at_the_next_open_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (kept, orphan, undecodable, lone_signature) = {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.opening_sweep().examined, 0, "a new store");
+            let kept =
+                [long_cand("1", "Trade talks"), long_cand("2", "Budget vote")].map(|c| match store
+                    .ingest(&c)
+                    .unwrap()
+                {
+                    IngestOutcome::New(id) => id,
+                    other => panic!("{other:?}"),
+                });
+            // A record and signature written and never indexed, as a crash between the
+            // two writes leaves them.
+            let c = long_cand("3", "Port strike");
+            let new = store.prepare_new(&c, &IngestHooks::NONE).unwrap();
+            let fp = Fingerprint::of(&c);
+            assert!(fp.signature.is_some());
+            store
+                .write_records([(&new.story, new.record.as_slice(), &fp)])
+                .unwrap();
+            // Above it, a record that does not decode and a signature without a record.
+            let undecodable = new.story.id + 1000;
+            store
+                .stories
+                .insert(keys::id(undecodable), b"not json".as_slice())
+                .unwrap();
+            let lone_signature = new.story.id + 2000;
+            store
+                .signatures
+                .insert(
+                    keys::id(lone_signature),
+                    encode_signature(new.story.published, &fp.signature.unwrap()),
+                )
+                .unwrap();
+            store.flush().unwrap();
+            (kept, new.story.id, undecodable, lone_signature)
+        };
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(
+            *store.opening_sweep(),
+            SweepReport {
+                examined: 2,
+                removed: 1,
+                removed_signatures: 1,
+                undecodable: 1,
+                next_mark: lone_signature + 1,
+            },
+            "only the records from the one still pending up are checked"
+        );
+        assert!(store.stories.get(keys::id(orphan)).unwrap().is_none());
+        assert!(store.signatures.get(keys::id(orphan)).unwrap().is_none());
+        assert!(store
+            .signatures
+            .get(keys::id(lone_signature))
+            .unwrap()
+            .is_none());
+        assert!(
+            store.stories.get(keys::id(undecodable)).unwrap().is_some(),
+            "what cannot be read is not thrown away"
+        );
+        for id in kept {
+            assert!(store.story(id).unwrap().is_some());
+            assert!(store.signature(id).unwrap().is_some());
+        }
+        assert_eq!(store.story_count(), 2);
+        drop(store);
+        // After a clean stop, nothing is checked.
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(store.opening_sweep().examined, 0);
+        drop(store);
+        // A store written before the mark existed has every record checked once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match sled::open(dir.path()) {
+                Ok(db) => break db,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        db.open_tree("meta")
+            .unwrap()
+            .remove(unindexed::SETTLED_BELOW_KEY)
+            .unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let store = reopen(dir.path()).unwrap();
+        let sweep = store.opening_sweep();
+        assert_eq!((sweep.examined, sweep.removed), (3, 0), "{sweep:?}");
+        assert_eq!(store.story_count(), 2);
+    }
+
+    #[test]
+    fn a_batch_stopped_by_an_error_removes_the_records_it_wrote_and_did_not_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let IngestOutcome::New(damaged) = store.ingest(&long_cand("1", "Trade talks")).unwrap()
+        else {
+            panic!("new")
+        };
+        store
+            .stories
+            .insert(keys::id(damaged), b"not json".as_slice())
+            .unwrap();
+        let records_before = store.stories.len();
+        // The first entry is new (its record is written with the first look); the second
+        // is the damaged story's GUID again, whose record cannot be read.
+        let mut edited = long_cand("1", "Trade talks resume");
+        edited.text.push_str(" Updated.");
+        let e = store
+            .ingest_batch(&[long_cand("2", "Budget vote"), edited], &IngestHooks::NONE)
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+        assert_eq!(store.stories.len(), records_before, "no record left behind");
+        assert_eq!(store.story_count(), 1);
+        assert_eq!(
+            store.pending.settled_below(),
+            store.pending.new_id(&store.db).unwrap(),
+            "nothing pending"
+        );
     }
 
     #[test]
