@@ -53,7 +53,12 @@ fn is_tracking_param(name: &str) -> bool {
     TRACKING_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
         || TRACKING_PREFIXES
             .iter()
-            .any(|p| name.len() > p.len() && name[..p.len()].eq_ignore_ascii_case(p))
+            // Compared as bytes: a parameter name may be any text, and its first bytes
+            // need not end on a character boundary.
+            .any(|p| {
+                name.len() > p.len()
+                    && name.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
 }
 
 /// Canonical form of an article URL: scheme and host lower-cased (the `url` crate does
@@ -223,6 +228,23 @@ mod tests {
         assert_eq!(
             canonical_url("https://x.example/?at=5").as_deref(),
             Some("https://x.example/?at=5")
+        );
+    }
+
+    #[test]
+    fn parameter_names_in_any_script_are_kept_and_tracking_ones_still_dropped() {
+        // Names whose first bytes end inside a character: "фото" (2-byte letters) and
+        // "u" + a 3-byte kanji, against the 3- and 4-byte tracking prefixes. Comparing
+        // them by string slice once panicked.
+        assert_eq!(
+            canonical_url("https://news.example/a?%D1%84%D0%BE%D1%82%D0%BE=1&utm_source=rss")
+                .as_deref(),
+            Some("https://news.example/a?%D1%84%D0%BE%D1%82%D0%BE=1")
+        );
+        assert_eq!(
+            canonical_url("https://news.example/a?u\u{6f22}p=2&f\u{17e}\u{2014}lid=3&AT_medium=x")
+                .as_deref(),
+            Some("https://news.example/a?f%C5%BE%E2%80%94lid=3&u%E6%BC%A2p=2")
         );
     }
 
