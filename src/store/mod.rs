@@ -36,9 +36,9 @@
 //! one transaction, which makes the story reachable. A crash leaves either all of them
 //! or an unreachable record — a story is never found without its events, nor an event
 //! without its alerts. The next open removes such records ([`unindexed`]: only those
-//! above a saved mark are checked). (sled runs a transaction under a lock that stops every other
-//! read and write, so the largest values stay out of it.) A poll's consecutive new
-//! stories share one transaction, at most one of them with detections
+//! above a saved mark are checked). (sled runs a transaction under a lock that stops
+//! every other read and write, so the largest values stay out of it.) A poll's
+//! consecutive new stories share one transaction, at most one of them with detections
 //! ([`Store::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
 //! merge lookups and the write that follows them see the same state.
 
@@ -1502,17 +1502,7 @@ mod tests {
     fn a_record_whose_transaction_never_ran_is_unreachable_and_the_entry_comes_back_new() {
         // What a crash between a story's record and its index transaction leaves.
         let dir = tempfile::tempdir().unwrap();
-        let long = "Officials from both ministries gathered in the capital on Wednesday to \
-                    discuss trade, energy and transport, and agreed to meet again before \
-                    the end of the year, according to a statement released after the talks.";
-        let mut a = cand(
-            "a",
-            "1",
-            "https://x/1",
-            "Trade talks",
-            "2023-02-20T10:00:00Z",
-        );
-        a.text = long.into();
+        let a = long_cand("1", "Trade talks");
         let orphan = {
             let store = Store::open(dir.path()).unwrap();
             let new = store.prepare_new(&a, &IngestHooks::NONE).unwrap();
@@ -1534,7 +1524,7 @@ mod tests {
         assert_ne!(id, orphan);
         let mut copy = a.clone();
         (copy.feed, copy.guid, copy.url) = ("b".into(), "2".into(), None);
-        copy.text = long.replace("Wednesday", "Thursday");
+        copy.text = a.text.replace("Wednesday", "Thursday");
         assert!(matches!(
             store.ingest(&copy).unwrap(),
             IngestOutcome::Duplicate(found, MatchKind::NearDuplicate { .. }) if found == id
