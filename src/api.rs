@@ -33,8 +33,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::config::Config;
-use crate::detect::Modality;
 use crate::metrics::Metrics;
+use crate::model::Modality;
 use crate::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
 use crate::views::{self, EventNotice};
 

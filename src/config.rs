@@ -15,29 +15,14 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use url::Url;
 
+use crate::diagnostics::invalid_at;
+pub use crate::diagnostics::ConfigError;
+
 /// The default configuration shipped with tidings, embedded in the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/tidings.toml");
 
 /// Name used for the embedded default in messages.
 pub const EMBEDDED_NAME: &str = "<embedded default config/tidings.toml>";
-
-/// Why a configuration was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}:{line}:{column}: {message}")]
-    Invalid {
-        file: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-}
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -86,7 +71,7 @@ pub struct AlertSettings {
 pub struct SinkConfig {
     /// Short stable identifier; alerts in the outbox refer to it.
     pub id: String,
-    pub kind: crate::alerts::SinkKind,
+    pub kind: crate::model::SinkKind,
     pub url: Url,
     /// Signing secret of a webhook sink.
     pub secret: Option<crate::alerts::sign::WebhookSecret>,
@@ -107,7 +92,7 @@ pub struct SinkFilter {
     /// Official names (case-insensitive): the event must involve at least one.
     pub actors: Vec<String>,
     pub min_confidence: f32,
-    pub modality: Vec<crate::detect::Modality>,
+    pub modality: Vec<crate::model::Modality>,
 }
 
 /// A secret read from the environment or a file. Never printed.
@@ -179,6 +164,9 @@ pub struct HttpSettings {
     /// Largest accepted body, counted after decompression.
     pub max_body_bytes: u64,
     pub max_redirects: usize,
+    /// Longest pause a 429 or 503 `Retry-After` may impose, on a feed's host or on a
+    /// sink; never longer than `daemon.max_backoff`.
+    pub max_retry_after: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +237,7 @@ struct RawAlerts {
 #[serde(deny_unknown_fields)]
 struct RawSink {
     id: Spanned<String>,
-    kind: crate::alerts::SinkKind,
+    kind: crate::model::SinkKind,
     url: Spanned<String>,
     secret_env: Option<Spanned<String>>,
     secret_file: Option<Spanned<PathBuf>>,
@@ -264,7 +252,7 @@ struct RawSink {
     actors: Vec<String>,
     min_confidence: Option<Spanned<f32>>,
     #[serde(default)]
-    modality: Vec<crate::detect::Modality>,
+    modality: Vec<crate::model::Modality>,
     on_update: Option<bool>,
 }
 
@@ -302,6 +290,7 @@ struct RawHttp {
     total_timeout: Option<HumanDuration>,
     max_body_bytes: Option<Spanned<u64>>,
     max_redirects: Option<usize>,
+    max_retry_after: Option<HumanDuration>,
 }
 
 #[derive(Deserialize)]
@@ -467,6 +456,12 @@ impl Config {
                 .unwrap_or(Duration::from_secs(60)),
             max_body_bytes,
             max_redirects: h.max_redirects.unwrap_or(5),
+            // A pause never outlives the longest backoff the daemon would wait anyway.
+            max_retry_after: h
+                .max_retry_after
+                .map(|h| h.0)
+                .unwrap_or(crate::http::DEFAULT_MAX_RETRY_AFTER)
+                .min(daemon.max_backoff),
         };
 
         let mut seen_ids = HashSet::new();
@@ -665,7 +660,7 @@ fn parse_sink(
     locate: &Locate,
     rel: &dyn Fn(PathBuf) -> PathBuf,
 ) -> Result<SinkConfig, ConfigError> {
-    use crate::alerts::SinkKind;
+    use crate::model::SinkKind;
     let id_span = raw.id.span();
     let id = raw.id.into_inner();
     if !valid_feed_id(&id) {
@@ -822,47 +817,6 @@ fn valid_feed_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
-/// Parses a TOML document into `T`, reporting errors as `origin:line:column: message`.
-/// Used for the config and for the data files it references (gazetteer, event types).
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-    origin: &str,
-) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        invalid_at(
-            text,
-            origin,
-            e.span().unwrap_or(0..0),
-            e.message().trim().to_string(),
-        )
-    })
-}
-
-/// An error at byte range `span` of `text` (from `origin`).
-pub fn invalid_at(text: &str, origin: &str, span: Range<usize>, message: String) -> ConfigError {
-    let (line, column) = line_column(text, span.start);
-    ConfigError::Invalid {
-        file: origin.to_string(),
-        line,
-        column,
-        message,
-    }
-}
-
-/// 1-based line and column of byte offset `pos` in `text`.
-fn line_column(text: &str, pos: usize) -> (usize, usize) {
-    let pos = pos.min(text.len());
-    let before = &text[..pos];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]

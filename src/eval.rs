@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Article, Detection, Detector, Modality};
+use crate::detect::{Article, Detection, Detector};
+use crate::model::Modality;
 
 /// One input line of the batch format: `{"id","date","title","text"}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use reqwest::header::{
     HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, LOCATION, RETRY_AFTER,
+    LAST_MODIFIED, LOCATION,
 };
 use reqwest::StatusCode;
 
 use crate::config::HttpSettings;
+use crate::http::{error_chain as chain, retry_after};
 
 /// The validators from the previous successful fetch of a feed.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +90,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     max_body_bytes: u64,
     max_redirects: usize,
+    max_retry_after: Duration,
 }
 
 impl Fetcher {
@@ -107,6 +109,7 @@ impl Fetcher {
             client,
             max_body_bytes: settings.max_body_bytes,
             max_redirects: settings.max_redirects,
+            max_retry_after: settings.max_retry_after,
         })
     }
 
@@ -165,7 +168,7 @@ impl Fetcher {
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
-                retry_after: retry_after(response.headers()),
+                retry_after: retry_after(status.as_u16(), response.headers(), self.max_retry_after),
             });
         }
         if response
@@ -244,33 +247,6 @@ fn charset_of(content_type: &str) -> Option<String> {
             .eq_ignore_ascii_case("charset")
             .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
     })
-}
-
-/// `Retry-After` as a delay: either seconds or an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .ok()
-}
-
-/// An error with its causes, e.g. "error sending request: connection refused".
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

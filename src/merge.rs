@@ -14,8 +14,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::detect::dates::DateSpan;
-use crate::detect::{Detection, Modality};
+use crate::detect::Detection;
+use crate::model::DateSpan;
+use crate::model::Modality;
 use crate::model::{Event, EventChange, EventId, EventSource, Story};
 
 /// Slack, in days, on each side of an event's date span when matching.
@@ -158,7 +159,7 @@ pub fn update(event: &mut Event, d: &Detection, story: &Story, now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Evidence, Field};
+    use crate::model::{Evidence, Field};
 
     fn story(id: u64, published: &str) -> Story {
         Story {

@@ -1,9 +1,12 @@
 //! The records that move through the pipeline and live in the store.
 //!
 //! These types are backend-neutral: the store serialises them, the CLI prints them and
-//! the daemon builds them, but none of them knows how or where they are kept.
+//! the daemon builds them, but none of them knows how or where they are kept. They sit at
+//! the bottom of the layering: this module imports nothing from the crate, so every
+//! other module may use it (the detector's [`Modality`], [`EventActor`], [`Evidence`],
+//! [`Field`] and [`DateSpan`], the config's [`SinkKind`], and the stored records).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Identifier of a stored story. Assigned by the store, increasing with insertion order.
@@ -178,10 +181,10 @@ pub struct Event {
     pub countries: Vec<String>,
     pub organization: Option<String>,
     /// Every distinct actor seen across the sources.
-    pub actors: Vec<crate::detect::EventActor>,
+    pub actors: Vec<EventActor>,
     pub location: Option<String>,
-    pub date: Option<crate::detect::dates::DateSpan>,
-    pub modality: crate::detect::Modality,
+    pub date: Option<DateSpan>,
+    pub modality: Modality,
     /// The highest confidence of any source.
     pub confidence: f32,
     /// The day the event is filed under: its resolved date, else its first story's
@@ -203,10 +206,10 @@ pub struct EventSource {
     pub title: String,
     pub published: DateTime<Utc>,
     pub detected_at: DateTime<Utc>,
-    pub modality: crate::detect::Modality,
-    pub date: Option<crate::detect::dates::DateSpan>,
+    pub modality: Modality,
+    pub date: Option<DateSpan>,
     pub confidence: f32,
-    pub evidence: crate::detect::Evidence,
+    pub evidence: Evidence,
 }
 
 /// What recording a detection did to the stored events.
@@ -215,10 +218,7 @@ pub enum EventChange {
     /// A new event.
     New(EventId),
     /// An existing event changed modality (planned → occurred, → cancelled) or date.
-    Updated {
-        id: EventId,
-        from: crate::detect::Modality,
-    },
+    Updated { id: EventId, from: Modality },
     /// Another source for an existing event, nothing else changed.
     Corroborated(EventId),
 }
@@ -244,7 +244,7 @@ pub enum AlertReason {
     /// A new event.
     New,
     /// A significant update of a known event: planned → occurred, or → cancelled.
-    Updated { from: crate::detect::Modality },
+    Updated { from: Modality },
 }
 
 /// One announcement of one event to one sink. It stays in the outbox until the sink
@@ -284,5 +284,147 @@ impl Alert {
     /// for every attempt of this alert.
     pub fn message_id(&self) -> String {
         format!("msg_tidings_{}", self.id)
+    }
+}
+
+/// Whether an event happened, is planned, or was called off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    Occurred,
+    Planned,
+    Cancelled,
+}
+
+impl Modality {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Modality::Occurred => "occurred",
+            Modality::Planned => "planned",
+            Modality::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::str::FromStr for Modality {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "occurred" => Ok(Modality::Occurred),
+            "planned" => Ok(Modality::Planned),
+            "cancelled" | "canceled" => Ok(Modality::Cancelled),
+            _ => Err(format!(
+                "{s:?} is not a modality (occurred, planned, cancelled)"
+            )),
+        }
+    }
+}
+
+/// One participant of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventActor {
+    /// The official's name, when a known official was resolved.
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-3 code of the actor's state.
+    pub country: Option<String>,
+    pub role: Option<String>,
+    /// The words of the text that name the actor.
+    pub text: String,
+}
+
+/// Which part of the story a sentence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Text,
+}
+
+/// Why a detection was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub field: Field,
+    pub sentence: String,
+    /// Character (Unicode scalar) offsets of the sentence in its field.
+    pub start: usize,
+    pub end: usize,
+    /// The rule that matched, e.g. "bilateral: named + role".
+    pub rule: String,
+    /// The words that made it: trigger, actors, cues.
+    pub matched: Vec<String>,
+}
+
+/// A resolved date or range of dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateSpan {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl DateSpan {
+    pub fn day(d: NaiveDate) -> DateSpan {
+        DateSpan { start: d, end: d }
+    }
+}
+
+impl std::fmt::Display for DateSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}/{}", self.start, self.end)
+        }
+    }
+}
+
+impl std::str::FromStr for DateSpan {
+    type Err = chrono::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('/') {
+            Some((a, b)) => Ok(DateSpan {
+                start: a.parse()?,
+                end: b.parse()?,
+            }),
+            None => s.parse().map(DateSpan::day),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DateSpan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serialised as ISO 8601: "2023-02-22", or an interval "2023-02-20/2023-02-26".
+impl Serialize for DateSpan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The kinds of sink tidings can deliver to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    /// Generic JSON, signed per the Standard Webhooks spec.
+    Webhook,
+    /// A Slack incoming webhook.
+    Slack,
+    /// A Discord channel webhook.
+    Discord,
+    /// An ntfy server (JSON publishing to the server's root URL).
+    Ntfy,
+}
+
+impl SinkKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SinkKind::Webhook => "webhook",
+            SinkKind::Slack => "slack",
+            SinkKind::Discord => "discord",
+            SinkKind::Ntfy => "ntfy",
+        }
     }
 }

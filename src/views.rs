@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::detect::Modality;
+use crate::model::Modality;
 use crate::model::{Event, EventChange, FeedState};
 use crate::store::{Store, StoreError};
 

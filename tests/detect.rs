@@ -10,8 +10,9 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use common::BIN;
-use tidings::detect::{Article, Detector, Modality};
+use tidings::detect::{Article, Detector};
 use tidings::eval::{evaluate, BatchArticle, Labels};
+use tidings::model::Modality;
 
 fn read_jsonl<T: serde::de::DeserializeOwned>(path: &str) -> Vec<T> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -90,6 +90,26 @@ async fn app() -> String {
             }),
         )
         .route(
+            "/year",
+            get(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "31536000")],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/broken",
+            get(|| async {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(header::RETRY_AFTER, "31536000")],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
             "/loop",
             get(|| async {
                 Response::builder()
@@ -128,6 +148,7 @@ fn settings() -> HttpSettings {
         total_timeout: Duration::from_secs(2),
         max_body_bytes: 1 << 20,
         max_redirects: 3,
+        max_retry_after: Duration::from_secs(3600),
     }
 }
 
@@ -218,6 +239,46 @@ async fn retry_after_and_redirect_loops_are_reported() {
         .fetch(&format!("{base}/chain/0"), &Validators::default())
         .await;
     assert!(matches!(r, Err(FetchError::Redirects(3))), "{r:?}");
+}
+
+#[tokio::test]
+async fn retry_after_is_capped_and_honoured_only_on_429_and_503() {
+    let base = app().await;
+    let f = Fetcher::new(&settings()).unwrap();
+    // A 503 asking for a year is held to the cap (an hour in these settings).
+    let r = f
+        .fetch(&format!("{base}/year"), &Validators::default())
+        .await;
+    assert!(
+        matches!(r, Err(FetchError::Status { status: 503, retry_after: Some(d) }) if d == Duration::from_secs(3600)),
+        "{r:?}"
+    );
+    // A 500 with the same header asks for nothing: the usual backoff applies.
+    let r = f
+        .fetch(&format!("{base}/broken"), &Validators::default())
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(FetchError::Status {
+                status: 500,
+                retry_after: None
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn the_retry_after_cap_defaults_to_six_hours_and_never_exceeds_max_backoff() {
+    let c = tidings::config::Config::parse("", "t.toml").unwrap();
+    assert_eq!(c.http.max_retry_after, Duration::from_secs(6 * 3600));
+    let c = tidings::config::Config::parse(
+        "[daemon]\nmax_backoff = \"30m\"\n[http]\nmax_retry_after = \"2h\"\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(c.http.max_retry_after, Duration::from_secs(1800));
 }
 
 fn redirect(status: u16, to: &str) -> Response {

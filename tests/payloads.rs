@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tidings::alerts::payload::{render, summary};
-use tidings::alerts::SinkKind;
-use tidings::detect::dates::DateSpan;
-use tidings::detect::{EventActor, Evidence, Field, Modality};
+use tidings::model::DateSpan;
+use tidings::model::SinkKind;
 use tidings::model::{Alert, AlertReason, Event, EventSource};
+use tidings::model::{EventActor, Evidence, Field, Modality};
 
 const SINKS: [SinkKind; 4] = [
     SinkKind::Webhook,

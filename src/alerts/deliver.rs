@@ -10,10 +10,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
-use crate::alerts::{payload, sign, SinkKind};
-use crate::config::{AlertSettings, SinkConfig};
-use crate::fetcher::{chain, retry_after};
+use crate::alerts::{payload, sign};
+use crate::config::{AlertSettings, HttpSettings, SinkConfig};
+use crate::http::{error_chain as chain, retry_after};
 use crate::model::Alert;
+use crate::model::SinkKind;
 
 /// The answer to one attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,18 +40,22 @@ pub struct ClientError(String);
 /// Sends alerts. One per daemon; cheap to share.
 pub struct Deliverer {
     client: reqwest::Client,
+    max_retry_after: Duration,
 }
 
 impl Deliverer {
-    pub fn new(settings: &AlertSettings, user_agent: &str) -> Result<Deliverer, ClientError> {
+    pub fn new(settings: &AlertSettings, http: &HttpSettings) -> Result<Deliverer, ClientError> {
         let client = reqwest::Client::builder()
-            .user_agent(user_agent)
+            .user_agent(&http.user_agent)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError(chain(&e)))?;
-        Ok(Deliverer { client })
+        Ok(Deliverer {
+            client,
+            max_retry_after: http.max_retry_after,
+        })
     }
 
     /// Sends `alert` to `sink` once, timestamped `now`.
@@ -85,7 +90,7 @@ impl Deliverer {
         match request.body(body).send().await {
             Ok(response) => {
                 let status = response.status();
-                let wait = retry_after(response.headers());
+                let wait = retry_after(status.as_u16(), response.headers(), self.max_retry_after);
                 // Drain a little of the body so the connection can be reused; its
                 // content does not matter.
                 let _ = response.bytes().await;
@@ -107,11 +112,8 @@ fn classify(status: u16, retry_after: Option<Duration>) -> Attempt {
         _ => Attempt::Failed {
             status: Some(status),
             error: format!("HTTP {status}"),
-            retry_after: if matches!(status, 429 | 503) {
-                retry_after
-            } else {
-                None
-            },
+            // Already filtered to 429/503 and capped by [`retry_after`].
+            retry_after,
         },
     }
 }
@@ -128,14 +130,6 @@ mod tests {
         assert!(matches!(
             classify(429, wait),
             Attempt::Failed { retry_after: Some(d), .. } if d == Duration::from_secs(7)
-        ));
-        assert!(matches!(
-            classify(500, wait),
-            Attempt::Failed {
-                retry_after: None,
-                status: Some(500),
-                ..
-            }
         ));
         assert!(matches!(
             classify(301, None),

@@ -17,40 +17,13 @@ pub mod routing;
 pub mod sign;
 pub mod worker;
 
-use serde::{Deserialize, Serialize};
-
-/// The kinds of sink tidings can deliver to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkKind {
-    /// Generic JSON, signed per the Standard Webhooks spec.
-    Webhook,
-    /// A Slack incoming webhook.
-    Slack,
-    /// A Discord channel webhook.
-    Discord,
-    /// An ntfy server (JSON publishing to the server's root URL).
-    Ntfy,
-}
-
-impl SinkKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SinkKind::Webhook => "webhook",
-            SinkKind::Slack => "slack",
-            SinkKind::Discord => "discord",
-            SinkKind::Ntfy => "ntfy",
-        }
-    }
-}
-
 /// Sends a sample alert to `sink` now, outside the outbox: `tidings alerts test SINK`.
 /// The sample is marked as a test in its event type and evidence.
 pub async fn send_test(
     config: &crate::config::Config,
     sink: &crate::config::SinkConfig,
 ) -> Result<deliver::Attempt, deliver::ClientError> {
-    let deliverer = deliver::Deliverer::new(&config.alerts, &config.http.user_agent)?;
+    let deliverer = deliver::Deliverer::new(&config.alerts, &config.http)?;
     let now = chrono::Utc::now();
     let alert = sample_alert(now);
     Ok(deliverer.send(sink, &alert, now).await)
@@ -58,8 +31,8 @@ pub async fn send_test(
 
 /// The alert `alerts test` sends: a made-up meeting, clearly labelled as a test.
 pub fn sample_alert(now: chrono::DateTime<chrono::Utc>) -> crate::model::Alert {
-    use crate::detect::{EventActor, Evidence, Field, Modality};
     use crate::model::{Alert, AlertReason, Event, EventSource};
+    use crate::model::{EventActor, Evidence, Field, Modality};
     let sentence = "This is a test alert from tidings: no such meeting took place.".to_string();
     let event = Event {
         id: 0,

@@ -21,10 +21,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
-use super::SinkKind;
-use crate::detect::dates::DateSpan;
-use crate::detect::{EventActor, Modality};
+use crate::model::DateSpan;
+use crate::model::SinkKind;
 use crate::model::{Alert, AlertReason, Event, EventSource};
+use crate::model::{EventActor, Modality};
 
 /// Ends text that was cut to fit a limit.
 const ELLIPSIS: &str = "…";
@@ -697,7 +697,7 @@ fn ntfy_text(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Evidence, Field};
+    use crate::model::{Evidence, Field};
     use chrono::{NaiveDate, TimeZone};
 
     fn at(h: u32) -> DateTime<Utc> {

@@ -32,8 +32,8 @@ pub fn wants(f: &SinkFilter, event: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::SinkKind;
-    use crate::detect::Modality;
+    use crate::model::Modality;
+    use crate::model::SinkKind;
 
     fn event() -> Event {
         serde_json::from_value(serde_json::json!({

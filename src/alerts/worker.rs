@@ -15,7 +15,7 @@ use tokio::sync::{watch, Notify};
 use tracing::{debug, error, info, warn};
 
 use crate::alerts::deliver::{Attempt, Deliverer};
-use crate::config::{AlertSettings, Config};
+use crate::config::{AlertSettings, Config, HttpSettings};
 use crate::metrics::Metrics;
 use crate::model::Alert;
 use crate::scheduler::jittered;
@@ -41,7 +41,7 @@ impl Worker {
     /// One round over every alert due now, then returns (for `tidings run --once`).
     pub async fn deliver_due(&self) -> Result<(), StoreError> {
         let config = self.config.borrow().clone();
-        match Deliverer::new(&config.alerts, &config.http.user_agent) {
+        match Deliverer::new(&config.alerts, &config.http) {
             Ok(d) => self.round(&config, &d).await?,
             Err(e) => error!(error = %e, "alerts cannot be delivered"),
         }
@@ -51,24 +51,19 @@ impl Worker {
     /// Delivers until `stop` turns true; a round in progress is finished first (each
     /// attempt is bounded by the alert timeout).
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
-        let mut deliverer: Option<(AlertSettings, String, Arc<Deliverer>)> = None;
+        let mut deliverer: Option<(AlertSettings, HttpSettings, Arc<Deliverer>)> = None;
         loop {
             if *stop.borrow() {
                 return Ok(());
             }
             let config = self.config.borrow().clone();
             let current = match &deliverer {
-                Some((s, ua, d)) if *s == config.alerts && *ua == config.http.user_agent => {
-                    Arc::clone(d)
-                }
-                _ => match Deliverer::new(&config.alerts, &config.http.user_agent) {
+                Some((s, http, d)) if *s == config.alerts && *http == config.http => Arc::clone(d),
+                _ => match Deliverer::new(&config.alerts, &config.http) {
                     Ok(d) => {
                         let d = Arc::new(d);
-                        deliverer = Some((
-                            config.alerts.clone(),
-                            config.http.user_agent.clone(),
-                            Arc::clone(&d),
-                        ));
+                        deliverer =
+                            Some((config.alerts.clone(), config.http.clone(), Arc::clone(&d)));
                         d
                     }
                     Err(e) => {

@@ -20,8 +20,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use tidings::config::Config;
 use tidings::daemon::{self, RunMode};
-use tidings::detect::{Article, Detector, Modality};
+use tidings::detect::{Article, Detector};
 use tidings::eval::{BatchArticle, BatchResult, Labels};
+use tidings::model::Modality;
 use tidings::store::{AlertState, EventQuery, Store, StoryQuery};
 use tidings::telemetry::{self, LogFormat};
 

@@ -190,8 +190,8 @@ pub fn detections(events: &[Detection], json: bool) -> Result<()> {
             out,
             "  evidence ({} chars {}–{}): {}",
             match e.evidence.field {
-                tidings::detect::Field::Title => "title",
-                tidings::detect::Field::Text => "text",
+                tidings::model::Field::Title => "title",
+                tidings::model::Field::Text => "text",
             },
             e.evidence.start,
             e.evidence.end,

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use tidings::config::Config;
 use tidings::daemon::{DaemonInfo, DAEMON_FILE};
-use tidings::detect::Modality;
+use tidings::model::Modality;
 use tidings::model::{Alert, Event, Story};
 use tidings::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
 use tidings::views::{self, EventNotice, FeedStatus};

@@ -6,58 +6,8 @@
 //! such day on or before publication for things that happened, and the next such day on
 //! or after it for things planned.
 
+use crate::model::DateSpan;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use serde::{Serialize, Serializer};
-
-/// A resolved date or range of dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateSpan {
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-}
-
-impl DateSpan {
-    pub fn day(d: NaiveDate) -> DateSpan {
-        DateSpan { start: d, end: d }
-    }
-}
-
-impl std::fmt::Display for DateSpan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.start == self.end {
-            write!(f, "{}", self.start)
-        } else {
-            write!(f, "{}/{}", self.start, self.end)
-        }
-    }
-}
-
-impl std::str::FromStr for DateSpan {
-    type Err = chrono::ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.split_once('/') {
-            Some((a, b)) => Ok(DateSpan {
-                start: a.parse()?,
-                end: b.parse()?,
-            }),
-            None => s.parse().map(DateSpan::day),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DateSpan {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// Serialised as ISO 8601: "2023-02-22", or an interval "2023-02-20/2023-02-26".
-impl Serialize for DateSpan {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
 
 /// A date expression found in a text (folded byte span) and its resolution.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::text::{Folded, PhraseMatcher};
-use crate::config::{invalid_at, parse_toml, ConfigError};
+use crate::diagnostics::{invalid_at, parse_toml, ConfigError};
 
 /// The embedded default event types and modality cues, as (file name, text).
 pub const EMBEDDED_TYPES: [(&str, &str); 6] = [

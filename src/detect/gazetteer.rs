@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::text::{Folded, PhraseMatcher};
-use crate::config::{invalid_at, parse_toml, ConfigError};
+use crate::diagnostics::{invalid_at, parse_toml, ConfigError};
 
 /// The embedded default gazetteer files, as (file name, text).
 pub const EMBEDDED: [(&str, &str); 4] = [

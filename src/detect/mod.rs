@@ -22,79 +22,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use actors::{Actor, ActorKind};
-use dates::DateSpan;
 use event_types::{Cue, CueHit, EventType, EventTypes, Shape};
 use gazetteer::{Gazetteer, Mention};
 use text::Folded;
 
-use crate::config::ConfigError;
-
-/// Whether an event happened, is planned, or was called off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Modality {
-    Occurred,
-    Planned,
-    Cancelled,
-}
-
-impl Modality {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Modality::Occurred => "occurred",
-            Modality::Planned => "planned",
-            Modality::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::str::FromStr for Modality {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "occurred" => Ok(Modality::Occurred),
-            "planned" => Ok(Modality::Planned),
-            "cancelled" | "canceled" => Ok(Modality::Cancelled),
-            _ => Err(format!(
-                "{s:?} is not a modality (occurred, planned, cancelled)"
-            )),
-        }
-    }
-}
-
-/// One participant of an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventActor {
-    /// The official's name, when a known official was resolved.
-    pub name: Option<String>,
-    /// ISO 3166-1 alpha-3 code of the actor's state.
-    pub country: Option<String>,
-    pub role: Option<String>,
-    /// The words of the text that name the actor.
-    pub text: String,
-}
-
-/// Which part of the story a sentence came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Field {
-    Title,
-    Text,
-}
-
-/// Why a detection was made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
-    pub field: Field,
-    pub sentence: String,
-    /// Character (Unicode scalar) offsets of the sentence in its field.
-    pub start: usize,
-    pub end: usize,
-    /// The rule that matched, e.g. "bilateral: named + role".
-    pub rule: String,
-    /// The words that made it: trigger, actors, cues.
-    pub matched: Vec<String>,
-}
+use crate::diagnostics::ConfigError;
+use crate::model::{DateSpan, EventActor, Evidence, Field, Modality};
 
 /// An event found in one story.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

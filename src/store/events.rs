@@ -7,8 +7,9 @@ use sled::transaction::TransactionalTree;
 use super::{
     keys, Store, StoreError, TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE,
 };
-use crate::detect::{Detection, Modality};
+use crate::detect::Detection;
 use crate::merge;
+use crate::model::Modality;
 use crate::model::{Event, EventChange, EventId, Story};
 
 /// Filters for [`Store::events`].

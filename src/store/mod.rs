@@ -440,7 +440,7 @@ impl Store {
                 let significant = event.modality != from
                     && matches!(
                         event.modality,
-                        crate::detect::Modality::Occurred | crate::detect::Modality::Cancelled
+                        crate::model::Modality::Occurred | crate::model::Modality::Cancelled
                     );
                 if !significant {
                     continue;

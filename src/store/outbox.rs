@@ -242,8 +242,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Detection, Evidence, Field, Modality};
+    use crate::detect::Detection;
     use crate::model::{Candidate, EventChange};
+    use crate::model::{Evidence, Field, Modality};
     use crate::store::IngestHooks;
 
     fn story(guid: &str, title: &str, published: &str) -> Candidate {
