@@ -238,7 +238,7 @@ pub async fn run(
 
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut failing: HashSet<String> = HashSet::new();
-    let mut tasks: JoinSet<(String, Result<FeedState, StoreError>)> = JoinSet::new();
+    let mut tasks: JoinSet<(String, Result<TaskEnd, StoreError>)> = JoinSet::new();
     tokio::pin!(shutdown);
 
     let outcome: Result<(), DaemonError> = loop {
@@ -323,7 +323,8 @@ pub async fn run(
                 };
                 in_flight.remove(&feed_id);
                 let state = match result {
-                    Ok(state) => state,
+                    Ok(TaskEnd::Polled(state)) => state,
+                    Ok(TaskEnd::Stopped) => continue,
                     Err(e) => {
                         // The store failed: stop rather than poll on without saving.
                         error!(feed = %feed_id, error = %e, "store error; stopping");
@@ -454,22 +455,16 @@ async fn poll_task(
     fetcher: Arc<Fetcher>,
     detector: Arc<Detector>,
     shared: Arc<Shared>,
-) -> (String, Result<FeedState, StoreError>) {
+) -> (String, Result<TaskEnd, StoreError>) {
     // The host's turn first, then a global slot: waiting on a busy host holds no global
     // slot that another host's feed could use.
     let host = poll_host(&shared.store, &feed);
     let gate = shared.hosts.gate(&host, config.daemon.per_host_concurrency);
     let Some(_host_permit) = gate.enter(config.daemon.per_host_spacing).await else {
-        return (
-            feed.id.clone(),
-            Err(StoreError::Backend("daemon stopping".into())),
-        );
+        return (feed.id.clone(), Ok(TaskEnd::Stopped));
     };
     let Ok(_permit) = shared.permits.acquire().await else {
-        return (
-            feed.id.clone(),
-            Err(StoreError::Backend("daemon stopping".into())),
-        );
+        return (feed.id.clone(), Ok(TaskEnd::Stopped));
     };
     let started = std::time::Instant::now();
     // Boxed: a task waiting for its turn then holds a small future, not the poll's.
@@ -534,9 +529,17 @@ async fn poll_task(
                 )
             }
         }
-        state
+        TaskEnd::Polled(state)
     });
     (feed.id, result)
+}
+
+/// How a poll task ended.
+enum TaskEnd {
+    /// The feed was polled; its new state.
+    Polled(FeedState),
+    /// The daemon began to stop before the poll could start: nothing was done.
+    Stopped,
 }
 
 /// The host a feed is polled at: its stored URL (which follows permanent redirects),
