@@ -32,7 +32,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch, Notify};
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::metrics::Metrics;
 use crate::model::Modality;
 use crate::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
@@ -50,6 +50,9 @@ pub struct ApiState {
     pub outbox: Arc<Notify>,
     /// Asks the daemon to reload its config file.
     pub reload: tokio::sync::mpsc::UnboundedSender<()>,
+    /// The bearer token every `/api/` route requires, resolved when the daemon started
+    /// (API settings change only with a restart).
+    pub token: Option<Arc<Secret>>,
 }
 
 /// Binds the endpoint's listener (the address may use port 0).
@@ -97,8 +100,7 @@ impl From<StoreError> for ApiError {
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let expected = state.config.borrow().api.token.clone();
-    if let Some(token) = expected {
+    if let Some(token) = &state.token {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)

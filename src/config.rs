@@ -47,7 +47,7 @@ pub struct Config {
 pub struct ApiSettings {
     pub listen: SocketAddr,
     /// Bearer token the read API requires; required when `listen` is not loopback.
-    pub token: Option<Secret>,
+    pub token: Option<SecretRef>,
 }
 
 /// How the outbox delivers alerts.
@@ -73,10 +73,10 @@ pub struct SinkConfig {
     pub id: String,
     pub kind: crate::model::SinkKind,
     pub url: Url,
-    /// Signing secret of a webhook sink.
-    pub secret: Option<crate::alerts::sign::WebhookSecret>,
+    /// Signing secret of a webhook sink (a `whsec_…` Standard Webhooks secret).
+    pub secret: Option<SecretRef>,
     /// Bearer token for an ntfy server that requires one.
-    pub token: Option<Secret>,
+    pub token: Option<SecretRef>,
     /// ntfy topic.
     pub topic: Option<String>,
     pub filter: SinkFilter,
@@ -95,7 +95,7 @@ pub struct SinkFilter {
     pub modality: Vec<crate::model::Modality>,
 }
 
-/// A secret read from the environment or a file. Never printed.
+/// A secret's value, read from the environment or a file when it is needed. Never printed.
 #[derive(Clone, PartialEq)]
 pub struct Secret(String);
 
@@ -108,6 +108,68 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(…)")
+    }
+}
+
+/// Where a secret is kept. The config names it; nothing reads it while parsing, so
+/// commands that only read the store work without access to the secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretSource {
+    /// An environment variable's name.
+    Env(String),
+    /// A file's path (relative paths are resolved against the config file's directory).
+    File(PathBuf),
+}
+
+/// A secret named by the config, and where: resolved by the daemon when it starts or
+/// reloads, by `alerts test`, and by `check --secrets`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretRef {
+    pub source: SecretSource,
+    /// Where the config names it, for messages: `tidings.toml:9:14: sink "hook"`.
+    pub named_at: String,
+}
+
+/// A secret that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{named_at}: {problem}")]
+pub struct SecretError {
+    pub named_at: String,
+    pub problem: String,
+}
+
+impl SecretRef {
+    /// Reads the secret now. Surrounding whitespace is dropped; an empty value is an error.
+    pub fn resolve(&self) -> Result<Secret, SecretError> {
+        let fail = |problem: String| SecretError {
+            named_at: self.named_at.clone(),
+            problem,
+        };
+        match &self.source {
+            SecretSource::Env(name) => match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+                _ => Err(fail(format!(
+                    "environment variable {name} is not set or empty"
+                ))),
+            },
+            SecretSource::File(path) => match std::fs::read_to_string(path) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+                Ok(_) => Err(fail(format!("secret file {} is empty", path.display()))),
+                Err(e) => Err(fail(format!(
+                    "cannot read secret file {}: {e}",
+                    path.display()
+                ))),
+            },
+        }
+    }
+
+    /// What the reference names, for `check --secrets`: "environment variable X" or
+    /// "file P". Never the value.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            SecretSource::Env(name) => format!("environment variable {name}"),
+            SecretSource::File(path) => format!("file {}", path.display()),
+        }
     }
 }
 
@@ -606,7 +668,7 @@ fn parse_api(
         }
         None => (DEFAULT_LISTEN.parse().expect("valid default address"), 0..0),
     };
-    let token = read_secret(raw.token_env, raw.token_file, "api", locate, rel)?;
+    let token = secret_ref(raw.token_env, raw.token_file, "api", locate, rel)?;
     if token.is_none() && !listen.ip().is_loopback() {
         return Err(locate(
             listen_span,
@@ -679,15 +741,7 @@ fn parse_sink(
         ));
     }
     let what = format!("sink {id:?}");
-    let secret = match read_secret(raw.secret_env, raw.secret_file, &what, locate, rel)? {
-        Some(s) => Some(
-            s.expose()
-                .trim()
-                .parse::<crate::alerts::sign::WebhookSecret>()
-                .map_err(|e| locate(id_span.clone(), format!("{what}: bad signing secret: {e}")))?,
-        ),
-        None => None,
-    };
+    let secret = secret_ref(raw.secret_env, raw.secret_file, &what, locate, rel)?;
     match raw.kind {
         SinkKind::Webhook if secret.is_none() => {
             return Err(locate(
@@ -706,7 +760,7 @@ fn parse_sink(
         }
         _ => {}
     }
-    let token = read_secret(raw.token_env, raw.token_file, &what, locate, rel)?;
+    let token = secret_ref(raw.token_env, raw.token_file, &what, locate, rel)?;
     let mut countries = Vec::with_capacity(raw.countries.len());
     for c in raw.countries {
         let code = c.get_ref().to_ascii_uppercase();
@@ -749,44 +803,38 @@ fn parse_sink(
     })
 }
 
-/// Reads a secret named by an environment variable or a file (not both).
-fn read_secret(
+/// The secret named by an environment variable or a file (not both). Nothing is read
+/// here: [`SecretRef::resolve`] reads it when a command needs it.
+fn secret_ref(
     env: Option<Spanned<String>>,
     file: Option<Spanned<PathBuf>>,
     what: &str,
     locate: &Locate,
     rel: &dyn Fn(PathBuf) -> PathBuf,
-) -> Result<Option<Secret>, ConfigError> {
+) -> Result<Option<SecretRef>, ConfigError> {
+    let named_at = |span: Range<usize>| match locate(span, what.to_string()) {
+        ConfigError::Invalid {
+            file, line, column, ..
+        } => format!("{file}:{line}:{column}: {what}"),
+        other => other.to_string(),
+    };
     match (env, file) {
         (Some(e), Some(_)) => Err(locate(
             e.span(),
             format!("{what}: set the secret by environment variable or by file, not both"),
         )),
-        (Some(e), None) => match std::env::var(e.get_ref()) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
-            _ => Err(locate(
-                e.span(),
-                format!(
-                    "{what}: environment variable {} is not set or empty",
-                    e.get_ref()
-                ),
-            )),
-        },
-        (None, Some(f)) => {
-            let span = f.span();
-            let path = rel(f.into_inner());
-            match std::fs::read_to_string(&path) {
-                Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
-                Ok(_) => Err(locate(
-                    span,
-                    format!("{what}: secret file {} is empty", path.display()),
-                )),
-                Err(e) => Err(locate(
-                    span,
-                    format!("{what}: cannot read secret file {}: {e}", path.display()),
-                )),
-            }
-        }
+        (Some(e), None) if e.get_ref().trim().is_empty() => Err(locate(
+            e.span(),
+            format!("{what}: the environment variable's name is empty"),
+        )),
+        (Some(e), None) => Ok(Some(SecretRef {
+            named_at: named_at(e.span()),
+            source: SecretSource::Env(e.into_inner()),
+        })),
+        (None, Some(f)) => Ok(Some(SecretRef {
+            named_at: named_at(f.span()),
+            source: SecretSource::File(rel(f.into_inner())),
+        })),
         (None, None) => Ok(None),
     }
 }
@@ -915,7 +963,14 @@ mod tests {
         );
         assert_eq!(c.alerts.max_age, Duration::from_secs(24 * 3600));
         let desk = c.sink("desk").unwrap();
-        assert!(desk.secret.is_some());
+        assert_eq!(
+            desk.secret.as_ref().map(|r| &r.source),
+            Some(&SecretSource::File(dir.path().join("hook.secret")))
+        );
+        assert_eq!(
+            desk.secret.as_ref().unwrap().resolve().unwrap().expose(),
+            "whsec_dGlkaW5ncy10ZXN0LXNpZ25pbmcta2V5LTMyYnl0ZXM="
+        );
         assert_eq!(desk.filter.countries, vec!["RUS"]);
         assert_eq!(desk.filter.min_confidence, 0.5);
         assert!(!desk.on_update, "inherits [alerts] on_update");
@@ -935,8 +990,11 @@ mod tests {
         );
         let e = err("[[sinks]]\nid = \"a\"\nkind = \"pager\"\nurl = \"https://h/\"\n");
         assert!(e.starts_with("t.toml:3:") && e.contains("pager"), "{e}");
-        let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\nsecret_env = \"TIDINGS_TEST_UNSET_VARIABLE\"\n");
-        assert!(e.starts_with("t.toml:5:") && e.contains("not set"), "{e}");
+        let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\nsecret_env = \"TIDINGS_TEST_SLACK_SECRET\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("only webhook sinks are signed"),
+            "{e}"
+        );
         let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\ncountries = [\"Russia\"]\n");
         assert!(e.starts_with("t.toml:5:") && e.contains("alpha-3"), "{e}");
         let e = err("[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\n\n[[sinks]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://h/\"\n");
@@ -946,6 +1004,46 @@ mod tests {
         );
         let e = err("[alerts]\nretry_delays = []\n");
         assert!(e.starts_with("t.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_named_by_the_config_and_read_only_when_resolved() {
+        // An unset variable does not stop the config from parsing...
+        let c = Config::parse(
+            "[[sinks]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"https://h/\"\n\
+             secret_env = \"TIDINGS_TEST_UNSET_VARIABLE\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let r = c.sink("hook").unwrap().secret.clone().unwrap();
+        assert_eq!(
+            r.source,
+            SecretSource::Env("TIDINGS_TEST_UNSET_VARIABLE".into())
+        );
+        assert_eq!(
+            r.describe(),
+            "environment variable TIDINGS_TEST_UNSET_VARIABLE"
+        );
+        // ...resolving it says where the config names it and what is wrong.
+        let e = r.resolve().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.toml:5:14: sink \"hook\": environment variable TIDINGS_TEST_UNSET_VARIABLE is not set or empty"
+        );
+        // A missing file is reported the same way, with its path.
+        let c = Config::parse(
+            "[api]\ntoken_file = \"/nonexistent/tidings-token\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let e = c.api.token.unwrap().resolve().unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.toml:2:14: api: cannot read secret file /nonexistent/tidings-token"),
+            "{e}"
+        );
+        // Both ways at once is still a config error.
+        let e = err("[api]\ntoken_env = \"A\"\ntoken_file = \"b\"\n");
+        assert!(e.starts_with("t.toml:2:") && e.contains("not both"), "{e}");
     }
 
     #[test]

@@ -27,9 +27,10 @@ use tokio::sync::{broadcast, mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::alerts::credentials::{CredentialErrors, Credentials};
 use crate::alerts::worker::Worker;
 use crate::api::{self, ApiState};
-use crate::config::{Config, ConfigError, FeedConfig, EMBEDDED_NAME};
+use crate::config::{Config, ConfigError, FeedConfig, SecretError, EMBEDDED_NAME};
 use crate::detect::Detector;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::metrics::{Metrics, TypeLabels};
@@ -55,6 +56,10 @@ pub enum DaemonError {
     },
     #[error(transparent)]
     Alerts(#[from] crate::alerts::deliver::ClientError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialErrors),
 }
 
 /// How long the daemon runs.
@@ -152,6 +157,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
+    // Secrets are read now, not when the config was parsed: a daemon that cannot read
+    // them refuses to start, and says which and where.
+    let api_token = config.api.token.as_ref().map(|r| r.resolve()).transpose()?;
+    let credentials = Credentials::resolve(&config.sinks)?;
     let mut fetcher = Arc::new(Fetcher::new(&config.http)?);
     let mut detector = Arc::new(Detector::from_settings(&config.detection)?);
     let metrics = Arc::new(Metrics::new());
@@ -165,6 +174,7 @@ pub async fn run(
         cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
         hosts: HostGates::default(),
     });
+    let (credentials_tx, credentials_rx) = watch::channel(Arc::new(credentials));
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let (stop_tx, stop_rx) = watch::channel(false);
     let ready = Arc::new(AtomicBool::new(false));
@@ -174,6 +184,7 @@ pub async fn run(
         store: Arc::clone(&store),
         metrics: Arc::clone(&metrics),
         config: config_rx.clone(),
+        credentials: credentials_rx,
         wake: Arc::clone(&shared.outbox),
     };
 
@@ -197,6 +208,7 @@ pub async fn run(
             ready: Arc::clone(&ready),
             outbox: Arc::clone(&shared.outbox),
             reload: api_reload_tx.clone(),
+            token: api_token.map(Arc::new),
         };
         let mut stop = stop_rx.clone();
         background.spawn(async move {
@@ -282,7 +294,7 @@ pub async fn run(
                 }
             } => {
                 match reload(&config) {
-                    Ok((new_config, new_detector)) => {
+                    Ok((new_config, new_detector, new_credentials)) => {
                         let new_config = Arc::new(new_config);
                         for feed in &new_config.feeds {
                             let changed = config.feed(&feed.id).is_some_and(|old| old.url != feed.url);
@@ -303,6 +315,8 @@ pub async fn run(
                         metrics.feeds_failing.set(failing.len() as i64);
                         metrics.reload("ok");
                         info!(feeds = new_config.feeds.len(), sinks = new_config.sinks.len(), event_types = detector.types.types.len(), "config reloaded");
+                        // Secrets first, so the worker never sees a sink without them.
+                        credentials_tx.send_replace(Arc::new(new_credentials));
                         config_tx.send_replace(new_config);
                         // Sinks may have changed: let the worker look again.
                         shared.outbox.notify_one();
@@ -407,21 +421,23 @@ fn first_due(
     })
 }
 
-/// Loads the config again from where the running one came from, with its detector data.
-fn reload(current: &Config) -> Result<(Config, Detector), DaemonError> {
+/// Loads the config again from where the running one came from, with its detector data
+/// and its sinks' secrets.
+fn reload(current: &Config) -> Result<(Config, Detector, Credentials), DaemonError> {
     let config = if current.origin == EMBEDDED_NAME {
         Config::embedded_default()?
     } else {
         Config::load(Path::new(&current.origin))?
     };
     let detector = Detector::from_settings(&config.detection)?;
+    let credentials = Credentials::resolve(&config.sinks)?;
     if config.api != current.api {
         warn!("api settings changed: they take effect after a restart");
     }
     if config.data_dir != current.data_dir {
         warn!("data_dir changed: it takes effect after a restart");
     }
-    Ok((config, detector))
+    Ok((config, detector, credentials))
 }
 
 /// Tells systemd (when it started us with `Type=notify`) how the daemon is doing.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
+use crate::alerts::credentials::SinkCredentials;
 use crate::alerts::{payload, sign};
 use crate::config::{AlertSettings, HttpSettings, SinkConfig};
 use crate::http::{error_chain as chain, retry_after};
@@ -58,8 +59,14 @@ impl Deliverer {
         })
     }
 
-    /// Sends `alert` to `sink` once, timestamped `now`.
-    pub async fn send(&self, sink: &SinkConfig, alert: &Alert, now: DateTime<Utc>) -> Attempt {
+    /// Sends `alert` to `sink` once, timestamped `now`, with the sink's resolved secrets.
+    pub async fn send(
+        &self,
+        sink: &SinkConfig,
+        credentials: &SinkCredentials,
+        alert: &Alert,
+        now: DateTime<Utc>,
+    ) -> Attempt {
         let body = payload::render(sink.kind, alert, sink.topic.as_deref());
         let body = match serde_json::to_vec(&body) {
             Ok(b) => b,
@@ -76,7 +83,7 @@ impl Deliverer {
             .post(sink.url.clone())
             .header(CONTENT_TYPE, "application/json");
         if sink.kind == SinkKind::Webhook {
-            if let Some(secret) = &sink.secret {
+            if let Some(secret) = &credentials.secret {
                 for (name, value) in
                     sign::headers(secret, &alert.message_id(), now.timestamp(), &body)
                 {
@@ -84,7 +91,7 @@ impl Deliverer {
                 }
             }
         }
-        if let Some(token) = &sink.token {
+        if let Some(token) = &credentials.token {
             request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
         }
         match request.body(body).send().await {

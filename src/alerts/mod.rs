@@ -3,6 +3,7 @@
 //! - [`payload`]: each sink kind's message shape (generic webhook JSON, Slack, Discord,
 //!   ntfy), with text escaped for it.
 //! - [`sign`]: Standard Webhooks signatures for generic webhooks.
+//! - [`credentials`]: the sinks' secrets, resolved when the daemon starts or reloads.
 //! - [`routing`]: which sinks want an event (their filters).
 //! - [`deliver`]: one attempt to one sink and what its answer means.
 //! - [`worker`]: the delivery loop over the store's outbox, with retries and the
@@ -11,22 +12,37 @@
 //! The outbox itself lives in the store: alerts are written in the same transaction as
 //! the events they announce.
 
+pub mod credentials;
 pub mod deliver;
 pub mod payload;
 pub mod routing;
 pub mod sign;
 pub mod worker;
 
+use credentials::CredentialErrors;
+
 /// Sends a sample alert to `sink` now, outside the outbox: `tidings alerts test SINK`.
 /// The sample is marked as a test in its event type and evidence.
+/// The sink's secrets are resolved first, as the daemon would.
 pub async fn send_test(
     config: &crate::config::Config,
     sink: &crate::config::SinkConfig,
-) -> Result<deliver::Attempt, deliver::ClientError> {
+) -> Result<deliver::Attempt, TestError> {
+    let credentials =
+        credentials::resolve_sink(sink).map_err(|e| TestError::Secrets(CredentialErrors(e)))?;
     let deliverer = deliver::Deliverer::new(&config.alerts, &config.http)?;
     let now = chrono::Utc::now();
     let alert = sample_alert(now);
-    Ok(deliverer.send(sink, &alert, now).await)
+    Ok(deliverer.send(sink, &credentials, &alert, now).await)
+}
+
+/// Why `alerts test` could not send.
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    #[error(transparent)]
+    Client(#[from] deliver::ClientError),
+    #[error("{0}")]
+    Secrets(#[source] CredentialErrors),
 }
 
 /// The alert `alerts test` sends: a made-up meeting, clearly labelled as a test.

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use tokio::sync::{watch, Notify};
 use tracing::{debug, error, info, warn};
 
+use crate::alerts::credentials::Credentials;
 use crate::alerts::deliver::{Attempt, Deliverer};
 use crate::config::{AlertSettings, Config, HttpSettings};
 use crate::metrics::Metrics;
@@ -33,6 +34,9 @@ pub struct Worker {
     pub store: Arc<Store>,
     pub metrics: Arc<Metrics>,
     pub config: watch::Receiver<Arc<Config>>,
+    /// The sinks' secrets, resolved by the daemon for the config it runs (sent before
+    /// the config they belong to).
+    pub credentials: watch::Receiver<Arc<Credentials>>,
     /// Notified when new alerts were written.
     pub wake: Arc<Notify>,
 }
@@ -110,11 +114,20 @@ impl Worker {
         tokio::task::spawn_blocking(move || store.flush())
             .await
             .map_err(|e| StoreError::Backend(format!("flush task failed: {e}")))??;
+        let credentials = self.credentials.borrow().clone();
+        let credentials = &credentials;
         let results: Vec<(Alert, Attempt)> = futures_util::stream::iter(due)
             .map(|alert| async move {
-                let attempt = match config.sink(&alert.sink) {
-                    Some(sink) => deliverer.send(sink, &alert, Utc::now()).await,
-                    None => Attempt::Failed {
+                let attempt = match (config.sink(&alert.sink), credentials.get(&alert.sink)) {
+                    (Some(sink), Some(secrets)) => {
+                        deliverer.send(sink, secrets, &alert, Utc::now()).await
+                    }
+                    (Some(_), None) => Attempt::Failed {
+                        status: None,
+                        error: format!("sink {:?} has no resolved secrets yet", alert.sink),
+                        retry_after: None,
+                    },
+                    (None, _) => Attempt::Failed {
                         status: None,
                         error: format!("sink {:?} is not in the config", alert.sink),
                         retry_after: None,

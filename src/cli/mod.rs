@@ -64,8 +64,13 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Validate the config and exit (0 if valid).
-    Check,
+    /// Validate the config and exit (0 if valid). Secrets are not read unless asked.
+    Check {
+        /// Also check that every secret the config names (API token, sink signing
+        /// secrets and tokens) can be read, as the daemon will at start.
+        #[arg(long)]
+        secrets: bool,
+    },
     /// List feeds with their health: last poll, HTTP status, last error, next poll,
     /// stories; `feeds add URL`, `remove ID`, `import FILE.opml`, `export`.
     Feeds(FeedsArgs),
@@ -269,8 +274,11 @@ fn execute(cli: Cli) -> Result<ExitCode> {
     let config = load_config(cli.config.as_deref())?;
     let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config)?;
     match cli.command {
-        Command::Check => {
+        Command::Check { secrets } => {
             let detector = detector(&config)?;
+            if secrets {
+                check_secrets(&config)?;
+            }
             let types: Vec<&str> = detector.types.types.iter().map(|t| t.id.as_str()).collect();
             println!(
                 "{}: ok — {} feeds; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
@@ -372,6 +380,42 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `check --secrets`: resolves every secret the config names and reports each one, or
+/// fails with every problem found.
+fn check_secrets(config: &Config) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut named = Vec::new();
+    if let Some(r) = &config.api.token {
+        match r.resolve() {
+            Ok(_) => named.push(format!("api token ({})", r.describe())),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    for sink in &config.sinks {
+        match tidings::alerts::credentials::resolve_sink(sink) {
+            Ok(_) => {
+                for r in sink.secret.iter().chain(sink.token.iter()) {
+                    named.push(format!("sink {} ({})", sink.id, r.describe()));
+                }
+            }
+            Err(errors) => problems.extend(errors.iter().map(|e| e.to_string())),
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} secret(s) cannot be read:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+    if named.is_empty() {
+        println!("secrets: the config names none");
+    } else {
+        println!("secrets: {} resolved: {}", named.len(), named.join(", "));
+    }
+    Ok(())
 }
 
 fn detector(config: &Config) -> Result<Detector> {

@@ -178,9 +178,17 @@ impl Remote {
     }
 
     pub fn new(base: &str, config: &Config) -> Result<Remote> {
+        // Only the API token is read, and only because this command talks to the API.
+        let token = config
+            .api
+            .token
+            .as_ref()
+            .map(|r| r.resolve())
+            .transpose()
+            .context("the running daemon's API requires its bearer token")?;
         Ok(Remote {
             base: base.trim_end_matches('/').to_string(),
-            token: config.api.token.as_ref().map(|t| t.expose().to_string()),
+            token: token.map(|t| t.expose().to_string()),
             client: reqwest::Client::builder()
                 .user_agent(config.http.user_agent.clone())
                 .build()
