@@ -60,6 +60,8 @@ pub enum DaemonError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Credentials(#[from] CredentialErrors),
+    #[error("a background task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 /// How long the daemon runs.
@@ -251,6 +253,8 @@ pub async fn run(
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut failing: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Result<TaskEnd, StoreError>)> = JoinSet::new();
+    let mut reloading: JoinSet<Result<Reloaded, DaemonError>> = JoinSet::new();
+    let mut reload_again = false;
     tokio::pin!(shutdown);
 
     let outcome: Result<(), DaemonError> = loop {
@@ -293,7 +297,23 @@ pub async fn run(
                     r = api_reload_rx.recv() => r,
                 }
             } => {
-                match reload(&config) {
+                // Reading the files and compiling the gazetteer and phrase matcher take
+                // CPU time: off the runtime, while polls go on. Requests that arrive
+                // meanwhile make one more reload once this one is done.
+                if reloading.is_empty() {
+                    let current = Arc::clone(&config);
+                    reloading.spawn_blocking(move || reload(&current));
+                } else {
+                    reload_again = true;
+                }
+            }
+            Some(loaded) = reloading.join_next(), if !reloading.is_empty() => {
+                let loaded = loaded.unwrap_or_else(|e| Err(DaemonError::Task(e)));
+                if std::mem::take(&mut reload_again) {
+                    let current = Arc::clone(&config);
+                    reloading.spawn_blocking(move || reload(&current));
+                }
+                match loaded {
                     Ok((new_config, new_detector, new_credentials)) => {
                         let new_config = Arc::new(new_config);
                         for feed in &new_config.feeds {
@@ -421,9 +441,12 @@ fn first_due(
     })
 }
 
+/// A config loaded again, with its detector and its sinks' secrets.
+type Reloaded = (Config, Detector, Credentials);
+
 /// Loads the config again from where the running one came from, with its detector data
-/// and its sinks' secrets.
-fn reload(current: &Config) -> Result<(Config, Detector, Credentials), DaemonError> {
+/// and its sinks' secrets. Blocking: reads files and compiles the detector.
+fn reload(current: &Config) -> Result<Reloaded, DaemonError> {
     let config = if current.origin == EMBEDDED_NAME {
         Config::embedded_default()?
     } else {

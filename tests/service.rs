@@ -298,6 +298,29 @@ fn sighup_reloads_feeds_and_sinks_and_a_bad_config_keeps_the_running_one() {
         "{metrics}"
     );
     assert!(metrics.contains("tidings_feeds 2"), "{metrics}");
+
+    // A config that parses but names a secret the daemon cannot read is refused too,
+    // naming where the config names it; the running sinks keep theirs.
+    ws.write_config(&format!(
+        "{two}
+[[sinks]]
+id = \"late\"
+kind = \"webhook\"
+url = \"{}\"
+secret_file = \"missing.secret\"
+",
+        receiver.url("late")
+    ));
+    common::signal(&daemon, "HUP");
+    wait_for(Duration::from_secs(30), "the second refusal", || {
+        ws.log().matches("config reload refused").count() >= 2
+    });
+    let log = ws.log();
+    assert!(
+        log.contains("sink \\\"late\\\": cannot read secret file")
+            || log.contains("sink \"late\": cannot read secret file"),
+        "the refusal names the secret: {log}"
+    );
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
 }
 
