@@ -357,7 +357,7 @@ pub async fn run(
                 };
                 in_flight.remove(&feed_id);
                 let state = match result {
-                    Ok(TaskEnd::Polled(state)) => state,
+                    Ok(TaskEnd::Polled(state)) => *state,
                     Ok(TaskEnd::Stopped) => continue,
                     Err(e) => {
                         // The store failed: stop rather than poll on without saving.
@@ -568,7 +568,7 @@ async fn poll_task(
                 )
             }
         }
-        TaskEnd::Polled(state)
+        TaskEnd::Polled(Box::new(state))
     });
     (feed.id, result)
 }
@@ -576,7 +576,7 @@ async fn poll_task(
 /// How a poll task ended.
 enum TaskEnd {
     /// The feed was polled; its new state.
-    Polled(FeedState),
+    Polled(Box<FeedState>),
     /// The daemon began to stop before the poll could start: nothing was done.
     Stopped,
 }

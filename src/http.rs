@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn an_error_chain_names_each_cause_once() {
-        let inner = std::io::Error::new(std::io::ErrorKind::Other, "connection refused");
+        let inner = std::io::Error::other("connection refused");
         #[derive(Debug, thiserror::Error)]
         #[error("error sending request")]
         struct Outer(#[source] std::io::Error);

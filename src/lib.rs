@@ -1,11 +1,24 @@
 //! tidings — a news-event monitor.
 //!
-//! Data flows one way through these modules:
+//! Data flows one way:
 //!
 //! ```text
-//! config ─► daemon/scheduler ─► fetcher ─► parser ─► normalise ─► dedup ─► store
-//!                               (poll: one feed, start to finish)
+//! daemon ─► scheduler ─► poll: fetcher ─► parser ─► normalise ─► dedup ─► detect ─► merge ─► store
+//!                                                                   store outbox ─► alerts ─► sinks
+//! api (read API, metrics) ◄── store        CLI ─► store, or the daemon's api while it runs
 //! ```
+//!
+//! and the modules depend on each other one way, bottom first (`tests/layering.rs`
+//! fails on a cycle or on a module that reaches up):
+//!
+//! 1. records and diagnostics: [`model`], [`diagnostics`], [`http`], [`metrics`],
+//!    [`telemetry`];
+//! 2. [`config`];
+//! 3. the pure stages and the fetcher: [`parser`], [`normalise`], [`dedup`], [`detect`],
+//!    [`merge`], [`scheduler`], [`fetcher`], and [`eval`], [`feedlist`];
+//! 4. [`store`];
+//! 5. [`alerts`], [`poll`], [`views`], [`api`];
+//! 6. [`daemon`], then the binary (`main.rs`, `cli/`).
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
 

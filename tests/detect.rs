@@ -60,8 +60,8 @@ const FIXTURE_MODALITY: f64 = 0.85;
 /// The article tidings began from must yield the events the brief lists.
 #[test]
 fn the_seed_article_yields_the_briefs_events() {
-    let Some(shared) = common::shared_dir() else {
-        eprintln!("skipped: ../shared is not present");
+    let Some(shared) = common::shared_dir_or_skip("the_seed_article_yields_the_briefs_events")
+    else {
         return;
     };
     let text =

@@ -51,8 +51,9 @@ fn feed_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn real_feed_fragments_give_the_text_a_full_renderer_gives() {
-    let Some(shared) = common::shared_dir() else {
-        eprintln!("skipped: ../shared is not present");
+    let Some(shared) =
+        common::shared_dir_or_skip("real_feed_fragments_give_the_text_a_full_renderer_gives")
+    else {
         return;
     };
     let mut files = Vec::new();

@@ -97,7 +97,11 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             continue; // the crate root only declares the modules
         }
         let code = std::fs::read_to_string(file).expect("read source");
-        let prefix = if from == "bin" { "tidings::" } else { "crate::" };
+        let prefix = if from == "bin" {
+            "tidings::"
+        } else {
+            "crate::"
+        };
         let entry = edges.entry(from.clone()).or_default();
         for to in referenced(&code, prefix) {
             if to != from && modules.contains(&to) && to != "bin" {
@@ -184,19 +188,36 @@ fn the_checker_finds_a_cycle_and_a_reach_upward() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path();
     std::fs::create_dir(src.join("store")).unwrap();
-    std::fs::write(src.join("model.rs"), "use crate::config::X; // crate::daemon\n").unwrap();
+    std::fs::write(
+        src.join("model.rs"),
+        "use crate::config::X; // crate::daemon\n",
+    )
+    .unwrap();
     std::fs::write(src.join("config.rs"), "pub fn f() { crate::model::g() }\n").unwrap();
     std::fs::write(src.join("store/mod.rs"), "use crate::alerts::routing;\n").unwrap();
     std::fs::write(src.join("alerts.rs"), "use crate::store::Store;\n").unwrap();
-    std::fs::write(src.join("daemon.rs"), "//! uses crate::model only in prose\n").unwrap();
+    std::fs::write(
+        src.join("daemon.rs"),
+        "//! uses crate::model only in prose\n",
+    )
+    .unwrap();
     let edges = graph(src);
     assert!(edges["daemon"].is_empty(), "comments are not imports");
     let found = problems(&edges).join("\n");
-    assert!(found.contains("import cycle: alerts → store → alerts"), "{found}");
-    assert!(found.contains("import cycle: config → model → config"), "{found}");
+    assert!(
+        found.contains("import cycle: alerts → store → alerts"),
+        "{found}"
+    );
+    assert!(
+        found.contains("import cycle: config → model → config"),
+        "{found}"
+    );
     assert!(
         found.contains("`model` (layer 0) uses `config` (layer 1)"),
         "{found}"
     );
-    assert!(found.contains("`store` (layer 3) uses `alerts` (layer 4)"), "{found}");
+    assert!(
+        found.contains("`store` (layer 3) uses `alerts` (layer 4)"),
+        "{found}"
+    );
 }

@@ -13,8 +13,9 @@ use tidings::store::Store;
 
 #[test]
 fn real_captures_are_stored_once_per_story_and_reingest_adds_nothing() {
-    let Some(shared) = common::shared_dir() else {
-        eprintln!("skipped: ../shared is not present");
+    let Some(shared) = common::shared_dir_or_skip(
+        "real_captures_are_stored_once_per_story_and_reingest_adds_nothing",
+    ) else {
         return;
     };
     let dir = shared.join("feeds/news-snapshots");

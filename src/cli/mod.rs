@@ -32,7 +32,9 @@ use reader::Reader;
 #[command(
     name = "tidings",
     version,
-    about = "News-event monitor: polls news feeds, deduplicates stories and stores them."
+    about = "News-event monitor: polls news feeds, deduplicates stories, detects events \
+             (meetings, UN votes, your own types), stores them and alerts webhooks, Slack, \
+             Discord and ntfy."
 )]
 struct Cli {
     /// Config file. Default: $TIDINGS_CONFIG, else ~/.config/tidings/tidings.toml if it
