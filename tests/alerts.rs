@@ -402,3 +402,72 @@ fn alerts_test_sends_a_signed_sample_to_one_sink() {
         "{stderr}"
     );
 }
+
+/// The sink side of the one Retry-After policy, against a real local server: a 503 asking
+/// for a year is held to `http.max_retry_after`, and a 500 with the same header asks for
+/// nothing (the configured retry delays apply).
+#[test]
+fn a_sinks_retry_after_is_capped_and_honoured_only_on_429_and_503() {
+    use axum::http::{header, StatusCode};
+    use tidings::alerts::credentials::SinkCredentials;
+    use tidings::alerts::deliver::{Attempt, Deliverer};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = runtime.block_on(async {
+        let router = Router::new()
+            .route(
+                "/year",
+                axum::routing::post(|| async {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::RETRY_AFTER, "31536000")],
+                    )
+                }),
+            )
+            .route(
+                "/broken",
+                axum::routing::post(|| async {
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        [(header::RETRY_AFTER, "31536000")],
+                    )
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        base
+    });
+    let config = tidings::config::Config::parse(
+        &format!(
+            "[http]\nmax_retry_after = \"20m\"\n\n\
+             [[sinks]]\nid = \"year\"\nkind = \"slack\"\nurl = \"{base}/year\"\n\n\
+             [[sinks]]\nid = \"broken\"\nkind = \"slack\"\nurl = \"{base}/broken\"\n"
+        ),
+        "t.toml",
+    )
+    .unwrap();
+    let deliverer = Deliverer::new(&config.alerts, &config.http).unwrap();
+    let now = chrono::Utc::now();
+    let alert = tidings::alerts::sample_alert(now);
+    let none = SinkCredentials::default();
+    let year = runtime.block_on(deliverer.send(config.sink("year").unwrap(), &none, &alert, now));
+    assert_eq!(
+        year,
+        Attempt::Failed {
+            status: Some(503),
+            error: "HTTP 503".into(),
+            retry_after: Some(Duration::from_secs(20 * 60)),
+        }
+    );
+    let broken =
+        runtime.block_on(deliverer.send(config.sink("broken").unwrap(), &none, &alert, now));
+    assert_eq!(
+        broken,
+        Attempt::Failed {
+            status: Some(500),
+            error: "HTTP 500".into(),
+            retry_after: None,
+        }
+    );
+}
