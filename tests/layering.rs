@@ -221,3 +221,29 @@ fn the_checker_finds_a_cycle_and_a_reach_upward() {
         "{found}"
     );
 }
+
+/// Only `store/` knows the embedded database, so another backend can replace it.
+#[test]
+fn nothing_outside_the_store_names_sled() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        if module_of(&src, &file) == "store" {
+            continue;
+        }
+        let code = std::fs::read_to_string(&file).expect("read source");
+        for (n, line) in code.lines().enumerate() {
+            let code_part = line.split("//").next().unwrap_or("");
+            if code_part.contains("sled::") {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "sled outside store/:\n{}",
+        found.join("\n")
+    );
+}
