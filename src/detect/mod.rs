@@ -13,6 +13,7 @@ pub mod actors;
 pub mod dates;
 pub mod event_types;
 pub mod gazetteer;
+pub mod logistic;
 pub mod text;
 
 use std::collections::HashSet;
