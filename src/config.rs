@@ -182,6 +182,8 @@ pub struct DetectionSettings {
     pub event_types: Option<Vec<PathBuf>>,
     /// Modality cue file.
     pub modality: Option<PathBuf>,
+    /// Decision model file (written by `tidings train`).
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -324,6 +326,7 @@ struct RawDetection {
     gazetteer: Option<PathBuf>,
     event_types: Option<Vec<PathBuf>>,
     modality: Option<Spanned<PathBuf>>,
+    model: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -592,6 +595,7 @@ impl Config {
                 .event_types
                 .map(|v| v.into_iter().map(rel).collect()),
             modality: raw.detection.modality.map(|m| rel(m.into_inner())),
+            model: raw.detection.model.map(rel),
         };
 
         let api = parse_api(raw.api, &locate, &rel)?;

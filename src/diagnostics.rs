@@ -42,6 +42,28 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Parses a JSON document into `T`, reporting errors as `origin:line:column: message`.
+/// Used for data files written by tidings itself (the decision model).
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, ConfigError> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the location goes in front instead.
+        let message = match message.rsplit_once(" at line ") {
+            Some((m, _)) => m.to_string(),
+            None => message,
+        };
+        ConfigError::Invalid {
+            file: origin.to_string(),
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message,
+        }
+    })
+}
+
 /// An error at byte range `span` of `text` (from `origin`).
 pub fn invalid_at(text: &str, origin: &str, span: Range<usize>, message: String) -> ConfigError {
     let (line, column) = line_column(text, span.start);

@@ -11,6 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::detect::decide::{
+    self, DecisionModel, LabelledCandidate, TrainSettings, TrainingRecord,
+};
 use crate::detect::{Article, Detection, Detector};
 use crate::model::Modality;
 
@@ -97,6 +100,7 @@ pub struct Report {
     pub unscored: BTreeMap<String, usize>,
     pub types: BTreeMap<String, TypeScore>,
     pub modality_accuracy: f64,
+    pub reliability: Reliability,
     pub errors: Vec<EvalError>,
 }
 
@@ -105,6 +109,29 @@ type Keyed<T> = BTreeMap<(String, String), (BTreeSet<Modality>, Vec<T>)>;
 
 /// Runs the detector over `articles` and scores it against `labels` (matched by id).
 pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels]) -> Report {
+    let detections: Vec<Vec<Detection>> = articles
+        .iter()
+        .map(|a| detector.detect(&article(a)))
+        .collect();
+    score(articles, labels, &detections)
+}
+
+/// The detector's view of a batch article.
+pub fn article(a: &BatchArticle) -> Article<'_> {
+    Article {
+        title: &a.title,
+        text: &a.text,
+        published: a.date,
+    }
+}
+
+/// Scores `detections` (one list per article, in the order of `articles`) against
+/// `labels` (matched by id).
+pub fn score(
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    detections: &[Vec<Detection>],
+) -> Report {
     let by_id: BTreeMap<&str, &Labels> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
     let mut report = Report {
         articles: articles.len(),
@@ -116,12 +143,8 @@ pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels
         .flat_map(|l| l.events.iter().map(|e| e.event_type.as_str()))
         .collect();
     let (mut mod_ok, mut mod_all) = (0, 0);
-    for a in articles {
-        let detections = detector.detect(&Article {
-            title: &a.title,
-            text: &a.text,
-            published: a.date,
-        });
+    let mut confidences: Vec<(f64, bool)> = Vec::new();
+    for (a, detections) in articles.iter().zip(detections) {
         let empty = Labels {
             id: a.id.clone(),
             events: Vec::new(),
@@ -130,7 +153,7 @@ pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels
         let gold = by_id.get(a.id.as_str()).copied().unwrap_or(&empty);
 
         let mut predicted: Keyed<&Detection> = BTreeMap::new();
-        for d in &detections {
+        for d in detections {
             if !labelled.contains(d.event_type.as_str()) {
                 *report.unscored.entry(d.event_type.clone()).or_default() += 1;
                 continue;
@@ -146,6 +169,12 @@ pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels
             let e = expected.entry((l.event_type.clone(), l.key())).or_default();
             e.0.insert(l.modality);
             e.1.push(l);
+        }
+        for (key, (_, dets)) in &predicted {
+            let correct = expected.contains_key(key);
+            for d in dets {
+                confidences.push((f64::from(d.confidence), correct));
+            }
         }
         for (key, (mods, dets)) in &predicted {
             let score = report.types.entry(key.0.clone()).or_default();
@@ -223,7 +252,169 @@ pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels
         s.modality_accuracy = ratio(s.modality_correct, s.modality_total);
     }
     report.modality_accuracy = ratio(mod_ok, mod_all);
+    report.reliability = Reliability::of(&confidences);
     report
+}
+
+/// How well confidences match outcomes: detections grouped by confidence band, the
+/// share of each band that was right, and the expected calibration error (the bands'
+/// gaps between mean confidence and share right, weighted by size).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Reliability {
+    pub bands: Vec<Band>,
+    pub expected_calibration_error: f64,
+}
+
+/// One confidence band of a [`Reliability`] table.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Band {
+    /// The band is `[low, high)`, the last one closed.
+    pub low: f64,
+    pub high: f64,
+    pub detections: usize,
+    pub correct: usize,
+    pub mean_confidence: f64,
+    pub share_correct: f64,
+}
+
+impl Reliability {
+    /// Ten bands of 0.1 over (confidence, correct) pairs.
+    pub fn of(scored: &[(f64, bool)]) -> Reliability {
+        let mut bands: Vec<Band> = (0..10)
+            .map(|i| Band {
+                low: i as f64 / 10.0,
+                high: (i + 1) as f64 / 10.0,
+                ..Band::default()
+            })
+            .collect();
+        let mut sums = [0.0f64; 10];
+        for &(p, correct) in scored {
+            let i = ((p * 10.0).floor() as usize).min(9);
+            bands[i].detections += 1;
+            bands[i].correct += usize::from(correct);
+            sums[i] += p;
+        }
+        let total = scored.len();
+        let mut ece = 0.0;
+        for (b, sum) in bands.iter_mut().zip(sums) {
+            if b.detections > 0 {
+                b.mean_confidence = sum / b.detections as f64;
+                b.share_correct = b.correct as f64 / b.detections as f64;
+                ece += b.detections as f64 / total as f64
+                    * (b.mean_confidence - b.share_correct).abs();
+            }
+        }
+        Reliability {
+            bands: bands.into_iter().filter(|b| b.detections > 0).collect(),
+            expected_calibration_error: ece,
+        }
+    }
+}
+
+/// Every candidate the rules propose in `articles`, for the types `labels` cover, with
+/// its features and whether its type and key are labelled in its article; and how many
+/// labelled events no candidate found.
+pub fn labelled_candidates(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+) -> (Vec<LabelledCandidate>, usize) {
+    let by_id: BTreeMap<&str, &Labels> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
+    let labelled: BTreeSet<&str> = labels
+        .iter()
+        .flat_map(|l| l.events.iter().map(|e| e.event_type.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut missed = 0;
+    for (i, a) in articles.iter().enumerate() {
+        let gold: BTreeSet<(String, String)> = by_id
+            .get(a.id.as_str())
+            .map(|l| {
+                l.events
+                    .iter()
+                    .map(|e| (e.event_type.clone(), e.key()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut found = BTreeSet::new();
+        for d in proposer.propose(&article(a)) {
+            if !labelled.contains(d.event_type.as_str()) {
+                continue;
+            }
+            let key = (d.event_type.clone(), d.key());
+            let correct = gold.contains(&key);
+            found.insert(key);
+            out.push(LabelledCandidate {
+                article: i,
+                event_type: d.event_type.clone(),
+                features: decide::features(&d, &a.title),
+                correct,
+            });
+        }
+        missed += gold.difference(&found).count();
+    }
+    (out, missed)
+}
+
+/// Trains a decision model on labelled articles (the rules of `proposer` propose).
+pub fn train(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    settings: TrainSettings,
+    source: &str,
+) -> DecisionModel {
+    let (candidates, missed) = labelled_candidates(proposer, articles, labels);
+    decide::train(
+        &candidates,
+        missed,
+        settings,
+        TrainingRecord {
+            articles: source.to_string(),
+            article_count: articles.len(),
+            ..TrainingRecord::default()
+        },
+    )
+}
+
+/// K-fold cross-validation by article: for each fold, a model trained on the others
+/// decides the fold's candidates; the report scores every article once, held out.
+pub fn cross_validate(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    folds: usize,
+    settings: TrainSettings,
+) -> Report {
+    let folds = folds.max(2);
+    let mut detections: Vec<Vec<Detection>> = vec![Vec::new(); articles.len()];
+    for k in 0..folds {
+        let (train_articles, train_labels): (Vec<BatchArticle>, Vec<Labels>) = {
+            let ids: BTreeSet<&str> = articles
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % folds != k)
+                .map(|(_, a)| a.id.as_str())
+                .collect();
+            (
+                articles
+                    .iter()
+                    .filter(|a| ids.contains(a.id.as_str()))
+                    .cloned()
+                    .collect(),
+                labels
+                    .iter()
+                    .filter(|l| ids.contains(l.id.as_str()))
+                    .cloned()
+                    .collect(),
+            )
+        };
+        let model = train(proposer, &train_articles, &train_labels, settings, "fold");
+        for (i, a) in articles.iter().enumerate().filter(|(i, _)| i % folds == k) {
+            detections[i] = model.decide(&a.title, proposer.propose(&article(a)));
+        }
+    }
+    score(articles, labels, &detections)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {

@@ -167,6 +167,12 @@ pub enum IngestOutcome {
     Unchanged(StoryId),
 }
 
+/// Writes a confidence as what it means, two decimals (`0.95`, not `0.95000005` or,
+/// through a JSON value, `0.9500000476837158`).
+pub fn confidence_two_decimals<S: serde::Serializer>(c: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*c) * 100.0).round() / 100.0)
+}
+
 /// Identifier of a stored event.
 pub type EventId = u64;
 
@@ -186,6 +192,7 @@ pub struct Event {
     pub date: Option<DateSpan>,
     pub modality: Modality,
     /// The highest confidence of any source.
+    #[serde(serialize_with = "confidence_two_decimals")]
     pub confidence: f32,
     /// The day the event is filed under: its resolved date, else its first story's
     /// publication day.
@@ -208,6 +215,7 @@ pub struct EventSource {
     pub detected_at: DateTime<Utc>,
     pub modality: Modality,
     pub date: Option<DateSpan>,
+    #[serde(serialize_with = "confidence_two_decimals")]
     pub confidence: f32,
     pub evidence: Evidence,
 }

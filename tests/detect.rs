@@ -193,13 +193,23 @@ fn batch_mode_answers_every_line_in_order_and_reports_bad_ones() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("-:3:"), "{stderr}");
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["a", "b", "c", "d"]);
+    // Confidence is written as what it means: at most two decimals.
+    for found in stdout.split("\"confidence\":").skip(1) {
+        let number: String = found
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let decimals = number.split('.').nth(1).map_or(0, str::len);
+        assert!(decimals <= 2, "confidence written as {number}");
+    }
+    assert!(stdout.contains("\"confidence\":"), "{stdout}");
     assert_eq!(lines[0]["events"][0]["type"], "un_vote");
     assert_eq!(lines[0]["events"][0]["organization"], "UNGA");
     assert_eq!(lines[0]["events"][0]["modality"], "planned");
@@ -452,4 +462,141 @@ fn meeting_rules_hold_on_written_cases() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The shipped decision model, trained on `../shared/corpus/train/` only, scored on
+/// `../shared/corpus/dev/` (never used to fit it). These thresholds only go up (the
+/// calibration error's only goes down): change them when detection improves, never to
+/// let a regression through.
+#[test]
+fn trained_on_train_scored_on_dev_stays_above_its_thresholds() {
+    let Some(shared) =
+        common::shared_dir_or_skip("trained_on_train_scored_on_dev_stays_above_its_thresholds")
+    else {
+        return;
+    };
+    let detector = Detector::embedded().unwrap();
+    let model = detector
+        .decision
+        .as_ref()
+        .expect("the shipped detector has a model");
+    assert!(
+        model
+            .trained
+            .articles
+            .ends_with("corpus/train/articles.jsonl"),
+        "the shipped model is trained on train/ only: {}",
+        model.trained.articles
+    );
+    let dev = shared.join("corpus/dev");
+    let articles: Vec<BatchArticle> = read_jsonl(&dev.join("articles.jsonl").display().to_string());
+    let labels: Vec<Labels> = read_jsonl(&dev.join("labels.jsonl").display().to_string());
+    let report = evaluate(&detector, &articles, &labels);
+    let meeting = &report.types["bilateral_meeting"];
+    let vote = &report.types["un_vote"];
+    let ece = report.reliability.expected_calibration_error;
+    eprintln!(
+        "dev: meeting P {:.4} R {:.4} F1 {:.4}; un_vote F1 {:.4}; modality {:.4}; ECE {ece:.4}",
+        meeting.precision, meeting.recall, meeting.f1, vote.f1, report.modality_accuracy
+    );
+    assert!(
+        meeting.f1 >= DEV_MEETING_F1,
+        "bilateral_meeting F1 {:.3}",
+        meeting.f1
+    );
+    assert!(vote.f1 >= DEV_VOTE_F1, "un_vote F1 {:.3}", vote.f1);
+    assert!(
+        report.modality_accuracy >= DEV_MODALITY,
+        "modality accuracy {:.3}",
+        report.modality_accuracy
+    );
+    assert!(ece <= DEV_MAX_ECE, "expected calibration error {ece:.3}");
+}
+
+const DEV_MEETING_F1: f64 = 0.848;
+const DEV_VOTE_F1: f64 = 0.909;
+const DEV_MODALITY: f64 = 0.885;
+const DEV_MAX_ECE: f64 = 0.216;
+
+/// `tidings train` fits a model the `[detection] model` setting then uses, and
+/// `eval --folds` cross-validates, through the real binary.
+#[test]
+fn train_writes_a_model_that_the_config_uses_and_eval_cross_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/detect");
+    let model = dir.path().join("model.json");
+    let out = Command::new(BIN)
+        .args(["train", "--articles"])
+        .arg(format!("{fixtures}/articles.jsonl"))
+        .arg("--labels")
+        .arg(format!("{fixtures}/labels.jsonl"))
+        .arg("--out")
+        .arg(&model)
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("trained on 66 articles"), "{stdout}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(written["version"], 1);
+    assert!(written["weights"].as_object().unwrap().len() > 10);
+
+    let config = dir.path().join("tidings.toml");
+    std::fs::write(&config, "[detection]\nmodel = \"model.json\"\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["eval", "--articles"])
+        .arg(format!("{fixtures}/articles.jsonl"))
+        .arg("--labels")
+        .arg(format!("{fixtures}/labels.jsonl"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("expected calibration error"), "{stdout}");
+
+    // A broken model file is refused with its name and line.
+    std::fs::write(
+        dir.path().join("model.json"),
+        "{\n  \"version\": 1,\n  oops\n}",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("model.json:3:"), "{stderr}");
+
+    let out = Command::new(BIN)
+        .args(["eval", "--folds", "3", "--articles"])
+        .arg(format!("{fixtures}/articles.jsonl"))
+        .arg("--labels")
+        .arg(format!("{fixtures}/labels.jsonl"))
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("bilateral_meeting") && stdout.contains("66 articles"),
+        "{stdout}"
+    );
 }

@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use tidings::config::Config;
 use tidings::daemon::{self, RunMode};
+use tidings::detect::decide::TrainSettings;
 use tidings::detect::{Article, Detector};
 use tidings::eval::{BatchArticle, BatchResult, Labels};
 use tidings::model::Modality;
@@ -83,8 +84,12 @@ enum Command {
     /// Run the detector on a text (FILE, or - for stdin) and show what it finds and why;
     /// or on a batch with --jsonl.
     Detect(DetectArgs),
-    /// Score the detector against labelled articles: precision, recall, F1 per type.
+    /// Score the detector against labelled articles: precision, recall, F1 per type, and
+    /// how well its confidence matches outcomes; `--folds K` cross-validates training.
     Eval(EvalArgs),
+    /// Train the decision model on labelled articles and write it to a file
+    /// (`[detection] model` in the config uses it).
+    Train(TrainArgs),
     /// Alerts: pending (with the last error of failing ones) and dead-lettered;
     /// `alerts replay`, `alerts test SINK`.
     Alerts(AlertsArgs),
@@ -226,6 +231,32 @@ struct EvalArgs {
     /// JSON output.
     #[arg(long)]
     json: bool,
+    /// K-fold cross-validation by article: train a decision model on K−1 folds of these
+    /// articles and score the one left out, for each fold.
+    #[arg(long, value_name = "K")]
+    folds: Option<usize>,
+    /// L2 penalty of the models trained for --folds.
+    #[arg(long, default_value_t = TrainSettings::default().l2)]
+    l2: f64,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled articles, one {"id","date","title","text"} object per line.
+    #[arg(long)]
+    articles: PathBuf,
+    /// Their labels, one {"id","events":[...]} object per line.
+    #[arg(long)]
+    labels: PathBuf,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    out: PathBuf,
+    /// L2 penalty.
+    #[arg(long, default_value_t = TrainSettings::default().l2)]
+    l2: f64,
+    /// Folds for calibration and the threshold (held-out scores).
+    #[arg(long, default_value_t = TrainSettings::default().folds)]
+    folds: usize,
 }
 
 #[derive(Args)]
@@ -336,6 +367,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::Detect(args) => run_detect(&config, args),
         Command::Eval(args) => run_eval(&config, args),
+        Command::Train(args) => run_train(&config, args),
         Command::Alerts(args) => run_alerts(&config, &data_dir, args),
         Command::Run { once } => {
             run_daemon(
@@ -491,8 +523,60 @@ fn run_eval(config: &Config, args: EvalArgs) -> Result<ExitCode> {
     let detector = detector(config)?;
     let articles: Vec<BatchArticle> = read_jsonl(&args.articles)?;
     let labels: Vec<Labels> = read_jsonl(&args.labels)?;
-    let report = tidings::eval::evaluate(&detector, &articles, &labels);
+    let report = match args.folds {
+        Some(k) if k < 2 => bail!("--folds needs at least 2 folds"),
+        Some(k) if k > articles.len() => {
+            bail!(
+                "--folds {k} is more folds than the {} articles",
+                articles.len()
+            )
+        }
+        Some(k) => tidings::eval::cross_validate(
+            &detector.rules_only(),
+            &articles,
+            &labels,
+            k,
+            TrainSettings {
+                l2: args.l2,
+                ..TrainSettings::default()
+            },
+        ),
+        None => tidings::eval::evaluate(&detector, &articles, &labels),
+    };
     output::eval_report(&report, args.errors, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_train(config: &Config, args: TrainArgs) -> Result<ExitCode> {
+    if args.folds < 2 {
+        bail!("--folds needs at least 2 folds");
+    }
+    let proposer = detector(config)?.rules_only();
+    let articles: Vec<BatchArticle> = read_jsonl(&args.articles)?;
+    let labels: Vec<Labels> = read_jsonl(&args.labels)?;
+    let model = tidings::eval::train(
+        &proposer,
+        &articles,
+        &labels,
+        TrainSettings {
+            l2: args.l2,
+            folds: args.folds,
+            ..TrainSettings::default()
+        },
+        &args.articles.display().to_string(),
+    );
+    std::fs::write(&args.out, model.to_json())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "{}: trained on {} articles ({} candidates, {} of them labelled events) for {}; {} features, threshold {:.3}",
+        args.out.display(),
+        model.trained.article_count,
+        model.trained.candidates,
+        model.trained.correct_candidates,
+        model.types.iter().cloned().collect::<Vec<_>>().join(", "),
+        model.weights.len(),
+        model.threshold
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -243,6 +243,30 @@ pub fn eval_report(report: &Report, errors: bool, json: bool) -> Result<()> {
         "modality accuracy on matched events: {:.3}",
         report.modality_accuracy
     )?;
+    if !report.reliability.bands.is_empty() {
+        writeln!(out, "reliability (scored detections by confidence):")?;
+        writeln!(
+            out,
+            "  {:<11} {:>10} {:>8} {:>15} {:>13}",
+            "confidence", "detections", "correct", "mean confidence", "share correct"
+        )?;
+        for b in &report.reliability.bands {
+            writeln!(
+                out,
+                "  {:<11} {:>10} {:>8} {:>15.3} {:>13.3}",
+                format!("{:.1}–{:.1}", b.low, b.high),
+                b.detections,
+                b.correct,
+                b.mean_confidence,
+                b.share_correct
+            )?;
+        }
+        writeln!(
+            out,
+            "expected calibration error: {:.3}",
+            report.reliability.expected_calibration_error
+        )?;
+    }
     if !report.unscored.is_empty() {
         let list: Vec<String> = report
             .unscored

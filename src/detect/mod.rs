@@ -11,6 +11,7 @@
 
 pub mod actors;
 pub mod dates;
+pub mod decide;
 pub mod event_types;
 pub mod gazetteer;
 pub mod logistic;
@@ -23,6 +24,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use actors::{Actor, ActorKind};
+use decide::DecisionModel;
 use event_types::{Cue, CueHit, EventType, EventTypes, Shape};
 use gazetteer::{Gazetteer, Mention};
 use text::Folded;
@@ -43,6 +45,7 @@ pub struct Detection {
     pub location: Option<String>,
     pub date: Option<DateSpan>,
     pub modality: Modality,
+    #[serde(serialize_with = "crate::model::confidence_two_decimals")]
     pub confidence: f32,
     pub evidence: Evidence,
 }
@@ -70,6 +73,9 @@ pub struct Article<'a> {
 pub struct Detector {
     pub gazetteer: Gazetteer,
     pub types: EventTypes,
+    /// Decides which candidates are events, and how sure; `None` keeps every candidate
+    /// the rules propose, with the rules' confidence.
+    pub decision: Option<DecisionModel>,
 }
 
 /// What the previous sentences left for the next ones.
@@ -103,11 +109,23 @@ impl Detector {
         Ok(Detector {
             gazetteer: Gazetteer::embedded()?,
             types: EventTypes::embedded()?,
+            decision: Some(DecisionModel::embedded()?),
         })
     }
 
+    /// Rules only: every candidate they propose is a detection.
     pub fn new(gazetteer: Gazetteer, types: EventTypes) -> Detector {
-        Detector { gazetteer, types }
+        Detector {
+            gazetteer,
+            types,
+            decision: None,
+        }
+    }
+
+    /// The same detector without its decision layer (to propose candidates for training).
+    pub fn rules_only(mut self) -> Detector {
+        self.decision = None;
+        self
     }
 
     /// The detector the config asks for: files it names, embedded defaults otherwise.
@@ -134,11 +152,31 @@ impl Detector {
                 EventTypes::load(&files, &modality)?
             }
         };
-        Ok(Detector { gazetteer, types })
+        let decision = match &settings.model {
+            Some(path) => DecisionModel::load(path)?,
+            None => DecisionModel::embedded()?,
+        };
+        Ok(Detector {
+            gazetteer,
+            types,
+            decision: Some(decision),
+        })
     }
 
-    /// Finds every event in the article, at most one per type, key and modality.
+    /// Finds every event in the article, at most one per type, key and modality: the
+    /// rules' candidates ([`Detector::propose`]) that the decision layer accepts, with
+    /// its calibrated confidence.
     pub fn detect(&self, article: &Article) -> Vec<Detection> {
+        let candidates = self.propose(article);
+        match &self.decision {
+            Some(model) => model.decide(article.title, candidates),
+            None => candidates,
+        }
+    }
+
+    /// The rules' candidate events in the article, at most one per type, key and
+    /// modality, with the rules' confidence.
+    pub fn propose(&self, article: &Article) -> Vec<Detection> {
         let mut out: Vec<Detection> = Vec::new();
         let mut seen: HashSet<(String, String, Modality)> = HashSet::new();
         let mut context = Context::default();
