@@ -4,9 +4,10 @@
 use chrono::{Duration, NaiveDate, Utc};
 use sled::transaction::TransactionalTree;
 
-use super::{
-    keys, Store, StoreError, TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE,
-};
+use super::codec::read_json;
+use super::stories::newest_first;
+use super::tx::{TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE};
+use super::{keys, Store, StoreError};
 use crate::detect::Detection;
 use crate::merge;
 use crate::model::Modality;
@@ -122,7 +123,7 @@ impl Store {
     }
 
     pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
-        super::read_json(&self.events, "events", keys::id(id), || id.to_string())
+        read_json(&self.events, "events", keys::id(id), || id.to_string())
     }
 
     /// Events newest first (by anchor day), filtered. Reads the narrowest index: the
@@ -140,7 +141,7 @@ impl Store {
             (self.idx_event_time.iter(), 0)
         };
         let since = since.as_ref().map(|d| d.as_slice());
-        super::newest_first(iter, prefix_len, since, limit, |id| {
+        newest_first(iter, prefix_len, since, limit, |id| {
             Ok(self.event(id)?.filter(|e| {
                 q.event_type.as_ref().is_none_or(|t| *t == e.event_type)
                     && q.modality.is_none_or(|m| m == e.modality)

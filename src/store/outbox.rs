@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
-use super::{keys, read_json, Store, StoreError, TxResult};
+use super::codec::{decode_u64, read_json};
+use super::tx::TxResult;
+use super::{keys, Store, StoreError};
 use crate::model::{Alert, AlertId, AlertReason, DeadLetter, Event};
 
 /// Which alerts to list.
@@ -123,7 +125,7 @@ impl Store {
             due.remove(keys::by_time(alert.next_attempt, alert.id))?;
             let n = meta
                 .get(DELIVERED_KEY)?
-                .map(|v| super::decode_u64(&v))
+                .map(|v| decode_u64(&v))
                 .unwrap_or(0);
             meta.insert(DELIVERED_KEY, &(n + 1).to_be_bytes())?;
             Ok(())
@@ -233,7 +235,7 @@ impl Store {
             delivered: self
                 .meta
                 .get(DELIVERED_KEY)?
-                .map(|v| super::decode_u64(&v))
+                .map(|v| decode_u64(&v))
                 .unwrap_or(0),
         })
     }

@@ -1,0 +1,67 @@
+//! Helpers shared by the store's unit tests.
+
+use std::path::Path;
+
+use super::{Store, StoreError};
+use crate::model::Candidate;
+
+/// Reopens a store in the same process. sled releases its file lock from a background
+/// thread shortly after the last handle is dropped, so a reopen may briefly see the
+/// store as in use.
+pub(crate) fn reopen(path: &Path) -> Result<Store, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(path) {
+            Err(StoreError::InUse { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => return other,
+        }
+    }
+}
+
+pub(crate) fn cand(feed: &str, guid: &str, url: &str, title: &str, published: &str) -> Candidate {
+    Candidate {
+        feed: feed.into(),
+        guid: guid.into(),
+        guid_derived: false,
+        url: Some(url.into()),
+        raw_url: Some(url.into()),
+        title: title.into(),
+        text: format!("{title} body"),
+        published: Some(published.parse().unwrap()),
+        language: None,
+        seen_at: "2023-02-22T12:00:00Z".parse().unwrap(),
+    }
+}
+
+/// A candidate whose text is long enough for a MinHash signature; each title has a
+/// text of its own, far from the others.
+pub(crate) fn long_cand(guid: &str, title: &str) -> Candidate {
+    let mut c = cand(
+        "a",
+        guid,
+        &format!("https://x/{guid}"),
+        title,
+        "2023-02-20T10:00:00Z",
+    );
+    c.text = match title {
+        "Trade talks" => {
+            "Officials from both ministries gathered in the capital on \
+            Wednesday to discuss trade, energy and transport, and agreed to meet again \
+            before the end of the year, according to a statement released afterwards."
+        }
+        "Budget vote" => {
+            "Lawmakers narrowly approved the spending plan late on Monday \
+            after a marathon session in which opposition parties forced amendments on \
+            pensions, rural schools and the defence procurement programme."
+        }
+        _ => {
+            "Dock workers walked out at the country's largest container port at dawn, \
+            leaving dozens of ships waiting offshore as union leaders demanded higher \
+            wages and an end to the use of temporary contracts."
+        }
+    }
+    .into();
+    c
+}
