@@ -2,11 +2,10 @@
 //! writing them with their indexes, and listing them.
 
 use chrono::{Duration, NaiveDate, Utc};
-use sled::transaction::TransactionalTree;
 
 use super::codec::read_json;
 use super::stories::newest_first;
-use super::tx::{TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE};
+use super::tx::{EventTrees, TxResult};
 use super::{keys, Store, StoreError};
 use crate::detect::Detection;
 use crate::merge;
@@ -163,7 +162,7 @@ fn change_id(c: &EventChange) -> EventId {
 }
 
 /// Writes planned events and moves their index entries when the anchor changed.
-pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<()> {
+pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<()> {
     for (event, before) in &plan.writes {
         if let Some(old) = before {
             if *old != event.anchor {
@@ -176,16 +175,18 @@ pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<
                 event.id
             )))
         })?;
-        t[T_EVENTS].insert(&keys::id(event.id), bytes)?;
-        t[T_EV_TIME].insert(keys::event_by_day(event.anchor, event.id), &[])?;
-        t[T_EV_TYPE].insert(
+        t.events.insert(&keys::id(event.id), bytes)?;
+        t.idx_event_time
+            .insert(keys::event_by_day(event.anchor, event.id), &[])?;
+        t.idx_event_type.insert(
             keys::event_by(&event.event_type, event.anchor, event.id),
             &[],
         )?;
         for c in &event.countries {
-            t[T_EV_COUNTRY].insert(keys::event_by(c, event.anchor, event.id), &[])?;
+            t.idx_event_country
+                .insert(keys::event_by(c, event.anchor, event.id), &[])?;
         }
-        t[T_EV_KEY].insert(
+        t.idx_event_key.insert(
             keys::event_key(
                 &event.event_type,
                 &event.key,
@@ -198,13 +199,16 @@ pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<
     Ok(())
 }
 
-fn remove_indexes(t: &[TransactionalTree], event: &Event, anchor: NaiveDate) -> TxResult<()> {
-    t[T_EV_TIME].remove(keys::event_by_day(anchor, event.id))?;
-    t[T_EV_TYPE].remove(keys::event_by(&event.event_type, anchor, event.id))?;
+fn remove_indexes(t: &EventTrees, event: &Event, anchor: NaiveDate) -> TxResult<()> {
+    t.idx_event_time
+        .remove(keys::event_by_day(anchor, event.id))?;
+    t.idx_event_type
+        .remove(keys::event_by(&event.event_type, anchor, event.id))?;
     for c in &event.countries {
-        t[T_EV_COUNTRY].remove(keys::event_by(c, anchor, event.id))?;
+        t.idx_event_country
+            .remove(keys::event_by(c, anchor, event.id))?;
     }
-    t[T_EV_KEY].remove(keys::event_key(
+    t.idx_event_key.remove(keys::event_key(
         &event.event_type,
         &event.key,
         Some(anchor),

@@ -6,17 +6,13 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
 use super::{source_of, CommitLog, RunEntry};
 use crate::dedup::{Fingerprint, MatchKeys};
 use crate::model::{Candidate, IngestOutcome, MatchKind, Revision, Story, StoryId};
 use crate::store::codec::{decode_u64, encode_signature, encode_story};
-use crate::store::tx::{
-    TxResult, STORY_INDEX_TREES, T_ALERTS, T_ALERT_DUE, T_COUNTS, T_FEED, T_GUID, T_HASH,
-    T_STORIES, T_TIME, T_URL,
-};
+use crate::store::tx::{CopyTrees, IndexTrees, TxResult, WriteTrees};
 use crate::store::{events, keys, outbox, unindexed, Store, StoreError};
 
 /// Every this many writes, the mark below which all story records are settled is saved
@@ -76,13 +72,6 @@ impl Store {
         if run.is_empty() {
             return Ok(());
         }
-        let trees = self.write_trees();
-        // The event and alert trees only when some story has events.
-        let trees = if run.iter().any(|entry| entry.planned.is_some()) {
-            &trees[..]
-        } else {
-            &trees[..STORY_INDEX_TREES]
-        };
         // A run usually comes from one feed: its count is read and written once.
         let mut per_feed: Vec<(&str, u64)> = Vec::new();
         for entry in run.iter() {
@@ -92,21 +81,22 @@ impl Store {
                 None => per_feed.push((feed, 1)),
             }
         }
-        let written = trees.transaction(|t| -> TxResult<()> {
-            for entry in run.iter() {
-                if let Some((plan, alerts)) = &entry.planned {
-                    events::write_plan(t, plan)?;
+        // The event and alert trees only when some story has events.
+        let written = if run.iter().any(|entry| entry.planned.is_some()) {
+            self.write_trees().transaction(|t| -> TxResult<()> {
+                let t = WriteTrees::of(t);
+                for (plan, alerts) in run.iter().filter_map(|entry| entry.planned.as_ref()) {
+                    events::write_plan(&t.events, plan)?;
                     for alert in alerts {
-                        outbox::put_pending(&t[T_ALERTS], &t[T_ALERT_DUE], alert)?;
+                        outbox::put_pending(t.outbox.alerts, t.outbox.idx_alert_due, alert)?;
                     }
                 }
-                write_story(t, entry.candidate, &entry.fp, &entry.story)?;
-            }
-            for (feed, added) in &per_feed {
-                count_feed_stories(t, feed, *added)?;
-            }
-            Ok(())
-        });
+                index_run(&t.index, run, &per_feed)
+            })
+        } else {
+            self.index_trees()
+                .transaction(|t| index_run(&IndexTrees::of(t), run, &per_feed))
+        };
         // Counted even if the write failed: a look made meanwhile is simply repeated.
         let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
         match &written {
@@ -179,17 +169,19 @@ impl Store {
         let mut story = self.load_story(id)?;
         story.sources.push(source_of(c, kind));
         let record = encode_story(&story)?;
-        let trees = self.write_trees();
-        let written = trees[..=T_STORIES].transaction(|t| -> TxResult<()> {
+        let written = self.copy_trees().transaction(|t| -> TxResult<()> {
+            let t = CopyTrees::of(t);
             let idb = keys::id(id);
-            t[T_STORIES].insert(&idb, record.as_slice())?;
-            t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
+            t.stories.insert(&idb, record.as_slice())?;
+            t.index
+                .idx_guid
+                .insert(keys::guid(&c.feed, &c.guid), &idb)?;
             if let Some(url) = &c.url {
-                if t[T_URL].get(url.as_bytes())?.is_none() {
-                    t[T_URL].insert(url.as_bytes(), &idb)?;
+                if t.index.idx_url.get(url.as_bytes())?.is_none() {
+                    t.index.idx_url.insert(url.as_bytes(), &idb)?;
                 }
             }
-            add_feed_entry(t, &c.feed, story.published, id)?;
+            add_feed_entry(&t.index, &c.feed, story.published, id)?;
             Ok(())
         });
         let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
@@ -203,53 +195,63 @@ impl Store {
     }
 }
 
+/// The index entries of a run of new stories, and their feeds' counts (`per_feed`: how
+/// many stories of the run each feed has).
+fn index_run(t: &IndexTrees, run: &[RunEntry], per_feed: &[(&str, u64)]) -> TxResult<()> {
+    for entry in run {
+        write_story(t, entry.candidate, &entry.fp, &entry.story)?;
+    }
+    for (feed, added) in per_feed {
+        count_feed_stories(t, feed, *added)?;
+    }
+    Ok(())
+}
+
 /// A new story's index entries: what makes its record, written before by
 /// [`Store::write_records`], reachable.
-fn write_story(
-    t: &[TransactionalTree],
-    c: &Candidate,
-    fp: &Fingerprint,
-    story: &Story,
-) -> TxResult<()> {
+fn write_story(t: &IndexTrees, c: &Candidate, fp: &Fingerprint, story: &Story) -> TxResult<()> {
     let id = story.id;
     let idb = keys::id(id);
-    t[T_TIME].insert(keys::by_time(story.published, id), &[])?;
+    t.idx_time.insert(keys::by_time(story.published, id), &[])?;
     // A new id: never in the feed's listing yet. The caller counts it.
-    t[T_FEED].insert(keys::by_feed(&c.feed, story.published, id), &[])?;
-    t[T_GUID].insert(keys::guid(&c.feed, &c.guid), &idb)?;
+    t.idx_feed
+        .insert(keys::by_feed(&c.feed, story.published, id), &[])?;
+    t.idx_guid.insert(keys::guid(&c.feed, &c.guid), &idb)?;
     if let Some(url) = &c.url {
         // The look that found this story new saw no story at this URL, and no two
         // stories written together share one; should one be there all the same, the
         // first story keeps it.
-        if let Some(first) = t[T_URL].insert(url.as_bytes(), &idb)? {
-            t[T_URL].insert(url.as_bytes(), first)?;
+        if let Some(first) = t.idx_url.insert(url.as_bytes(), &idb)? {
+            t.idx_url.insert(url.as_bytes(), first)?;
         }
     }
-    t[T_HASH].insert(&fp.content_hash, &idb)?;
+    t.idx_hash.insert(&fp.content_hash, &idb)?;
     Ok(())
 }
 
 /// Adds the story to a feed's listing and counts it, unless it is there already.
 fn add_feed_entry(
-    t: &[TransactionalTree],
+    t: &IndexTrees,
     feed: &str,
     published: DateTime<Utc>,
     id: StoryId,
 ) -> TxResult<()> {
     let key = keys::by_feed(feed, published, id);
-    if t[T_FEED].insert(key, &[])?.is_none() {
+    if t.idx_feed.insert(key, &[])?.is_none() {
         count_feed_stories(t, feed, 1)?;
     }
     Ok(())
 }
 
 /// Adds `added` to the number of stories listed under `feed`.
-fn count_feed_stories(t: &[TransactionalTree], feed: &str, added: u64) -> TxResult<()> {
-    let n = t[T_COUNTS]
+fn count_feed_stories(t: &IndexTrees, feed: &str, added: u64) -> TxResult<()> {
+    let n = t
+        .feed_counts
         .get(feed.as_bytes())?
         .map(|v| decode_u64(&v))
         .unwrap_or(0);
-    t[T_COUNTS].insert(feed.as_bytes(), &(n + added).to_be_bytes())?;
+    t.feed_counts
+        .insert(feed.as_bytes(), &(n + added).to_be_bytes())?;
     Ok(())
 }
 
