@@ -109,7 +109,10 @@ impl Worker {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || store.flush())
             .await
-            .map_err(|e| StoreError::Backend(format!("flush task failed: {e}")))??;
+            .map_err(|source| StoreError::Task {
+                task: "flush",
+                source,
+            })??;
         let results: Vec<(Alert, Attempt)> = futures_util::stream::iter(due)
             .map(|alert| async move {
                 let attempt = match config.sink(&alert.sink) {

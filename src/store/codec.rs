@@ -1,6 +1,6 @@
 //! Record encoding: stories, feed states, events and alerts as JSON, counters as
 //! big-endian u64, signatures as published ‖ MinHash values; a record that does not
-//! decode is reported as corrupt with its tree and key.
+//! encode or decode is reported with its tree and key.
 
 use chrono::{DateTime, Utc};
 
@@ -18,19 +18,34 @@ pub(super) fn read_json<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, StoreError> {
     match tree.get(key)? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                tree: name,
-                key: describe(),
-                message: e.to_string(),
-            }),
+        Some(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| StoreError::Decode {
+                    tree: name,
+                    key: describe(),
+                    source,
+                })
+        }
     }
 }
 
+/// Encodes one JSON record to be written to tree `name` (`describe` renders its key for
+/// people, should the record not encode).
+pub(super) fn write_json<T: serde::Serialize>(
+    value: &T,
+    name: &'static str,
+    describe: impl FnOnce() -> String,
+) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|source| StoreError::Encode {
+        tree: name,
+        key: describe(),
+        source,
+    })
+}
+
 pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(story)
-        .map_err(|e| StoreError::Backend(format!("cannot encode story {}: {e}", story.id)))
+    write_json(story, "stories", || story.id.to_string())
 }
 
 pub(super) fn decode_u64(bytes: &[u8]) -> u64 {

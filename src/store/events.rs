@@ -2,8 +2,9 @@
 //! writing them with their indexes, and listing them.
 
 use chrono::{Duration, NaiveDate, Utc};
+use sled::transaction::ConflictableTransactionError;
 
-use super::codec::read_json;
+use super::codec::{read_json, write_json};
 use super::stories::newest_first;
 use super::tx::{EventTrees, TxResult};
 use super::{keys, Store, StoreError};
@@ -169,12 +170,8 @@ pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<()> {
                 remove_indexes(t, event, *old)?;
             }
         }
-        let bytes = serde_json::to_vec(event).map_err(|e| {
-            sled::transaction::ConflictableTransactionError::Abort(StoreError::Backend(format!(
-                "cannot encode event {}: {e}",
-                event.id
-            )))
-        })?;
+        let bytes = write_json(event, "events", || event.id.to_string())
+            .map_err(ConflictableTransactionError::Abort)?;
         t.events.insert(&keys::id(event.id), bytes)?;
         t.idx_event_time
             .insert(keys::event_by_day(event.anchor, event.id), &[])?;

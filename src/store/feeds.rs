@@ -1,6 +1,6 @@
 //! Feed state: each feed's polling state ([`FeedState`]), read, saved and listed.
 
-use super::codec::read_json;
+use super::codec::{read_json, write_json};
 use super::{Store, StoreError};
 use crate::model::FeedState;
 
@@ -10,7 +10,7 @@ impl Store {
     }
 
     pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let bytes = write_json(state, "feeds", || state.id.clone())?;
         self.feeds.insert(state.id.as_bytes(), bytes)?;
         Ok(())
     }

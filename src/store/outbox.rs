@@ -12,10 +12,10 @@
 //! | `idx_alert_dead` | dead since ‖ id    | empty — the dead-letter list    |
 
 use chrono::{DateTime, Utc};
-use sled::transaction::TransactionalTree;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
-use super::codec::{decode_u64, read_json};
+use super::codec::{decode_u64, read_json, write_json};
 use super::tx::TxResult;
 use super::{keys, Store, StoreError};
 use crate::model::{Alert, AlertId, AlertReason, DeadLetter, Event};
@@ -75,12 +75,8 @@ pub(super) fn put_pending(
 }
 
 fn encode(alert: &Alert) -> TxResult<Vec<u8>> {
-    serde_json::to_vec(alert).map_err(|e| {
-        sled::transaction::ConflictableTransactionError::Abort(StoreError::Backend(format!(
-            "cannot encode alert {}: {e}",
-            alert.id
-        )))
-    })
+    write_json(alert, "alerts", || alert.id.to_string())
+        .map_err(ConflictableTransactionError::Abort)
 }
 
 impl Store {

@@ -37,16 +37,15 @@ impl Store {
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .open()
-            .map_err(|e| {
-                let message = e.to_string();
-                if message.contains("could not acquire lock") {
+            .map_err(|source| {
+                if source.to_string().contains("could not acquire lock") {
                     StoreError::InUse {
                         path: path.to_owned(),
                     }
                 } else {
                     StoreError::Open {
                         path: path.to_owned(),
-                        message,
+                        source,
                     }
                 }
             })?;
@@ -272,6 +271,18 @@ mod tests {
             .err()
             .expect("second open must fail");
         assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_opened_says_where_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-directory");
+        std::fs::write(&file, "").unwrap();
+        let e = Store::open(&file.join("store")).err().expect("cannot open");
+        assert!(matches!(e, StoreError::Open { .. }), "{e}");
+        let cause = std::error::Error::source(&e).expect("a source");
+        assert!(cause.is::<sled::Error>(), "{cause:?}");
+        assert!(e.to_string().ends_with(&cause.to_string()), "{e}");
     }
 
     #[test]

@@ -20,10 +20,9 @@ pub struct StoryQuery {
 
 impl Store {
     pub(super) fn load_story(&self, id: StoryId) -> Result<Story, StoreError> {
-        self.story(id)?.ok_or_else(|| StoreError::Corrupt {
+        self.story(id)?.ok_or_else(|| StoreError::Missing {
             tree: "stories",
             key: id.to_string(),
-            message: "an index points to a story that is missing".into(),
         })
     }
 

@@ -246,7 +246,7 @@ fn a_batch_stopped_by_an_error_removes_the_records_it_wrote_and_did_not_index() 
     let e = store
         .ingest_batch(&[long_cand("2", "Budget vote"), edited], &IngestHooks::NONE)
         .unwrap_err();
-    assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+    assert!(matches!(e, StoreError::Decode { .. }), "{e}");
     assert_eq!(store.stories.len(), records_before, "no record left behind");
     assert_eq!(store.story_count(), 1);
     assert_eq!(
