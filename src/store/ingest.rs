@@ -33,15 +33,22 @@ use crate::model::{
 pub struct IngestHooks<'a> {
     /// Finds the events in a new story.
     pub detect: &'a dyn Fn(&Story) -> Vec<Detection>,
-    /// The sinks that must hear of a new or significantly updated event.
-    pub route: &'a dyn Fn(&Event, &AlertReason) -> Vec<String>,
+    /// The alerts one change to an event raises, given the event as it will be stored:
+    /// why, and the sinks to tell; `None` for none. Asked for every change a new story
+    /// makes (new, updated, corroborated); which deserve an alert is alert policy, not
+    /// the store's (`alerts::routing`).
+    pub route: &'a RouteHook<'a>,
 }
+
+/// The route hook of [`IngestHooks`]: the alerts a change to an event raises (why, and
+/// the ids of the sinks to tell), if any.
+pub type RouteHook<'a> = dyn Fn(&EventChange, &Event) -> Option<(AlertReason, Vec<String>)> + 'a;
 
 impl IngestHooks<'_> {
     /// No detection, no alerts.
     pub const NONE: IngestHooks<'static> = IngestHooks {
         detect: &|_| Vec::new(),
-        route: &|_, _| Vec::new(),
+        route: &|_, _| None,
     };
 }
 
@@ -92,35 +99,24 @@ impl Store {
         Ok(one.pop().expect("one result per candidate"))
     }
 
-    /// The alerts to write for the event changes of one story: new events, and updates
-    /// that change the modality to occurred or cancelled.
+    /// The alerts to write for the event changes of one story: for each change, one per
+    /// sink the route hook names, with the reason it gives, each under a new id.
     fn plan_alerts(
         &self,
         plan: &events::EventPlan,
-        route: &dyn Fn(&Event, &AlertReason) -> Vec<String>,
+        route: &RouteHook,
     ) -> Result<Vec<crate::model::Alert>, StoreError> {
         let now = Utc::now();
         let mut out = Vec::new();
         for change in &plan.changes {
-            let (id, reason) = match *change {
-                EventChange::New(id) => (id, AlertReason::New),
-                EventChange::Updated { id, from } => (id, AlertReason::Updated { from }),
-                EventChange::Corroborated(_) => continue,
-            };
+            let id = change.id();
             let Some((event, _)) = plan.writes.iter().find(|(e, _)| e.id == id) else {
                 continue;
             };
-            if let AlertReason::Updated { from } = reason {
-                let significant = event.modality != from
-                    && matches!(
-                        event.modality,
-                        crate::model::Modality::Occurred | crate::model::Modality::Cancelled
-                    );
-                if !significant {
-                    continue;
-                }
-            }
-            for sink in route(event, &reason) {
+            let Some((reason, sinks)) = route(change, event) else {
+                continue;
+            };
+            for sink in sinks {
                 let alert_id = self.db.generate_id()?;
                 out.push(outbox::new_alert(alert_id, &sink, reason, event, now));
             }

@@ -76,7 +76,7 @@ pub(crate) mod test_support;
 
 pub use error::StoreError;
 pub use events::EventQuery;
-pub use ingest::{IngestHooks, Ingested};
+pub use ingest::{IngestHooks, Ingested, RouteHook};
 pub use outbox::{AlertState, OutboxCounts};
 pub use schema::SCHEMA_VERSION;
 pub use stories::StoryQuery;

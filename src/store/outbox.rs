@@ -243,6 +243,7 @@ mod tests {
     use crate::detect::Detection;
     use crate::model::{Candidate, EventChange};
     use crate::model::{Evidence, Field, Modality};
+    use crate::store::test_support::every_change;
     use crate::store::IngestHooks;
 
     fn story(guid: &str, title: &str, published: &str) -> Candidate {
@@ -281,9 +282,11 @@ mod tests {
         }
     }
 
+    /// Ingests `c` with a detection of `modality`, alerting the desk and the phone of
+    /// every new event and every update.
     fn ingest(store: &Store, c: &Candidate, modality: Modality) -> crate::store::Ingested {
         let detect = move |_: &crate::model::Story| vec![meeting(modality)];
-        let route = |_: &Event, _: &AlertReason| vec!["desk".to_string(), "phone".to_string()];
+        let route = |change: &EventChange, _: &Event| every_change(change, &["desk", "phone"]);
         store
             .ingest_detecting(
                 c,
@@ -296,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn alerts_are_written_with_their_event_and_only_for_significant_changes() {
+    fn alerts_are_written_with_their_event_as_the_route_hook_asks() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let planned = ingest(

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{Store, StoreError};
-use crate::model::Candidate;
+use crate::model::{AlertReason, Candidate, EventChange};
 
 /// Reopens a store in the same process. sled releases its file lock from a background
 /// thread shortly after the last handle is dropped, so a reopen may briefly see the
@@ -64,4 +64,19 @@ pub(crate) fn long_cand(guid: &str, title: &str) -> Candidate {
     }
     .into();
     c
+}
+
+/// A route hook's answer raising an alert to each of `sinks` for every new event and every
+/// update. (Which changes deserve an alert is alert policy, decided and tested in
+/// `alerts::routing`; the store writes what its route hook asks for.)
+pub(crate) fn every_change(
+    change: &EventChange,
+    sinks: &[&str],
+) -> Option<(AlertReason, Vec<String>)> {
+    let reason = match *change {
+        EventChange::New(_) => AlertReason::New,
+        EventChange::Updated { from, .. } => AlertReason::Updated { from },
+        EventChange::Corroborated(_) => return None,
+    };
+    Some((reason, sinks.iter().map(|s| s.to_string()).collect()))
 }

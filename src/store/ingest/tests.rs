@@ -1,8 +1,6 @@
 use crate::dedup::DedupIndex;
-use crate::model::{
-    AlertReason, Event, EventChange, FeedState, IngestOutcome, MatchKind, Story, StoryId,
-};
-use crate::store::test_support::{cand, long_cand, reopen};
+use crate::model::{Event, EventChange, FeedState, IngestOutcome, MatchKind, Story, StoryId};
+use crate::store::test_support::{cand, every_change, long_cand, reopen};
 use crate::store::{keys, IngestHooks, Ingested, Store, StoreError, StoryQuery};
 
 /// Each outcome as text, with stories named by the position of the entry that made
@@ -41,7 +39,7 @@ fn a_poll_ingested_as_a_batch_gets_the_same_outcomes_as_entry_by_entry() {
             published: s.published.date_naive(),
         })
     };
-    let route = |_: &Event, _: &AlertReason| vec!["desk".to_string()];
+    let route = |change: &EventChange, _: &Event| every_change(change, &["desk"]);
     let hooks = IngestHooks {
         detect: &detect,
         route: &route,
