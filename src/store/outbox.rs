@@ -240,47 +240,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Detection;
-    use crate::model::{Candidate, EventChange};
-    use crate::model::{Evidence, Field, Modality};
-    use crate::store::test_support::every_change;
+    use crate::model::{Candidate, EventChange, Modality};
+    use crate::store::test_support::{every_change, meeting, meeting_story};
     use crate::store::IngestHooks;
-
-    fn story(guid: &str, title: &str, published: &str) -> Candidate {
-        Candidate {
-            feed: "wire".into(),
-            guid: guid.into(),
-            guid_derived: false,
-            url: Some(format!("https://news.example/{guid}")),
-            raw_url: None,
-            title: title.into(),
-            text: format!("{title}: a story about a meeting, number {guid}."),
-            published: Some(published.parse().unwrap()),
-            language: None,
-            seen_at: published.parse().unwrap(),
-        }
-    }
-
-    fn meeting(modality: Modality) -> Detection {
-        Detection {
-            event_type: "bilateral_meeting".into(),
-            actors: Vec::new(),
-            countries: vec!["CHN".into(), "RUS".into()],
-            organization: None,
-            location: None,
-            date: Some("2023-03-07".parse().unwrap()),
-            modality,
-            confidence: 0.9,
-            evidence: Evidence {
-                field: Field::Text,
-                sentence: "s".into(),
-                start: 0,
-                end: 1,
-                rule: "r".into(),
-                matched: Vec::new(),
-            },
-        }
-    }
 
     /// Ingests `c` with a detection of `modality`, alerting the desk and the phone of
     /// every new event and every update.
@@ -304,7 +266,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let planned = ingest(
             &store,
-            &story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
+            &meeting_story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
             Modality::Planned,
         );
         assert_eq!(planned.alerts.len(), 2, "one alert per sink");
@@ -316,7 +278,7 @@ mod tests {
         // Another report of the plan: corroboration, no alert.
         let again = ingest(
             &store,
-            &story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
+            &meeting_story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
             Modality::Planned,
         );
         assert!(matches!(again.events[..], [EventChange::Corroborated(_)]));
@@ -325,7 +287,7 @@ mod tests {
         // The plan happened: an update alert per sink, carrying the new modality.
         let happened = ingest(
             &store,
-            &story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            &meeting_story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
             Modality::Occurred,
         );
         assert_eq!(happened.alerts.len(), 2);
@@ -346,7 +308,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let ids = ingest(
             &store,
-            &story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            &meeting_story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
             Modality::Occurred,
         )
         .alerts;

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use super::{Store, StoreError};
-use crate::model::{AlertReason, Candidate, EventChange};
+use crate::detect::Detection;
+use crate::model::{AlertReason, Candidate, EventChange, Evidence, Field, Modality};
 
 /// Reopens a store in the same process. sled releases its file lock from a background
 /// thread shortly after the last handle is dropped, so a reopen may briefly see the
@@ -79,4 +80,42 @@ pub(crate) fn every_change(
         EventChange::Corroborated(_) => return None,
     };
     Some((reason, sinks.iter().map(|s| s.to_string()).collect()))
+}
+
+/// A wire story about a meeting (see [`meeting`]).
+pub(crate) fn meeting_story(guid: &str, title: &str, published: &str) -> Candidate {
+    Candidate {
+        feed: "wire".into(),
+        guid: guid.into(),
+        guid_derived: false,
+        url: Some(format!("https://news.example/{guid}")),
+        raw_url: None,
+        title: title.into(),
+        text: format!("{title}: a story about a meeting, number {guid}."),
+        published: Some(published.parse().unwrap()),
+        language: None,
+        seen_at: published.parse().unwrap(),
+    }
+}
+
+/// A detection of a meeting between China and Russia on 7 March 2023.
+pub(crate) fn meeting(modality: Modality) -> Detection {
+    Detection {
+        event_type: "bilateral_meeting".into(),
+        actors: Vec::new(),
+        countries: vec!["CHN".into(), "RUS".into()],
+        organization: None,
+        location: None,
+        date: Some("2023-03-07".parse().unwrap()),
+        modality,
+        confidence: 0.9,
+        evidence: Evidence {
+            field: Field::Text,
+            sentence: "s".into(),
+            start: 0,
+            end: 1,
+            rule: "r".into(),
+            matched: Vec::new(),
+        },
+    }
 }
