@@ -149,9 +149,9 @@ impl Store {
         })
     }
 
-    /// Number of stored events.
+    /// Number of stored events (counted without a scan: see `counts`).
     pub fn event_count(&self) -> usize {
-        self.events.len()
+        self.counts.events.get()
     }
 }
 
@@ -162,8 +162,10 @@ fn change_id(c: &EventChange) -> EventId {
     }
 }
 
-/// Writes planned events and moves their index entries when the anchor changed.
-pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<()> {
+/// Writes planned events and moves their index entries when the anchor changed. Returns
+/// how many of the events were not stored before.
+pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<u64> {
+    let mut added = 0;
     for (event, before) in &plan.writes {
         if let Some(old) = before {
             if *old != event.anchor {
@@ -172,7 +174,9 @@ pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<()> {
         }
         let bytes = write_json(event, "events", || event.id.to_string())
             .map_err(ConflictableTransactionError::Abort)?;
-        t.events.insert(&keys::id(event.id), bytes)?;
+        if t.events.insert(&keys::id(event.id), bytes)?.is_none() {
+            added += 1;
+        }
         t.idx_event_time
             .insert(keys::event_by_day(event.anchor, event.id), &[])?;
         t.idx_event_type.insert(
@@ -193,7 +197,7 @@ pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<()> {
             &[],
         )?;
     }
-    Ok(())
+    Ok(added)
 }
 
 fn remove_indexes(t: &EventTrees, event: &Event, anchor: NaiveDate) -> TxResult<()> {

@@ -5,7 +5,7 @@
 //! looks run outside it.
 //!
 //! - [`commit_log`] — the dedup keys of the latest writes, numbered.
-//! - [`write`] — the writes themselves: records ahead of their index transaction, the
+//! - [`write`](mod@write) — the writes themselves: records ahead of their index transaction, the
 //!   transaction of a run of new stories, a copy's or an edit's update.
 
 mod commit_log;

@@ -1,30 +1,34 @@
 //! The store: every story, its sources and every feed's polling state, kept in sled.
 //!
 //! This module is the only place that knows about sled. Its public API speaks in the
-//! model's types ([`Story`], [`FeedState`], …) and [`StoreError`], so another backend
-//! can replace it without touching the rest.
+//! model's types ([`Story`](crate::model::Story), [`FeedState`](crate::model::FeedState),
+//! …), its own query and report types and [`StoreError`], so another backend can replace
+//! it without touching the rest.
 //!
 //! Layout (one sled tree each):
 //!
-//! | tree          | key                          | value                         |
-//! |---------------|------------------------------|-------------------------------|
-//! | `meta`        | `schema_version`             | version, decimal text         |
-//! | `meta`        | `records_settled_below`      | story id (see [`unindexed`])  |
-//! | `stories`     | id                           | [`Story`] as JSON             |
-//! | `idx_time`    | published ‖ id               | empty — newest-first listing  |
-//! | `idx_feed`    | feed ‖ 0 ‖ published ‖ id    | empty — listing by feed       |
-//! | `idx_guid`    | feed ‖ 0 ‖ guid              | id                            |
-//! | `idx_url`     | canonical URL                | id                            |
-//! | `idx_hash`    | SHA-256 of title and text    | id                            |
-//! | `signatures`  | id                           | published ‖ MinHash signature |
-//! | `feed_counts` | feed                         | stories with a copy from feed |
-//! | `feeds`       | feed                         | [`FeedState`] as JSON         |
-//! | `events`      | id                           | [`Event`] as JSON             |
-//! | `idx_event_time` | anchor day ‖ id           | empty — newest-first listing  |
-//! | `idx_event_type` | type ‖ 0 ‖ day ‖ id       | empty — listing by type       |
-//! | `idx_event_country` | code ‖ 0 ‖ day ‖ id    | empty — listing by country    |
-//! | `idx_event_key` | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups      |
-//! | `alerts`, `idx_alert_due`, `idx_alert_dead` | see [`outbox`]              |
+//! | tree                | key                           | value                          |
+//! |---------------------|-------------------------------|--------------------------------|
+//! | `meta`              | `schema_version`              | version, decimal text          |
+//! | `meta`              | `records_settled_below`       | story id (see `unindexed`)     |
+//! | `meta`              | `alerts_delivered`            | alerts delivered, ever         |
+//! | `stories`           | id                            | `Story` as JSON                |
+//! | `idx_time`          | published ‖ id                | empty — newest-first listing   |
+//! | `idx_feed`          | feed ‖ 0 ‖ published ‖ id     | empty — listing by feed        |
+//! | `idx_guid`          | feed ‖ 0 ‖ guid               | id                             |
+//! | `idx_url`           | canonical URL                 | id                             |
+//! | `idx_hash`          | SHA-256 of title and text     | id                             |
+//! | `signatures`        | id                            | published ‖ MinHash signature  |
+//! | `feed_counts`       | feed                          | stories with a copy from feed  |
+//! | `feeds`             | feed                          | `FeedState` as JSON            |
+//! | `events`            | id                            | `Event` as JSON                |
+//! | `idx_event_time`    | anchor day ‖ id               | empty — newest-first listing   |
+//! | `idx_event_type`    | type ‖ 0 ‖ day ‖ id           | empty — listing by type        |
+//! | `idx_event_country` | code ‖ 0 ‖ day ‖ id           | empty — listing by country     |
+//! | `idx_event_key`     | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups          |
+//! | `alerts`            | id                            | `Alert` as JSON, pending/dead  |
+//! | `idx_alert_due`     | next attempt ‖ id             | empty — pending, soonest first |
+//! | `idx_alert_dead`    | dead since ‖ id               | empty — the dead-letter list   |
 //!
 //! The near-duplicate index ([`RecentBands`]) lives in memory: it is built from the
 //! signatures of the newest stories the first time a lookup needs it, and a new story
@@ -35,30 +39,38 @@
 //! or updated, with their index entries) and the alerts announcing them are written in
 //! one transaction, which makes the story reachable. A crash leaves either all of them
 //! or an unreachable record — a story is never found without its events, nor an event
-//! without its alerts. The next open removes such records ([`unindexed`]: only those
+//! without its alerts. The next open removes such records (`unindexed`: only those
 //! above a saved mark are checked). (sled runs a transaction under a lock that stops
 //! every other read and write, so the largest values stay out of it.) A poll's
 //! consecutive new stories share one transaction, at most one of them with detections
 //! ([`Store::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
 //! merge lookups and the write that follows them see the same state.
 //!
+//! Which event changes raise alerts, and for which sinks, is not the store's to decide:
+//! the ingest asks its route hook ([`IngestHooks`]) about each change and writes what it
+//! answers. The counts of stories, events, pending and dead alerts are counters, read
+//! from the trees once at open and moved by each committed transaction (`counts`), so
+//! reading them scans nothing.
+//!
 //! Submodules, one job each:
 //!
-//! - [`schema`] — opening (schema version, upgrade of older versions, trees, the sweep)
+//! - `schema` — opening (schema version, upgrade of older versions, trees, the sweep)
 //!   and what a flush or a drop saves;
-//! - [`ingest`] — offering candidates, the writer lock and the log of recent writes, the
+//! - `ingest` — offering candidates, the writer lock and the log of recent writes, the
 //!   records and index transactions of new stories;
-//! - [`stories`] — story reads, listings and counts;
-//! - [`feeds`] — feed state;
-//! - [`near_dup`] — the in-memory near-duplicate index and the dedup lookups;
-//! - [`events`] — events, merged and listed;
-//! - [`outbox`] — alerts waiting for delivery and the dead-letter list;
-//! - [`codec`] — how records are encoded; [`keys`], how keys are laid out;
-//! - [`unindexed`] — records written ahead of their index transaction and the sweep;
-//! - [`tx`] — the trees of the write transactions;
-//! - [`error`] — [`StoreError`].
+//! - `stories` — story reads, listings and counts by feed;
+//! - `feeds` — feed state;
+//! - `near_dup` — the in-memory near-duplicate index and the dedup lookups;
+//! - `events` — events, merged and listed;
+//! - `outbox` — alerts waiting for delivery and the dead-letter list;
+//! - `codec` — how records are encoded; `keys`, how keys are laid out;
+//! - `unindexed` — records written ahead of their index transaction and the sweep;
+//! - `tx` — the trees of the write transactions, by name;
+//! - `counts` — the counted sizes;
+//! - `error` — [`StoreError`].
 
 mod codec;
+mod counts;
 mod error;
 mod events;
 mod feeds;
@@ -87,6 +99,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, OnceLock, RwLock};
 
 use crate::dedup::RecentBands;
+use counts::Counts;
 use ingest::CommitLog;
 use unindexed::PendingRecords;
 
@@ -126,4 +139,6 @@ pub struct Store {
     pending: PendingRecords,
     /// What the sweep of records left unindexed found when the store was opened.
     opening_sweep: SweepReport,
+    /// Stories, events, pending and dead alerts, counted without a scan.
+    counts: Counts,
 }

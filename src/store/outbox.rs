@@ -63,15 +63,15 @@ pub(super) fn new_alert(
 }
 
 /// Writes a new or changed pending alert with its due-index entry (inside a transaction
-/// over `[alerts, idx_alert_due]`).
+/// over `[alerts, idx_alert_due]`). Returns whether the due entry is new.
 pub(super) fn put_pending(
     alerts: &TransactionalTree,
     due: &TransactionalTree,
     alert: &Alert,
-) -> TxResult<()> {
+) -> TxResult<bool> {
     alerts.insert(&keys::id(alert.id), encode(alert)?)?;
-    due.insert(keys::by_time(alert.next_attempt, alert.id), &[])?;
-    Ok(())
+    let before = due.insert(keys::by_time(alert.next_attempt, alert.id), &[])?;
+    Ok(before.is_none())
 }
 
 fn encode(alert: &Alert) -> TxResult<Vec<u8>> {
@@ -116,16 +116,21 @@ impl Store {
 
     /// The sink accepted `alert`: it leaves the outbox.
     pub fn alert_delivered(&self, alert: &Alert) -> Result<(), StoreError> {
-        (&self.alerts, &self.idx_alert_due, &self.meta).transaction(|(alerts, due, meta)| {
-            alerts.remove(&keys::id(alert.id))?;
-            due.remove(keys::by_time(alert.next_attempt, alert.id))?;
-            let n = meta
-                .get(DELIVERED_KEY)?
-                .map(|v| decode_u64(&v))
-                .unwrap_or(0);
-            meta.insert(DELIVERED_KEY, &(n + 1).to_be_bytes())?;
-            Ok(())
-        })?;
+        let was_due = (&self.alerts, &self.idx_alert_due, &self.meta).transaction(
+            |(alerts, due, meta)| -> TxResult<bool> {
+                alerts.remove(&keys::id(alert.id))?;
+                let was_due = due
+                    .remove(keys::by_time(alert.next_attempt, alert.id))?
+                    .is_some();
+                let n = meta
+                    .get(DELIVERED_KEY)?
+                    .map(|v| decode_u64(&v))
+                    .unwrap_or(0);
+                meta.insert(DELIVERED_KEY, &(n + 1).to_be_bytes())?;
+                Ok(was_due)
+            },
+        )?;
+        self.counts.pending.add(-i64::from(was_due));
         Ok(())
     }
 
@@ -136,11 +141,17 @@ impl Store {
         updated: &Alert,
         previous_due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        (&self.alerts, &self.idx_alert_due).transaction(|(alerts, due)| {
-            due.remove(keys::by_time(previous_due, updated.id))?;
-            put_pending(alerts, due, updated)?;
-            Ok(())
-        })?;
+        let (was_due, added) =
+            (&self.alerts, &self.idx_alert_due).transaction(|(alerts, due)| {
+                let was_due = due
+                    .remove(keys::by_time(previous_due, updated.id))?
+                    .is_some();
+                let added = put_pending(alerts, due, updated)?;
+                Ok((was_due, added))
+            })?;
+        self.counts
+            .pending
+            .add(i64::from(added) - i64::from(was_due));
         Ok(())
     }
 
@@ -153,14 +164,17 @@ impl Store {
     ) -> Result<Alert, StoreError> {
         let mut dead = alert.clone();
         dead.dead = Some(DeadLetter { at: now, reason });
-        (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead).transaction(
-            |(alerts, due, dead_idx)| {
-                due.remove(keys::by_time(alert.next_attempt, alert.id))?;
+        let (was_due, added) = (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead)
+            .transaction(|(alerts, due, dead_idx)| {
+                let was_due = due
+                    .remove(keys::by_time(alert.next_attempt, alert.id))?
+                    .is_some();
                 alerts.insert(&keys::id(dead.id), encode(&dead)?)?;
-                dead_idx.insert(keys::by_time(now, dead.id), &[])?;
-                Ok(())
-            },
-        )?;
+                let added = dead_idx.insert(keys::by_time(now, dead.id), &[])?.is_none();
+                Ok((was_due, added))
+            })?;
+        self.counts.pending.add(-i64::from(was_due));
+        self.counts.dead.add(i64::from(added));
         Ok(dead)
     }
 
@@ -179,13 +193,14 @@ impl Store {
         revived.since = now;
         revived.attempts = 0;
         revived.next_attempt = now;
-        (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead).transaction(
-            |(alerts, due, dead_idx)| {
-                dead_idx.remove(dead_key.as_slice())?;
-                put_pending(alerts, due, &revived)?;
-                Ok(())
-            },
-        )?;
+        let (was_dead, added) = (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead)
+            .transaction(|(alerts, due, dead_idx)| {
+                let was_dead = dead_idx.remove(dead_key.as_slice())?.is_some();
+                let added = put_pending(alerts, due, &revived)?;
+                Ok((was_dead, added))
+            })?;
+        self.counts.dead.add(-i64::from(was_dead));
+        self.counts.pending.add(i64::from(added));
         Ok(true)
     }
 
@@ -224,10 +239,11 @@ impl Store {
         Ok(out)
     }
 
+    /// Sizes of the outbox (pending and dead counted without a scan: see `counts`).
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         Ok(OutboxCounts {
-            pending: self.idx_alert_due.len(),
-            dead: self.idx_alert_dead.len(),
+            pending: self.counts.pending.get(),
+            dead: self.counts.dead.get(),
             delivered: self
                 .meta
                 .get(DELIVERED_KEY)?

@@ -1,11 +1,12 @@
 //! Opening and closing the store: the schema version and the in-place upgrade of older
 //! versions, opening the trees, the sweep of unindexed records at open (see
-//! [`unindexed`](super::unindexed)), and what a flush or a drop saves.
+//! [`unindexed`]), the counts read once at open, and what a flush or a drop saves.
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, OnceLock};
 
+use super::counts::Counts;
 use super::ingest::CommitLog;
 use super::unindexed::{self, PendingRecords};
 use super::{Store, StoreError, SweepReport};
@@ -86,14 +87,21 @@ impl Store {
             );
         }
         unindexed::save_mark(&meta, opening_sweep.next_mark)?;
+        let alerts = db.open_tree("alerts")?;
+        let idx_alert_due = db.open_tree("idx_alert_due")?;
+        let idx_alert_dead = db.open_tree("idx_alert_dead")?;
+        let events = db.open_tree("events")?;
+        // The one scan of the counted trees; every committed write moves the counts.
+        let counts = Counts::read(&idx_time, &events, &idx_alert_due, &idx_alert_dead);
         Ok(Store {
             path: path.to_owned(),
             pending: PendingRecords::new(opening_sweep.next_mark),
             opening_sweep,
+            counts,
             meta,
-            alerts: db.open_tree("alerts")?,
-            idx_alert_due: db.open_tree("idx_alert_due")?,
-            idx_alert_dead: db.open_tree("idx_alert_dead")?,
+            alerts,
+            idx_alert_due,
+            idx_alert_dead,
             stories,
             idx_time,
             idx_feed: db.open_tree("idx_feed")?,
@@ -103,7 +111,7 @@ impl Store {
             signatures,
             feed_counts: db.open_tree("feed_counts")?,
             feeds: db.open_tree("feeds")?,
-            events: db.open_tree("events")?,
+            events,
             idx_event_time: db.open_tree("idx_event_time")?,
             idx_event_type: db.open_tree("idx_event_type")?,
             idx_event_country: db.open_tree("idx_event_country")?,

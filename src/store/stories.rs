@@ -53,8 +53,9 @@ impl Store {
 
     /// Number of stored stories.
     pub fn story_count(&self) -> usize {
-        // Counted on the time index: a record is a story once it is indexed.
-        self.idx_time.len()
+        // Counted on the time index (a record is a story once it is indexed), without a
+        // scan (see `counts`).
+        self.counts.stories.get()
     }
 
     /// Number of stories with at least one copy from `feed`.

@@ -81,26 +81,38 @@ impl Store {
                 None => per_feed.push((feed, 1)),
             }
         }
-        // The event and alert trees only when some story has events.
+        // The event and alert trees only when some story has events. Each transaction
+        // tells what it added to the counted trees.
         let written = if run.iter().any(|entry| entry.planned.is_some()) {
-            self.write_trees().transaction(|t| -> TxResult<()> {
+            self.write_trees().transaction(|t| -> TxResult<Added> {
                 let t = WriteTrees::of(t);
+                let mut added = Added::default();
                 for (plan, alerts) in run.iter().filter_map(|entry| entry.planned.as_ref()) {
-                    events::write_plan(&t.events, plan)?;
+                    added.events += events::write_plan(&t.events, plan)?;
                     for alert in alerts {
-                        outbox::put_pending(t.outbox.alerts, t.outbox.idx_alert_due, alert)?;
+                        let due =
+                            outbox::put_pending(t.outbox.alerts, t.outbox.idx_alert_due, alert)?;
+                        added.pending += u64::from(due);
                     }
                 }
-                index_run(&t.index, run, &per_feed)
+                added.stories = index_run(&t.index, run, &per_feed)?;
+                Ok(added)
             })
         } else {
-            self.index_trees()
-                .transaction(|t| index_run(&IndexTrees::of(t), run, &per_feed))
+            self.index_trees().transaction(|t| {
+                Ok(Added {
+                    stories: index_run(&IndexTrees::of(t), run, &per_feed)?,
+                    ..Added::default()
+                })
+            })
         };
         // Counted even if the write failed: a look made meanwhile is simply repeated.
         let write = self.dedup_writes.fetch_add(1, Ordering::Release) + 1;
         match &written {
-            Ok(()) => {
+            Ok(added) => {
+                self.counts.stories.add(added.stories as i64);
+                self.counts.events.add(added.events as i64);
+                self.counts.pending.add(added.pending as i64);
                 for entry in run.iter() {
                     self.add_to_recent(&entry.story, &entry.fp);
                     log.record(write, MatchKeys::of(entry.candidate, &entry.fp));
@@ -195,24 +207,35 @@ impl Store {
     }
 }
 
+/// What a run's transaction added to the counted trees (see `counts`).
+#[derive(Default)]
+struct Added {
+    stories: u64,
+    events: u64,
+    pending: u64,
+}
+
 /// The index entries of a run of new stories, and their feeds' counts (`per_feed`: how
-/// many stories of the run each feed has).
-fn index_run(t: &IndexTrees, run: &[RunEntry], per_feed: &[(&str, u64)]) -> TxResult<()> {
+/// many stories of the run each feed has). Returns how many stories it added to the time
+/// index.
+fn index_run(t: &IndexTrees, run: &[RunEntry], per_feed: &[(&str, u64)]) -> TxResult<u64> {
+    let mut added = 0;
     for entry in run {
-        write_story(t, entry.candidate, &entry.fp, &entry.story)?;
+        added += u64::from(write_story(t, entry.candidate, &entry.fp, &entry.story)?);
     }
     for (feed, added) in per_feed {
         count_feed_stories(t, feed, *added)?;
     }
-    Ok(())
+    Ok(added)
 }
 
 /// A new story's index entries: what makes its record, written before by
-/// [`Store::write_records`], reachable.
-fn write_story(t: &IndexTrees, c: &Candidate, fp: &Fingerprint, story: &Story) -> TxResult<()> {
+/// [`Store::write_records`], reachable. Returns whether its time-index entry is new (it
+/// is: the id is).
+fn write_story(t: &IndexTrees, c: &Candidate, fp: &Fingerprint, story: &Story) -> TxResult<bool> {
     let id = story.id;
     let idb = keys::id(id);
-    t.idx_time.insert(keys::by_time(story.published, id), &[])?;
+    let before = t.idx_time.insert(keys::by_time(story.published, id), &[])?;
     // A new id: never in the feed's listing yet. The caller counts it.
     t.idx_feed
         .insert(keys::by_feed(&c.feed, story.published, id), &[])?;
@@ -226,7 +249,7 @@ fn write_story(t: &IndexTrees, c: &Candidate, fp: &Fingerprint, story: &Story) -
         }
     }
     t.idx_hash.insert(&fp.content_hash, &idb)?;
-    Ok(())
+    Ok(before.is_none())
 }
 
 /// Adds the story to a feed's listing and counts it, unless it is there already.
