@@ -56,7 +56,7 @@ pub fn ingest_all(
     let mut changes = Vec::new();
     let hooks = IngestHooks {
         detect: &|story| detect_story(detector, story),
-        route: &|event, reason| routing::route(sinks, event, reason),
+        route: &|change, event| routing::route_change(sinks, change, event),
     };
     for ingested in store.ingest_batch(candidates, &hooks)? {
         counts.alerts += ingested.alerts.len();

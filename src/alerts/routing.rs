@@ -1,7 +1,37 @@
-//! Which sinks hear of an event: each sink's filters applied to the event as it stands.
+//! Which alerts a change to an event raises: whether the change deserves one at all
+//! ([`alert_reason`]: a new event, or a significant update), and which sinks hear of it
+//! (each sink's filters applied to the event as it stands). The store asks
+//! [`route_change`] through its ingest hooks and writes what it answers with the event.
 
 use crate::config::{SinkConfig, SinkFilter};
-use crate::model::{AlertReason, Event};
+use crate::model::{AlertReason, Event, EventChange, Modality};
+
+/// Why `change` to `event` (the event as it will be stored) deserves an alert, if it
+/// does: a new event; an update that changed the modality to occurred or cancelled
+/// (planned → occurred, → cancelled). Another report of a known event, or an update of
+/// its date alone, raises none.
+pub fn alert_reason(change: &EventChange, event: &Event) -> Option<AlertReason> {
+    match *change {
+        EventChange::New(_) => Some(AlertReason::New),
+        EventChange::Updated { from, .. } => {
+            let significant = event.modality != from
+                && matches!(event.modality, Modality::Occurred | Modality::Cancelled);
+            significant.then_some(AlertReason::Updated { from })
+        }
+        EventChange::Corroborated(_) => None,
+    }
+}
+
+/// The alerts `change` to `event` raises: its reason and the ids of the sinks in `sinks`
+/// that want it (perhaps none), or `None` when the change deserves no alert.
+pub fn route_change(
+    sinks: &[SinkConfig],
+    change: &EventChange,
+    event: &Event,
+) -> Option<(AlertReason, Vec<String>)> {
+    let reason = alert_reason(change, event)?;
+    Some((reason, route(sinks, event, &reason)))
+}
 
 /// Ids of the sinks in `sinks` that want `event` for `reason`.
 pub fn route(sinks: &[SinkConfig], event: &Event, reason: &AlertReason) -> Vec<String> {
@@ -32,7 +62,6 @@ pub fn wants(f: &SinkFilter, event: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Modality;
     use crate::model::SinkKind;
 
     fn event() -> Event {
@@ -115,5 +144,164 @@ mod tests {
             ),
             vec!["all", "russia"]
         );
+    }
+
+    #[test]
+    fn new_events_and_updates_to_occurred_or_cancelled_deserve_an_alert() {
+        let mut e = event();
+        let (id, planned) = (e.id, Modality::Planned);
+        assert_eq!(
+            alert_reason(&EventChange::New(id), &e),
+            Some(AlertReason::New)
+        );
+        assert_eq!(alert_reason(&EventChange::Corroborated(id), &e), None);
+        let from = |from| EventChange::Updated { id, from };
+        // Planned → occurred; an update of an occurred event's date alone is no news.
+        assert_eq!(
+            alert_reason(&from(planned), &e),
+            Some(AlertReason::Updated { from: planned })
+        );
+        assert_eq!(alert_reason(&from(Modality::Occurred), &e), None);
+        e.modality = Modality::Cancelled;
+        assert_eq!(
+            alert_reason(&from(planned), &e),
+            Some(AlertReason::Updated { from: planned })
+        );
+        assert_eq!(
+            alert_reason(&from(Modality::Occurred), &e),
+            Some(AlertReason::Updated {
+                from: Modality::Occurred
+            })
+        );
+        // Still planned (a new date), or back from cancelled to planned: no alert.
+        e.modality = Modality::Planned;
+        assert_eq!(alert_reason(&from(planned), &e), None);
+        assert_eq!(alert_reason(&from(Modality::Cancelled), &e), None);
+    }
+
+    #[test]
+    fn a_change_is_routed_to_the_sinks_that_want_it_only_when_it_deserves_an_alert() {
+        let e = event();
+        let sinks = vec![
+            sink("all", SinkFilter::default(), true),
+            sink("new-only", SinkFilter::default(), false),
+        ];
+        assert_eq!(
+            route_change(&sinks, &EventChange::New(e.id), &e),
+            Some((AlertReason::New, vec!["all".into(), "new-only".into()]))
+        );
+        let update = EventChange::Updated {
+            id: e.id,
+            from: Modality::Planned,
+        };
+        assert_eq!(
+            route_change(&sinks, &update, &e),
+            Some((
+                AlertReason::Updated {
+                    from: Modality::Planned
+                },
+                vec!["all".into()]
+            ))
+        );
+        assert_eq!(
+            route_change(&sinks, &EventChange::Corroborated(e.id), &e),
+            None
+        );
+    }
+
+    /// Moved from the store's outbox tests with the rule it checks: the store writes the
+    /// alerts this routing asks for, in the event's transaction.
+    #[test]
+    fn alerts_are_written_with_their_event_and_only_for_significant_changes() {
+        use crate::detect::Detection;
+        use crate::model::{Candidate, Evidence, Field, Story};
+        use crate::store::{AlertState, IngestHooks, Store};
+
+        fn story(guid: &str, title: &str, published: &str) -> Candidate {
+            Candidate {
+                feed: "wire".into(),
+                guid: guid.into(),
+                guid_derived: false,
+                url: Some(format!("https://news.example/{guid}")),
+                raw_url: None,
+                title: title.into(),
+                text: format!("{title}: a story about a meeting, number {guid}."),
+                published: Some(published.parse().unwrap()),
+                language: None,
+                seen_at: published.parse().unwrap(),
+            }
+        }
+        fn meeting(modality: Modality) -> Detection {
+            Detection {
+                event_type: "bilateral_meeting".into(),
+                actors: Vec::new(),
+                countries: vec!["CHN".into(), "RUS".into()],
+                organization: None,
+                location: None,
+                date: Some("2023-03-07".parse().unwrap()),
+                modality,
+                confidence: 0.9,
+                evidence: Evidence {
+                    field: Field::Text,
+                    sentence: "s".into(),
+                    start: 0,
+                    end: 1,
+                    rule: "r".into(),
+                    matched: Vec::new(),
+                },
+            }
+        }
+        let sinks = vec![
+            sink("desk", SinkFilter::default(), true),
+            sink("phone", SinkFilter::default(), true),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ingest = |c: &Candidate, modality: Modality| {
+            let detect = move |_: &Story| vec![meeting(modality)];
+            let route = |change: &EventChange, event: &Event| route_change(&sinks, change, event);
+            store
+                .ingest_detecting(
+                    c,
+                    &IngestHooks {
+                        detect: &detect,
+                        route: &route,
+                    },
+                )
+                .unwrap()
+        };
+        let planned = ingest(
+            &story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
+            Modality::Planned,
+        );
+        assert_eq!(planned.alerts.len(), 2, "one alert per sink");
+        let pending = store.list_alerts(AlertState::Pending, 10).unwrap();
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().all(|a| a.reason == AlertReason::New));
+        assert_eq!(pending[0].event.modality, Modality::Planned);
+
+        // Another report of the plan: corroboration, no alert.
+        let again = ingest(
+            &story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
+            Modality::Planned,
+        );
+        assert!(matches!(again.events[..], [EventChange::Corroborated(_)]));
+        assert!(again.alerts.is_empty());
+
+        // The plan happened: an update alert per sink, carrying the new modality.
+        let happened = ingest(
+            &story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            Modality::Occurred,
+        );
+        assert_eq!(happened.alerts.len(), 2);
+        let update = store.alert(happened.alerts[0]).unwrap().unwrap();
+        assert_eq!(
+            update.reason,
+            AlertReason::Updated {
+                from: Modality::Planned
+            }
+        );
+        assert_eq!(update.event.modality, Modality::Occurred);
+        assert_eq!(store.outbox_counts().unwrap().pending, 4);
     }
 }

@@ -113,7 +113,10 @@ impl Worker {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || store.flush())
             .await
-            .map_err(|e| StoreError::Backend(format!("flush task failed: {e}")))??;
+            .map_err(|source| StoreError::Task {
+                task: "flush",
+                source,
+            })??;
         let credentials = self.credentials.borrow().clone();
         let credentials = &credentials;
         let results: Vec<(Alert, Attempt)> = futures_util::stream::iter(due)

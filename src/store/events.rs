@@ -2,11 +2,12 @@
 //! writing them with their indexes, and listing them.
 
 use chrono::{Duration, NaiveDate, Utc};
-use sled::transaction::TransactionalTree;
+use sled::transaction::ConflictableTransactionError;
 
-use super::{
-    keys, Store, StoreError, TxResult, T_EVENTS, T_EV_COUNTRY, T_EV_KEY, T_EV_TIME, T_EV_TYPE,
-};
+use super::codec::{read_json, write_json};
+use super::stories::newest_first;
+use super::tx::{EventTrees, TxResult};
+use super::{keys, Store, StoreError};
 use crate::detect::Detection;
 use crate::merge;
 use crate::model::Modality;
@@ -122,7 +123,7 @@ impl Store {
     }
 
     pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
-        super::read_json(&self.events, "events", keys::id(id), || id.to_string())
+        read_json(&self.events, "events", keys::id(id), || id.to_string())
     }
 
     /// Events newest first (by anchor day), filtered. Reads the narrowest index: the
@@ -140,7 +141,7 @@ impl Store {
             (self.idx_event_time.iter(), 0)
         };
         let since = since.as_ref().map(|d| d.as_slice());
-        super::newest_first(iter, prefix_len, since, limit, |id| {
+        newest_first(iter, prefix_len, since, limit, |id| {
             Ok(self.event(id)?.filter(|e| {
                 q.event_type.as_ref().is_none_or(|t| *t == e.event_type)
                     && q.modality.is_none_or(|m| m == e.modality)
@@ -148,9 +149,9 @@ impl Store {
         })
     }
 
-    /// Number of stored events.
+    /// Number of stored events (counted without a scan: see `counts`).
     pub fn event_count(&self) -> usize {
-        self.events.len()
+        self.counts.events.get()
     }
 }
 
@@ -161,30 +162,32 @@ fn change_id(c: &EventChange) -> EventId {
     }
 }
 
-/// Writes planned events and moves their index entries when the anchor changed.
-pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<()> {
+/// Writes planned events and moves their index entries when the anchor changed. Returns
+/// how many of the events were not stored before.
+pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<u64> {
+    let mut added = 0;
     for (event, before) in &plan.writes {
         if let Some(old) = before {
             if *old != event.anchor {
                 remove_indexes(t, event, *old)?;
             }
         }
-        let bytes = serde_json::to_vec(event).map_err(|e| {
-            sled::transaction::ConflictableTransactionError::Abort(StoreError::Backend(format!(
-                "cannot encode event {}: {e}",
-                event.id
-            )))
-        })?;
-        t[T_EVENTS].insert(&keys::id(event.id), bytes)?;
-        t[T_EV_TIME].insert(keys::event_by_day(event.anchor, event.id), &[])?;
-        t[T_EV_TYPE].insert(
+        let bytes = write_json(event, "events", || event.id.to_string())
+            .map_err(ConflictableTransactionError::Abort)?;
+        if t.events.insert(&keys::id(event.id), bytes)?.is_none() {
+            added += 1;
+        }
+        t.idx_event_time
+            .insert(keys::event_by_day(event.anchor, event.id), &[])?;
+        t.idx_event_type.insert(
             keys::event_by(&event.event_type, event.anchor, event.id),
             &[],
         )?;
         for c in &event.countries {
-            t[T_EV_COUNTRY].insert(keys::event_by(c, event.anchor, event.id), &[])?;
+            t.idx_event_country
+                .insert(keys::event_by(c, event.anchor, event.id), &[])?;
         }
-        t[T_EV_KEY].insert(
+        t.idx_event_key.insert(
             keys::event_key(
                 &event.event_type,
                 &event.key,
@@ -194,16 +197,19 @@ pub(super) fn write_plan(t: &[TransactionalTree], plan: &EventPlan) -> TxResult<
             &[],
         )?;
     }
-    Ok(())
+    Ok(added)
 }
 
-fn remove_indexes(t: &[TransactionalTree], event: &Event, anchor: NaiveDate) -> TxResult<()> {
-    t[T_EV_TIME].remove(keys::event_by_day(anchor, event.id))?;
-    t[T_EV_TYPE].remove(keys::event_by(&event.event_type, anchor, event.id))?;
+fn remove_indexes(t: &EventTrees, event: &Event, anchor: NaiveDate) -> TxResult<()> {
+    t.idx_event_time
+        .remove(keys::event_by_day(anchor, event.id))?;
+    t.idx_event_type
+        .remove(keys::event_by(&event.event_type, anchor, event.id))?;
     for c in &event.countries {
-        t[T_EV_COUNTRY].remove(keys::event_by(c, anchor, event.id))?;
+        t.idx_event_country
+            .remove(keys::event_by(c, anchor, event.id))?;
     }
-    t[T_EV_KEY].remove(keys::event_key(
+    t.idx_event_key.remove(keys::event_key(
         &event.event_type,
         &event.key,
         Some(anchor),

@@ -12,10 +12,12 @@
 //! | `idx_alert_dead` | dead since ‖ id    | empty — the dead-letter list    |
 
 use chrono::{DateTime, Utc};
-use sled::transaction::TransactionalTree;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
-use super::{keys, read_json, Store, StoreError, TxResult};
+use super::codec::{decode_u64, read_json, write_json};
+use super::tx::TxResult;
+use super::{keys, Store, StoreError};
 use crate::model::{Alert, AlertId, AlertReason, DeadLetter, Event};
 
 /// Which alerts to list.
@@ -61,24 +63,20 @@ pub(super) fn new_alert(
 }
 
 /// Writes a new or changed pending alert with its due-index entry (inside a transaction
-/// over `[alerts, idx_alert_due]`).
+/// over `[alerts, idx_alert_due]`). Returns whether the due entry is new.
 pub(super) fn put_pending(
     alerts: &TransactionalTree,
     due: &TransactionalTree,
     alert: &Alert,
-) -> TxResult<()> {
+) -> TxResult<bool> {
     alerts.insert(&keys::id(alert.id), encode(alert)?)?;
-    due.insert(keys::by_time(alert.next_attempt, alert.id), &[])?;
-    Ok(())
+    let before = due.insert(keys::by_time(alert.next_attempt, alert.id), &[])?;
+    Ok(before.is_none())
 }
 
 fn encode(alert: &Alert) -> TxResult<Vec<u8>> {
-    serde_json::to_vec(alert).map_err(|e| {
-        sled::transaction::ConflictableTransactionError::Abort(StoreError::Backend(format!(
-            "cannot encode alert {}: {e}",
-            alert.id
-        )))
-    })
+    write_json(alert, "alerts", || alert.id.to_string())
+        .map_err(ConflictableTransactionError::Abort)
 }
 
 impl Store {
@@ -118,16 +116,21 @@ impl Store {
 
     /// The sink accepted `alert`: it leaves the outbox.
     pub fn alert_delivered(&self, alert: &Alert) -> Result<(), StoreError> {
-        (&self.alerts, &self.idx_alert_due, &self.meta).transaction(|(alerts, due, meta)| {
-            alerts.remove(&keys::id(alert.id))?;
-            due.remove(keys::by_time(alert.next_attempt, alert.id))?;
-            let n = meta
-                .get(DELIVERED_KEY)?
-                .map(|v| super::decode_u64(&v))
-                .unwrap_or(0);
-            meta.insert(DELIVERED_KEY, &(n + 1).to_be_bytes())?;
-            Ok(())
-        })?;
+        let was_due = (&self.alerts, &self.idx_alert_due, &self.meta).transaction(
+            |(alerts, due, meta)| -> TxResult<bool> {
+                alerts.remove(&keys::id(alert.id))?;
+                let was_due = due
+                    .remove(keys::by_time(alert.next_attempt, alert.id))?
+                    .is_some();
+                let n = meta
+                    .get(DELIVERED_KEY)?
+                    .map(|v| decode_u64(&v))
+                    .unwrap_or(0);
+                meta.insert(DELIVERED_KEY, &(n + 1).to_be_bytes())?;
+                Ok(was_due)
+            },
+        )?;
+        self.counts.pending.add(-i64::from(was_due));
         Ok(())
     }
 
@@ -138,11 +141,17 @@ impl Store {
         updated: &Alert,
         previous_due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        (&self.alerts, &self.idx_alert_due).transaction(|(alerts, due)| {
-            due.remove(keys::by_time(previous_due, updated.id))?;
-            put_pending(alerts, due, updated)?;
-            Ok(())
-        })?;
+        let (was_due, added) =
+            (&self.alerts, &self.idx_alert_due).transaction(|(alerts, due)| {
+                let was_due = due
+                    .remove(keys::by_time(previous_due, updated.id))?
+                    .is_some();
+                let added = put_pending(alerts, due, updated)?;
+                Ok((was_due, added))
+            })?;
+        self.counts
+            .pending
+            .add(i64::from(added) - i64::from(was_due));
         Ok(())
     }
 
@@ -155,14 +164,17 @@ impl Store {
     ) -> Result<Alert, StoreError> {
         let mut dead = alert.clone();
         dead.dead = Some(DeadLetter { at: now, reason });
-        (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead).transaction(
-            |(alerts, due, dead_idx)| {
-                due.remove(keys::by_time(alert.next_attempt, alert.id))?;
+        let (was_due, added) = (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead)
+            .transaction(|(alerts, due, dead_idx)| {
+                let was_due = due
+                    .remove(keys::by_time(alert.next_attempt, alert.id))?
+                    .is_some();
                 alerts.insert(&keys::id(dead.id), encode(&dead)?)?;
-                dead_idx.insert(keys::by_time(now, dead.id), &[])?;
-                Ok(())
-            },
-        )?;
+                let added = dead_idx.insert(keys::by_time(now, dead.id), &[])?.is_none();
+                Ok((was_due, added))
+            })?;
+        self.counts.pending.add(-i64::from(was_due));
+        self.counts.dead.add(i64::from(added));
         Ok(dead)
     }
 
@@ -181,13 +193,14 @@ impl Store {
         revived.since = now;
         revived.attempts = 0;
         revived.next_attempt = now;
-        (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead).transaction(
-            |(alerts, due, dead_idx)| {
-                dead_idx.remove(dead_key.as_slice())?;
-                put_pending(alerts, due, &revived)?;
-                Ok(())
-            },
-        )?;
+        let (was_dead, added) = (&self.alerts, &self.idx_alert_due, &self.idx_alert_dead)
+            .transaction(|(alerts, due, dead_idx)| {
+                let was_dead = dead_idx.remove(dead_key.as_slice())?.is_some();
+                let added = put_pending(alerts, due, &revived)?;
+                Ok((was_dead, added))
+            })?;
+        self.counts.dead.add(-i64::from(was_dead));
+        self.counts.pending.add(i64::from(added));
         Ok(true)
     }
 
@@ -226,14 +239,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Sizes of the outbox (pending and dead counted without a scan: see `counts`).
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         Ok(OutboxCounts {
-            pending: self.idx_alert_due.len(),
-            dead: self.idx_alert_dead.len(),
+            pending: self.counts.pending.get(),
+            dead: self.counts.dead.get(),
             delivered: self
                 .meta
                 .get(DELIVERED_KEY)?
-                .map(|v| super::decode_u64(&v))
+                .map(|v| decode_u64(&v))
                 .unwrap_or(0),
         })
     }
@@ -242,50 +256,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Detection;
-    use crate::model::{Candidate, EventChange};
-    use crate::model::{Evidence, Field, Modality};
+    use crate::model::{Candidate, EventChange, Modality};
+    use crate::store::test_support::{every_change, meeting, meeting_story};
     use crate::store::IngestHooks;
 
-    fn story(guid: &str, title: &str, published: &str) -> Candidate {
-        Candidate {
-            feed: "wire".into(),
-            guid: guid.into(),
-            guid_derived: false,
-            url: Some(format!("https://news.example/{guid}")),
-            raw_url: None,
-            title: title.into(),
-            text: format!("{title}: a story about a meeting, number {guid}."),
-            published: Some(published.parse().unwrap()),
-            language: None,
-            seen_at: published.parse().unwrap(),
-        }
-    }
-
-    fn meeting(modality: Modality) -> Detection {
-        Detection {
-            event_type: "bilateral_meeting".into(),
-            actors: Vec::new(),
-            countries: vec!["CHN".into(), "RUS".into()],
-            organization: None,
-            location: None,
-            date: Some("2023-03-07".parse().unwrap()),
-            modality,
-            confidence: 0.9,
-            evidence: Evidence {
-                field: Field::Text,
-                sentence: "s".into(),
-                start: 0,
-                end: 1,
-                rule: "r".into(),
-                matched: Vec::new(),
-            },
-        }
-    }
-
+    /// Ingests `c` with a detection of `modality`, alerting the desk and the phone of
+    /// every new event and every update.
     fn ingest(store: &Store, c: &Candidate, modality: Modality) -> crate::store::Ingested {
         let detect = move |_: &crate::model::Story| vec![meeting(modality)];
-        let route = |_: &Event, _: &AlertReason| vec!["desk".to_string(), "phone".to_string()];
+        let route = |change: &EventChange, _: &Event| every_change(change, &["desk", "phone"]);
         store
             .ingest_detecting(
                 c,
@@ -298,12 +277,12 @@ mod tests {
     }
 
     #[test]
-    fn alerts_are_written_with_their_event_and_only_for_significant_changes() {
+    fn alerts_are_written_with_their_event_as_the_route_hook_asks() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let planned = ingest(
             &store,
-            &story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
+            &meeting_story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
             Modality::Planned,
         );
         assert_eq!(planned.alerts.len(), 2, "one alert per sink");
@@ -315,7 +294,7 @@ mod tests {
         // Another report of the plan: corroboration, no alert.
         let again = ingest(
             &store,
-            &story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
+            &meeting_story("2", "Lavrov heads to Beijing", "2023-03-06T09:00:00Z"),
             Modality::Planned,
         );
         assert!(matches!(again.events[..], [EventChange::Corroborated(_)]));
@@ -324,7 +303,7 @@ mod tests {
         // The plan happened: an update alert per sink, carrying the new modality.
         let happened = ingest(
             &store,
-            &story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            &meeting_story("3", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
             Modality::Occurred,
         );
         assert_eq!(happened.alerts.len(), 2);
@@ -345,7 +324,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let ids = ingest(
             &store,
-            &story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
+            &meeting_story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),
             Modality::Occurred,
         )
         .alerts;
