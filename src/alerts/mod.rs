@@ -4,7 +4,8 @@
 //!   ntfy), with text escaped for it.
 //! - [`sign`]: Standard Webhooks signatures for generic webhooks.
 //! - [`credentials`]: the sinks' secrets, resolved when the daemon starts or reloads.
-//! - [`routing`]: which sinks want an event (their filters).
+//! - [`routing`]: which event changes deserve an alert, and which sinks want it (their
+//!   filters).
 //! - [`deliver`]: one attempt to one sink and what its answer means.
 //! - [`worker`]: the delivery loop over the store's outbox, with retries and the
 //!   dead-letter list.

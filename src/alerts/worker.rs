@@ -80,7 +80,10 @@ impl Worker {
             self.round(&config, &current).await?;
             self.refresh_gauges()?;
 
-            let wait = match self.store.next_alert_due()? {
+            let wait = match self
+                .blocking("read the next due alert", |store| store.next_alert_due())
+                .await?
+            {
                 Some(t) => (t - Utc::now()).to_std().unwrap_or_default().min(IDLE),
                 None => IDLE,
             };
@@ -95,6 +98,20 @@ impl Worker {
         }
     }
 
+    /// Runs a store call on a blocking thread: sled's reads and writes may wait on the
+    /// disk, and the runtime's threads serve polls and the API meanwhile.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        task: &'static str,
+        call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(|source| StoreError::Task { task, source })?
+    }
+
+    /// The outbox gauges, from the store's counters (no scan).
     fn refresh_gauges(&self) -> Result<(), StoreError> {
         let counts = self.store.outbox_counts()?;
         self.metrics.outbox_pending.set(counts.pending as i64);
@@ -105,7 +122,9 @@ impl Worker {
     /// One round: every alert due now, sent and recorded.
     async fn round(&self, config: &Config, deliverer: &Deliverer) -> Result<(), StoreError> {
         let now = Utc::now();
-        let due = self.store.due_alerts(now, BATCH)?;
+        let due = self
+            .blocking("read due alerts", move |store| store.due_alerts(now, BATCH))
+            .await?;
         if due.is_empty() {
             return Ok(());
         }
@@ -141,14 +160,21 @@ impl Worker {
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
-        for (alert, attempt) in results {
-            self.record(&config.alerts, alert, attempt)?;
-        }
+        let settings = config.alerts.clone();
+        let metrics = Arc::clone(&self.metrics);
+        self.blocking("record deliveries", move |store| {
+            for (alert, attempt) in results {
+                Self::record(store, &metrics, &settings, alert, attempt)?;
+            }
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
     fn record(
-        &self,
+        store: &Store,
+        metrics: &Metrics,
         settings: &AlertSettings,
         alert: Alert,
         attempt: Attempt,
@@ -157,14 +183,13 @@ impl Worker {
         let id = alert.message_id();
         match attempt {
             Attempt::Delivered { status } => {
-                self.store.alert_delivered(&alert)?;
-                self.metrics.delivery(&alert.sink, "delivered");
+                store.alert_delivered(&alert)?;
+                metrics.delivery(&alert.sink, "delivered");
                 info!(alert = %id, sink = %alert.sink, event = alert.event.id, status, attempts = alert.attempts + 1, "alert delivered");
             }
             Attempt::Gone { status } => {
-                self.store
-                    .alert_dead(&alert, format!("endpoint gone (HTTP {status})"), now)?;
-                self.metrics.delivery(&alert.sink, "dead");
+                store.alert_dead(&alert, format!("endpoint gone (HTTP {status})"), now)?;
+                metrics.delivery(&alert.sink, "dead");
                 warn!(alert = %id, sink = %alert.sink, status, "sink answered 410 Gone; alert moved to the dead-letter list");
             }
             Attempt::Failed {
@@ -186,16 +211,12 @@ impl Worker {
                         humantime::format_duration(settings.max_age),
                         next.attempts
                     );
-                    self.store.alert_dead(
-                        &next_with_due(&next, alert.next_attempt),
-                        reason,
-                        now,
-                    )?;
-                    self.metrics.delivery(&alert.sink, "dead");
+                    store.alert_dead(&next_with_due(&next, alert.next_attempt), reason, now)?;
+                    metrics.delivery(&alert.sink, "dead");
                     warn!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, "alert given up; moved to the dead-letter list");
                 } else {
-                    self.store.alert_retry(&next, alert.next_attempt)?;
-                    self.metrics.delivery(&alert.sink, "failed");
+                    store.alert_retry(&next, alert.next_attempt)?;
+                    metrics.delivery(&alert.sink, "failed");
                     debug!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, next_attempt = %next.next_attempt.to_rfc3339(), "alert delivery failed; will retry");
                     if next.attempts == 1 || next.attempts % 5 == 0 {
                         warn!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, next_attempt = %next.next_attempt.to_rfc3339(), "alert delivery failing");
