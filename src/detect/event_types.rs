@@ -404,32 +404,48 @@ pub fn inflect(entry: &str) -> Vec<String> {
     } else {
         format!("{v}s")
     };
-    let doubled = doubles_final_consonant(&v);
-    let past = past.map(str::to_string).unwrap_or_else(|| {
-        if v.ends_with('e') {
-            format!("{v}d")
-        } else if ends_consonant_y(&v) {
-            format!("{}ied", &v[..v.len() - 1])
-        } else if doubled {
-            format!("{v}{}ed", &v[v.len() - 1..])
-        } else {
-            format!("{v}ed")
-        }
-    });
-    let gerund = if v.ends_with("ie") {
-        format!("{}ying", &v[..v.len() - 2])
-    } else if v.ends_with('e') && !v.ends_with("ee") {
-        format!("{}ing", &v[..v.len() - 1])
-    } else if doubled {
-        format!("{v}{}ing", &v[v.len() - 1..])
-    } else {
-        format!("{v}ing")
+    // An explicit past form says how the entry is spelled; the -ing form then follows
+    // the one-syllable rule alone.
+    let doubling = match past {
+        Some(_) if doubles_final_consonant(&v) => Doubling::Always,
+        Some(_) => Doubling::Never,
+        None => doubling_of(&v),
     };
-    let mut forms: Vec<String> = [v.clone(), third, past, gerund]
-        .into_iter()
-        .map(|f| format!("{f}{rest}"))
-        .collect();
-    forms.dedup();
+    let last = &v[v.len().saturating_sub(1)..];
+    let mut pasts: Vec<String> = Vec::new();
+    match past {
+        Some(p) => pasts.push(p.to_string()),
+        None if v.ends_with('e') => pasts.push(format!("{v}d")),
+        None if ends_consonant_y(&v) => pasts.push(format!("{}ied", &v[..v.len() - 1])),
+        None => {
+            if doubling != Doubling::Never {
+                pasts.push(format!("{v}{last}ed"));
+            }
+            if doubling != Doubling::Always {
+                pasts.push(format!("{v}ed"));
+            }
+        }
+    }
+    let mut gerunds: Vec<String> = Vec::new();
+    if v.ends_with("ie") {
+        gerunds.push(format!("{}ying", &v[..v.len() - 2]));
+    } else if v.ends_with('e') && !v.ends_with("ee") {
+        gerunds.push(format!("{}ing", &v[..v.len() - 1]));
+    } else {
+        if doubling != Doubling::Never {
+            gerunds.push(format!("{v}{last}ing"));
+        }
+        if doubling != Doubling::Always {
+            gerunds.push(format!("{v}ing"));
+        }
+    }
+    let mut forms: Vec<String> = Vec::new();
+    for f in [vec![v.clone(), third], pasts, gerunds].concat() {
+        let f = format!("{f}{rest}");
+        if !forms.contains(&f) {
+            forms.push(f);
+        }
+    }
     forms
 }
 
@@ -440,6 +456,42 @@ fn is_vowel(c: u8) -> bool {
 fn ends_consonant_y(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() >= 2 && b[b.len() - 1] == b'y' && !is_vowel(b[b.len() - 2])
+}
+
+/// Whether a verb doubles its final consonant before -ed and -ing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doubling {
+    Always,
+    Never,
+    /// Spelling varies, or the stress decides and the spelling cannot tell: both forms
+    /// ("travelled" and "traveled"; "expelled", and a harmless "expeled").
+    Both,
+}
+
+/// One-syllable consonant-vowel-consonant verbs double the consonant (ban → banned);
+/// longer ones ending in a single vowel and `l` double in British spelling and in
+/// stressed endings (expel → expelled, travel → travelled or traveled), as do the
+/// stressed endings -fer, -cur, -mit, -gret (confer → conferred, admit → admitted;
+/// but limit → limited): for those both spellings are listed.
+fn doubling_of(v: &str) -> Doubling {
+    if doubles_final_consonant(v) {
+        return Doubling::Always;
+    }
+    let b = v.as_bytes();
+    if b.len() >= 4 {
+        let (c1, vo, c2) = (b[b.len() - 3], b[b.len() - 2], b[b.len() - 1]);
+        let cvc = !is_vowel(c1) && is_vowel(vo) && !is_vowel(c2);
+        if cvc
+            && (c2 == b'l'
+                || v.ends_with("fer")
+                || v.ends_with("cur")
+                || v.ends_with("mit")
+                || v.ends_with("gret"))
+        {
+            return Doubling::Both;
+        }
+    }
+    Doubling::Never
 }
 
 /// One-syllable consonant-vowel-consonant verbs double the consonant: ban → banned.
@@ -485,6 +537,95 @@ mod tests {
             inflect("apply"),
             ["apply", "applies", "applied", "applying"]
         );
+        assert_eq!(
+            inflect("expel"),
+            [
+                "expel",
+                "expels",
+                "expelled",
+                "expeled",
+                "expelling",
+                "expeling"
+            ]
+        );
+        let travel = inflect("travel to");
+        for form in [
+            "travelled to",
+            "traveled to",
+            "travelling to",
+            "traveling to",
+        ] {
+            assert!(travel.contains(&form.to_string()), "{form} in {travel:?}");
+        }
+    }
+
+    /// Every verb of the shipped event types gives its real past and -ing forms.
+    #[test]
+    fn every_shipped_verb_gets_its_real_forms() {
+        // The forms a reader writes, for each verb the shipped types list. A verb added
+        // to a shipped type must be added here too.
+        let expected: &[(&str, &[&str])] = &[
+            ("meet:met", &["meets", "met", "meeting"]),
+            (
+                "hold talks:held",
+                &["holds talks", "held talks", "holding talks"],
+            ),
+            (
+                "hold a meeting:held",
+                &["held a meeting", "holding a meeting"],
+            ),
+            ("hold negotiations:held", &["held negotiations"]),
+            ("hold discussions:held", &["held discussions"]),
+            ("visit", &["visits", "visited", "visiting"]),
+            ("sit down:sat", &["sat down", "sitting down"]),
+            ("confer", &["confers", "conferred", "conferring"]),
+            ("negotiate", &["negotiates", "negotiated", "negotiating"]),
+            (
+                "travel to:travelled",
+                &["travels to", "travelled to", "traveling to"],
+            ),
+            ("fly to:flew", &["flies to", "flew to", "flying to"]),
+            ("expel", &["expels", "expelled", "expelling"]),
+            ("hold drills:held", &["held drills"]),
+            ("hold exercises:held", &["held exercises"]),
+            ("hold joint drills:held", &["held joint drills"]),
+            ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
+            ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
+            ("vote", &["votes", "voted", "voting"]),
+            ("adopt", &["adopts", "adopted", "adopting"]),
+            ("pass", &["passes", "passed", "passing"]),
+            ("approve", &["approves", "approved", "approving"]),
+            ("reject", &["rejects", "rejected", "rejecting"]),
+            ("veto", &["vetoes", "vetoed", "vetoing"]),
+            ("abstain", &["abstains", "abstained", "abstaining"]),
+            ("elect", &["elects", "elected", "electing"]),
+            ("endorse", &["endorses", "endorsed", "endorsing"]),
+            ("renew:renewed", &["renews", "renewed", "renewing"]),
+            ("extend", &["extends", "extended", "extending"]),
+            ("condemn", &["condemns", "condemned", "condemning"]),
+            ("appoint", &["appoints", "appointed", "appointing"]),
+        ];
+        let mut shipped = Vec::new();
+        for (_, text) in EMBEDDED_TYPES {
+            let doc: toml::Value = toml::from_str(text).unwrap();
+            let verbs = doc["event_type"].get("verbs").and_then(|v| v.as_array());
+            for v in verbs.into_iter().flatten() {
+                shipped.push(v.as_str().unwrap().to_string());
+            }
+        }
+        assert!(shipped.len() >= 25, "{shipped:?}");
+        for verb in &shipped {
+            let Some((_, forms)) = expected.iter().find(|(v, _)| v == verb) else {
+                panic!("shipped verb {verb:?} has no expected forms in this test");
+            };
+            let got = inflect(verb);
+            for form in *forms {
+                assert!(
+                    got.contains(&form.to_string()),
+                    "{verb}: {form} not in {got:?}"
+                );
+            }
+        }
     }
 
     #[test]
