@@ -122,11 +122,14 @@ fn one_host_gets_its_concurrency_and_spacing_whatever_the_global_cap() {
         1,
         "one request at a time to this host"
     );
+    // The daemon starts requests 400 ms apart; the server sees them arrive with a few
+    // milliseconds of scheduling jitter on a loaded machine. Without the spacing they
+    // would arrive 300 ms apart (the response time, one request at a time).
     let starts = load.starts.lock().unwrap().clone();
     for pair in starts.windows(2) {
         let gap = pair[1].duration_since(pair[0]);
         assert!(
-            gap >= Duration::from_millis(390),
+            gap >= Duration::from_millis(370),
             "requests to one host started {gap:?} apart (spacing 400 ms)"
         );
     }
