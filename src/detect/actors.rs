@@ -405,6 +405,19 @@ pub fn resolve(
     actors
 }
 
+/// The countries of the actors, each once, in order of first appearance.
+pub fn distinct_countries(actors: &[Actor]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for a in actors {
+        if let Some(c) = a.country {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

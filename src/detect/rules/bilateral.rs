@@ -1,0 +1,597 @@
+//! The bilateral rule: exactly two states meeting. Two officials (or governments) near
+//! the trigger; a visitor and each place after a place trigger; a hyphenated pair ("US-China
+//! talks"); or one side here and the other carried from the sentences before ("He met
+//! Lavrov", "the two sides met").
+
+use chrono::NaiveDate;
+
+use super::{kind_name, near, NEAR_STATE, NEAR_STRONG};
+use crate::detect::actors::distinct_countries;
+use crate::detect::actors::{Actor, ActorKind};
+use crate::detect::event_types::{Cue, CueHit, EventType};
+use crate::detect::gazetteer::{self, Mention};
+use crate::detect::{Context, Detection, Detector, Sentence};
+
+impl Detector {
+    /// The bilateral events of type `ti` in the sentence: one per pair of states and
+    /// modality, from every trigger.
+    pub(super) fn bilateral_rule(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        published: NaiveDate,
+        triggers: Vec<&CueHit>,
+    ) -> Vec<Detection> {
+        // Every trigger of the sentence: "His visit to Moscow came after Biden
+        // visited Ukraine" states two meetings.
+        let mut out: Vec<Detection> = Vec::new();
+        for trigger in triggers {
+            for (pair, rule, conf) in self.bilateral(t, s, ctx, trigger) {
+                let d = self.detection(
+                    ti,
+                    t,
+                    s,
+                    trigger,
+                    &pair,
+                    None,
+                    rule,
+                    conf,
+                    published,
+                    Vec::new(),
+                );
+                if !out
+                    .iter()
+                    .any(|o| o.key() == d.key() && o.modality == d.modality)
+                {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// The first capitalised word that is no gazetteer mention (and not an ordinary
+    /// sentence opener, a title or a region) before folded offset `until` in the sentence.
+    fn unknown_name_before<'s>(&self, s: &Sentence<'s>, until: usize) -> Option<&'s str> {
+        const OPENERS: &[&str] = &[
+            "The",
+            "He",
+            "She",
+            "They",
+            "After",
+            "Before",
+            "During",
+            "While",
+            "In",
+            "On",
+            "At",
+            "His",
+            "Her",
+            "Their",
+            "It",
+            "This",
+            "That",
+            "Mr",
+            "Mrs",
+            "Ms",
+            "Dr",
+            "And",
+            "But",
+            "Both",
+            "Later",
+            "Earlier",
+            "Meanwhile",
+            "Also",
+            "When",
+            "As",
+            "A",
+            "An",
+            "Last",
+            "Next",
+            "On",
+            "From",
+            "With",
+            "Speaking",
+            "Today",
+            "Yesterday",
+            "President",
+            "Prime",
+            "Minister",
+            "Secretary",
+            "Foreign",
+            "Chancellor",
+            "King",
+            "Premier",
+            // Regions: capitalised, but nobody's name ("an African tour").
+            "Africa",
+            "African",
+            "Europe",
+            "European",
+            "Asia",
+            "Asian",
+            "Arab",
+            "Gulf",
+            "Latin",
+            "Middle",
+            "East",
+            "Western",
+            "Eastern",
+            "Pacific",
+            "Caribbean",
+            "Balkan",
+            "Baltic",
+            "Nordic",
+        ];
+        let end = s
+            .folded
+            .original(s.folded_span.start..until.max(s.folded_span.start))
+            .end
+            .min(s.span.end);
+        let mut pos = s.span.start;
+        for word in
+            s.original[s.span.start..end].split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        {
+            let at = pos;
+            pos += word.len() + 1;
+            if !word.chars().next().is_some_and(char::is_uppercase) || OPENERS.contains(&word) {
+                continue;
+            }
+            let covered = s
+                .mentions
+                .iter()
+                .any(|m| m.span.start <= at && at < m.span.end);
+            if !covered {
+                return Some(word);
+            }
+        }
+        None
+    }
+
+    /// The last word of a named official's name: "Hill" for Christopher Hill.
+    fn surname_of(&self, a: &Actor) -> Option<&str> {
+        let o = &self.gazetteer.officials[a.official?];
+        o.name.rsplit(' ').next()
+    }
+
+    /// The pairs of states of a bilateral event in this sentence: two states near the
+    /// trigger; or a visitor and each place after a place trigger ("toured Kenya and
+    /// Ghana"); or one state here and the previous sentences' protagonist when the
+    /// sentence refers back to them ("He met Lavrov").
+    fn bilateral(
+        &self,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        trigger: &CueHit,
+    ) -> Vec<(Vec<Actor>, String, f32)> {
+        let ti = self
+            .types
+            .types
+            .iter()
+            .position(|x| x.id == t.id)
+            .unwrap_or(0);
+        // "Israeli-Palestinian peace talks", "a Lebanese-Syrian commission will meet": the
+        // two states joined by a hyphen just before the trigger are its parties.
+        if let Some(pair) = hyphenated_pair(s, trigger) {
+            return vec![(
+                pair,
+                "bilateral: hyphenated pair".to_string(),
+                t.confidence - 0.05,
+            )];
+        }
+        // Three or more states among the officials of the sentence: a multilateral
+        // meeting, unless two of them are said to meet apart.
+        let officials: Vec<Actor> = s
+            .actors
+            .iter()
+            .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+            .cloned()
+            .collect();
+        if distinct_countries(&officials).len() >= 3
+            && !trigger.cues.contains(&Cue::PlaceTrigger(ti))
+        {
+            return Vec::new();
+        }
+        // "The UN chief met the Ukrainian president": a meeting with an organisation.
+        let subject = s.actors.iter().rev().find(|a| {
+            a.folded.end <= trigger.start && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
+        });
+        if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
+            return Vec::new();
+        }
+        let mut side: Vec<Actor> = Vec::new();
+        let push = |a: &Actor, side: &mut Vec<Actor>| {
+            if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
+                side.push(a.clone());
+            }
+        };
+        for a in s.actors.iter().filter(|a| {
+            matches!(a.kind, ActorKind::Named | ActorKind::Role) && near(a, trigger, NEAR_STRONG)
+        }) {
+            push(a, &mut side);
+        }
+        for a in s
+            .actors
+            .iter()
+            // "the Singapore summit", "the Geneva talks": a place, not a party.
+            .filter(|a| {
+                a.kind == ActorKind::State
+                    && near(a, trigger, NEAR_STATE)
+                    && a.folded.end + 1 != trigger.start
+                    // "China condemned the meeting": a state reacting to it.
+                    && !reacts(&s.folded.text[a.folded.end..s.folded_span.end])
+            })
+        {
+            push(a, &mut side);
+        }
+        // The protagonist stands in when the words before the trigger refer back to them
+        // ("He will visit", "During his visit"), and only when nobody else (a name the
+        // gazetteer does not know: "Hill, ending his trip, flies to Seoul") could be the
+        // subject — unless that name is the surname of an official named before ("Hill"
+        // after "Christopher Hill").
+        let protagonist = match self.unknown_name_before(s, trigger.start) {
+            None => ctx
+                .protagonist
+                .as_ref()
+                .filter(|_| refers_back(&s.folded.text[s.folded_span.start..trigger.start])),
+            Some(word) => ctx
+                .protagonist
+                .iter()
+                .chain(&ctx.recent)
+                .find(|p| self.surname_of(p) == Some(word)),
+        };
+        let mut confidence = t.confidence;
+
+        // Visits: a visitor and every place named after a place trigger.
+        if trigger.cues.contains(&Cue::PlaceTrigger(ti)) {
+            let p = trigger;
+            let official = |a: &&Actor| matches!(a.kind, ActorKind::Named | ActorKind::Role);
+            let visitor = side
+                .iter()
+                .filter(official)
+                .find(|a| a.folded.start < p.start)
+                .or_else(|| {
+                    // "a visit to Moscow by Chinese President Xi Jinping", in the same clause
+                    // (not "arrived in London, and was met by the Chinese ambassador").
+                    side.iter().filter(official).find(|a| {
+                        a.folded.start > p.end
+                            && s.folded.text[..a.folded.start].trim_end().ends_with(" by")
+                            && !s.folded.text[p.end..a.folded.start].contains([',', ';'])
+                    })
+                })
+                .or(protagonist)
+                .cloned();
+            // "visits British personnel": the visitor's own people, not a host.
+            let own_people = |v: &Actor| {
+                s.actors.iter().any(|a| {
+                    a.folded.start > p.end && a.folded.start <= p.end + 12 && a.country == v.country
+                })
+            };
+            if let Some(visitor) = visitor.filter(|v| !own_people(v)) {
+                // The places right after the trigger, and the list they start ("Kuwait,
+                // Bahrain and Egypt").
+                let mut hosts: Vec<&Actor> = Vec::new();
+                // The first place must follow the trigger closely ("visited Kenya", "a trip
+                // to Moscow"), not sit in a later phrase ("visited a facility in Iraq").
+                let mut reach = p.end + 60;
+                for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
+                    if a.folded.start > reach {
+                        break;
+                    }
+                    if a.folded.start >= visitor.folded.start
+                        && a.folded.start <= visitor.folded.end
+                    {
+                        continue;
+                    }
+                    // "visited a naval base in Iraq", "a visit to troops in Iraq": a visit to
+                    // a site in the country, not to its government.
+                    if hosts.is_empty()
+                        && names_a_site(s.folded.text.get(p.end..a.folded.start).unwrap_or(""))
+                    {
+                        break;
+                    }
+                    if matches!(a.kind, ActorKind::Place | ActorKind::State)
+                        && a.country != visitor.country
+                    {
+                        hosts.push(a);
+                        reach = a.folded.end + 25;
+                    }
+                }
+                // "… is in South Africa on an official visit": the place just before.
+                if hosts.is_empty() {
+                    if let Some(h) = s.actors.iter().rev().find(|a| {
+                        a.kind == ActorKind::Place
+                            && a.folded.end <= p.start
+                            && a.folded.end + 24 >= p.start
+                            && a.country != visitor.country
+                    }) {
+                        hosts.push(h);
+                    }
+                }
+                if !hosts.is_empty() {
+                    let mut out = Vec::new();
+                    let mut seen = Vec::new();
+                    for h in hosts {
+                        if seen.contains(&h.country) {
+                            continue;
+                        }
+                        seen.push(h.country);
+                        let conf = confidence
+                            + if visitor.kind == ActorKind::Named {
+                                0.05
+                            } else {
+                                0.0
+                            };
+                        out.push((
+                            vec![visitor.clone(), h.clone()],
+                            format!("bilateral: {} visits place", kind_name(visitor.kind)),
+                            conf,
+                        ));
+                    }
+                    return out;
+                }
+            }
+        }
+        // A place trigger alone ("arrived in") needs a visitor and a place.
+        if !trigger.cues.contains(&Cue::Trigger(ti))
+            && !trigger.cues.contains(&Cue::ObjectTrigger(ti))
+        {
+            return Vec::new();
+        }
+        let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
+        if side.len() == 1 {
+            // Only for an official met by the sentence's subject: "He met Lavrov", "The
+            // president received the Iranian envoy".
+            let sentence = &s.folded.text[s.folded_span.clone()];
+            let subject_refers_back = starts_with_reference(sentence);
+            let official = matches!(side[0].kind, ActorKind::Named | ActorKind::Role);
+            // "They" stands for a group ("Iranian officials"), never for one person.
+            let fits = |p: &Actor| !sentence.starts_with("they ") || is_group(p);
+            if let Some(p) = protagonist.filter(|p| {
+                p.country != side[0].country && subject_refers_back && official && fits(p)
+            }) {
+                side.push(p.clone());
+                rule.push("previous sentence");
+                confidence -= 0.15;
+            }
+        }
+        // "The two sides met for four hours": the last two states named.
+        // A state named here as the venue does not stop it: "at a summit in Egypt, the
+        // first meeting between the two sides".
+        if side.len() < 2
+            && side.iter().all(|a| a.kind == ActorKind::State)
+            && ctx.recent.len() == 2
+            && names_both_sides(&s.folded.text[s.folded_span.clone()])
+        {
+            side = ctx.recent.clone();
+            rule.extend(["previous sentence", "previous sentence"]);
+            confidence -= 0.2;
+        }
+        if side.len() != 2 {
+            return Vec::new();
+        }
+        confidence += match (side[0].kind, side[1].kind) {
+            (ActorKind::Named, ActorKind::Named) => 0.15,
+            (ActorKind::Named | ActorKind::Role, ActorKind::Named | ActorKind::Role) => 0.05,
+            _ => -0.1,
+        };
+        vec![(side, format!("bilateral: {}", rule.join(" + ")), confidence)]
+    }
+}
+
+/// The two states of a hyphenated pair that qualifies the trigger: "Israeli-Palestinian
+/// peace talks", "the US-China trade negotiations", "a Lebanese-Syrian military commission
+/// will meet". At most three words may stand between the pair and the trigger.
+fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
+    let country = |m: &Mention| {
+        m.targets.iter().find_map(|t| match *t {
+            gazetteer::Target::Country(c, form) => Some((c, form)),
+            _ => None,
+        })
+    };
+    let text = &s.folded.text;
+    s.mentions.windows(2).find_map(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let ((ca, fa), (cb, fb)) = (country(a)?, country(b)?);
+        let between = text.get(b.folded.end..trigger.start)?;
+        let joined = &text[a.folded.end..b.folded.start] == "-"
+            && !text[..a.folded.start].ends_with('-')
+            && !text[b.folded.end..].starts_with('-');
+        let close = between.starts_with(' ')
+            && between.split_whitespace().count() <= 3
+            && !between.contains(|c: char| !(c.is_alphanumeric() || c == ' '));
+        (ca != cb && joined && close).then(|| {
+            [(a, ca, fa), (b, cb, fb)]
+                .into_iter()
+                .map(|(m, c, form)| Actor {
+                    kind: ActorKind::State,
+                    country: Some(c),
+                    official: None,
+                    role: None,
+                    organization: None,
+                    folded: m.folded.clone(),
+                    span: m.span.clone(),
+                    name_hint: None,
+                    form: Some(form),
+                })
+                .collect()
+        })
+    })
+}
+
+/// Whether the words after a state make it someone reacting to an event rather than
+/// taking part: "China condemned the meeting", "Tokyo has protested against the visit".
+/// Only objections: a state that welcomes someone may well be the host.
+fn reacts(after_state: &str) -> bool {
+    const REACTIONS: &[&str] = &[
+        "condemned",
+        "condemns",
+        "criticised",
+        "criticized",
+        "criticises",
+        "criticizes",
+        "denounced",
+        "denounces",
+        "protested",
+        "protests",
+        "slammed",
+        "objected",
+        "objects",
+        "deplored",
+    ];
+    after_state
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .any(|w| REACTIONS.contains(&w))
+}
+
+/// Whether the words between a visit and a place name a site that is not the host
+/// government: troops, a base, an embassy, a conference.
+fn names_a_site(between: &str) -> bool {
+    const SITES: &[&str] = &[
+        "troops",
+        "soldiers",
+        "forces",
+        "base",
+        "bases",
+        "facility",
+        "facilities",
+        "project",
+        "projects",
+        "embassy",
+        "consulate",
+        "site",
+        "sites",
+        "plant",
+        "factory",
+        "school",
+        "hospital",
+        "camp",
+        "camps",
+        "museum",
+        "memorial",
+        "shrine",
+        "headquarters",
+        "conference",
+        "summit",
+        "university",
+        "family",
+        "relatives",
+    ];
+    between
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| SITES.contains(&w))
+}
+
+/// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
+fn names_both_sides(sentence: &str) -> bool {
+    [
+        "the two sides",
+        "both sides",
+        "the two leaders",
+        "the two men",
+        "the two ministers",
+        "the two presidents",
+        "the two countries",
+    ]
+    .iter()
+    .any(|p| sentence.contains(p))
+}
+
+/// Whether an actor is a group of people ("Iranian officials", "the Chinese delegation")
+/// rather than one person.
+fn is_group(a: &Actor) -> bool {
+    if a.kind == ActorKind::Named {
+        return false;
+    }
+    let words = a.name_hint.as_deref().unwrap_or_default().to_lowercase();
+    let last = words.rsplit(' ').next().unwrap_or_default();
+    last.ends_with('s')
+        || matches!(
+            last,
+            "delegation" | "government" | "team" | "side" | "administration" | "cabinet"
+        )
+}
+
+/// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
+/// and a title ("The president …").
+fn starts_with_reference(sentence: &str) -> bool {
+    let mut words = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some("he" | "she" | "they"), _) => true,
+        (Some("the"), Some(w)) => matches!(
+            w,
+            "president"
+                | "prime"
+                | "minister"
+                | "secretary"
+                | "chancellor"
+                | "king"
+                | "premier"
+                | "leader"
+                | "two"
+                | "foreign"
+                | "envoy"
+                | "diplomat"
+                | "delegation"
+                | "visitor"
+                | "visiting"
+        ),
+        (Some("both"), Some("sides" | "leaders" | "men" | "ministers")) => true,
+        _ => false,
+    }
+}
+
+/// Whether a sentence refers back to someone named before: a pronoun or a title alone.
+fn refers_back(sentence: &str) -> bool {
+    const ALONE: &[&str] = &[
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "him",
+        "counterpart",
+        "counterparts",
+    ];
+    // "The trip", "the visit": the journey of the official named before.
+    const AFTER_THE: &[&str] = &[
+        "trip",
+        "visit",
+        "tour",
+        "president",
+        "prime",
+        "minister",
+        "secretary",
+        "chancellor",
+        "king",
+        "premier",
+        "leader",
+        "two",
+        "foreign",
+        "envoy",
+        "diplomat",
+        "delegation",
+        "visitor",
+        "visiting",
+    ];
+    let mut previous = "";
+    for word in sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if ALONE.contains(&word)
+            || previous == "the" && AFTER_THE.contains(&word)
+            || previous == "both" && word == "sides"
+        {
+            return true;
+        }
+        previous = word;
+    }
+    false
+}

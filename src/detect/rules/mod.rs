@@ -1,0 +1,153 @@
+//! The shape rules: for each event type, whether a sentence states the event and who
+//! takes part in it. The trigger search and the distances are shared; each shape has its
+//! own file.
+
+mod bilateral;
+mod organization;
+mod state_action;
+
+use chrono::NaiveDate;
+
+use super::actors::{Actor, ActorKind};
+use super::event_types::{Cue, CueHit, EventType, Shape};
+use super::{Context, Detection, Detector, Sentence};
+
+impl Detector {
+    /// Applies one event type's rule to one sentence.
+    pub(super) fn apply(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        published: NaiveDate,
+    ) -> Vec<Detection> {
+        let triggers = self.triggers(ti, s);
+        let Some(&trigger) = triggers.first() else {
+            return Vec::new();
+        };
+        if t.has_requirements && !has_cue(s, &|c| *c == Cue::Require(ti)) {
+            return Vec::new();
+        }
+        if has_cue(s, &|c| *c == Cue::Exclude(ti)) {
+            return Vec::new();
+        }
+        match t.shape {
+            Shape::Organization => self.organization_rule(ti, t, s, ctx, published, trigger),
+            Shape::Bilateral => self.bilateral_rule(ti, t, s, ctx, published, triggers),
+            Shape::Multilateral | Shape::StateAction => {
+                self.state_action_rule(ti, t, s, published, trigger)
+            }
+        }
+    }
+
+    /// The triggers of type `ti` in the sentence, in order: triggers, place triggers, and
+    /// object triggers ("received") when an official follows within a few words.
+    fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit<'s>> {
+        s.cues
+            .iter()
+            .copied()
+            .filter(|h| {
+                // One look at the hit's cues (this runs for every type and every hit).
+                let (mut trigger, mut object_trigger) = (false, false);
+                for c in h.cues {
+                    match *c {
+                        Cue::Trigger(i) | Cue::PlaceTrigger(i) if i == ti => trigger = true,
+                        Cue::ObjectTrigger(i) if i == ti => object_trigger = true,
+                        _ => {}
+                    }
+                }
+                trigger && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
+                    || object_trigger
+                        && s.actors.iter().any(|a| {
+                            matches!(a.kind, ActorKind::Named | ActorKind::Role)
+                                && a.folded.start >= h.end
+                                && a.folded.start <= h.end + 14
+                        })
+            })
+            .collect()
+    }
+}
+
+/// Whether any phrase of the sentence is a cue that `f` accepts.
+fn has_cue(s: &Sentence, f: &dyn Fn(&Cue) -> bool) -> bool {
+    s.cues.iter().any(|h| h.cues.iter().any(f))
+}
+
+/// How far (bytes of folded text) from the trigger an official may stand.
+const NEAR_STRONG: usize = 140;
+/// How far a bare state name ("Greece and Turkey held talks") may stand.
+const NEAR_STATE: usize = 60;
+
+fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
+    let gap = if a.folded.end <= trigger.start {
+        trigger.start - a.folded.end
+    } else {
+        a.folded.start.saturating_sub(trigger.end)
+    };
+    gap <= limit
+}
+
+/// Whether "meet" starts a phrase about a goal rather than people: "meet land reform
+/// promises", "met the conditions", "meeting its targets".
+fn meets_a_goal(from_trigger: &str) -> bool {
+    const GOALS: &[&str] = &[
+        "promise",
+        "promises",
+        "demand",
+        "demands",
+        "target",
+        "targets",
+        "goal",
+        "goals",
+        "need",
+        "needs",
+        "deadline",
+        "deadlines",
+        "criteria",
+        "condition",
+        "conditions",
+        "requirement",
+        "requirements",
+        "standard",
+        "standards",
+        "obligation",
+        "obligations",
+        "expectations",
+        "commitments",
+        "costs",
+        "challenge",
+        "challenges",
+    ];
+    let mut words = from_trigger
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    if !matches!(words.next(), Some("meet" | "meets" | "met" | "meeting")) {
+        return false;
+    }
+    // The object: up to four words, stopping at a preposition that introduces people.
+    words
+        .take(4)
+        .take_while(|w| !matches!(*w, "with" | "by" | "and" | "in" | "at" | "on"))
+        .any(|w| GOALS.contains(&w))
+}
+
+fn kind_name(k: ActorKind) -> &'static str {
+    match k {
+        ActorKind::Named => "named",
+        ActorKind::Role => "role",
+        ActorKind::State => "state",
+        ActorKind::Place => "place",
+        ActorKind::Topic => "topic",
+        ActorKind::Organization => "organization",
+    }
+}
+
+fn shape_name(s: Shape) -> &'static str {
+    match s {
+        Shape::Bilateral => "bilateral",
+        Shape::Multilateral => "multilateral",
+        Shape::StateAction => "state action",
+        Shape::Organization => "organization",
+    }
+}
