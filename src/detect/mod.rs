@@ -13,6 +13,7 @@ pub mod actors;
 pub mod dates;
 pub mod event_types;
 pub mod gazetteer;
+mod modality;
 mod rules;
 pub mod text;
 
@@ -23,7 +24,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use actors::{distinct_countries, Actor, ActorKind};
-use event_types::{Cue, CueHit, EventType, EventTypes, Shape};
+use event_types::{CueHit, EventType, EventTypes, Shape};
 use gazetteer::{Gazetteer, Mention};
 use text::Folded;
 
@@ -270,94 +271,9 @@ impl Detector {
     ) -> Detection {
         let mut matched = vec![s.folded.text[trigger.start..trigger.end].to_string()];
         matched.extend(extra);
-        // Modality: cancelled beats planned beats occurred; a future date makes it planned.
-        // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
-        // the past tense ("have met … saying they would"), a planned cue is about
-        // something else.
-        let first_word = |h: &CueHit| {
-            s.folded.text[h.start..h.end]
-                .split(' ')
-                .next()
-                .unwrap_or("")
-                .to_string()
-        };
-        let is_past =
-            |w: &str| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew" | "took");
-        // The trigger in the past tense, or (for organisations) any decision word in it:
-        // "unanimously adopted".
-        let past_tense = is_past(&first_word(trigger))
-            || t.shape == Shape::Organization
-                && s.cues
-                    .iter()
-                    .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(&first_word(h)));
-        // Body text in the present tense is an itinerary: "the president visits Kuwait".
-        let itinerary = s.field == Field::Text
-            && matches!(
-                first_word(trigger).as_str(),
-                "meets"
-                    | "visits"
-                    | "travels"
-                    | "flies"
-                    | "hosts"
-                    | "receives"
-                    | "welcomes"
-                    | "holds"
-                    | "tours"
-                    | "heads"
-            );
-        // A meeting verb in the past tense ("when they met in August") happened, whatever
-        // was planned before it.
-        let met = t.shape != Shape::Organization && is_past(&first_word(trigger));
-        let cue = |want_cancelled: bool| {
-            let (before, after) = match (want_cancelled, past_tense) {
-                (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
-                (false, false) => (CUE_BEFORE, CUE_AFTER),
-                (false, true) if met => (0, 0),
-                (false, true) => (CUE_BEFORE, 0),
-            };
-            s.cues.iter().find(|h| {
-                h.end + before >= trigger.start
-                    && h.start <= trigger.end + after
-                    // "a press conference with Bush, where he said that he is preparing
-                    // to …": a cue in a clause of its own is about something else.
-                    && !s
-                        .folded
-                        .text
-                        .get(trigger.end..h.start)
-                        .is_some_and(|between| between.contains(" that "))
-                    && h.cues.iter().any(|c| match c {
-                        Cue::Cancelled(None) => want_cancelled,
-                        Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
-                        Cue::Planned(None) => !want_cancelled,
-                        Cue::Planned(Some(i)) => !want_cancelled && *i == ti,
-                        _ => false,
-                    })
-            })
-        };
-        let mut modality = match (cue(true), cue(false)) {
-            (Some(h), _) => {
-                matched.push(s.folded.text[h.start..h.end].to_string());
-                Modality::Cancelled
-            }
-            (None, Some(h)) => {
-                matched.push(s.folded.text[h.start..h.end].to_string());
-                Modality::Planned
-            }
-            _ if itinerary => Modality::Planned,
-            _ => Modality::Occurred,
-        };
-        let sentence_folded = &s.folded.text[s.folded_span.clone()];
-        let dates = dates::find_dates(sentence_folded, published, modality == Modality::Planned);
-        let trigger_at = trigger.start - s.folded_span.start;
-        let date = dates
-            .iter()
-            .min_by_key(|d| d.start.abs_diff(trigger_at))
-            .cloned();
-        // A future date makes an event planned, unless the trigger is in the past tense.
-        if let Some(d) = &date {
-            if modality == Modality::Occurred && d.future && !past_tense {
-                modality = Modality::Planned;
-            }
+        let timing = modality::timing(ti, t, s, trigger, published);
+        if let Some(h) = timing.cue {
+            matched.push(s.folded.text[h.start..h.end].to_string());
         }
         let mut countries: Vec<String> = distinct_countries(participants)
             .into_iter()
@@ -423,8 +339,8 @@ impl Detector {
             countries,
             organization,
             location,
-            date: date.map(|d| d.span),
-            modality,
+            date: timing.date.map(|d| d.span),
+            modality: timing.modality,
             confidence: confidence.clamp(0.05, 0.99),
             evidence: Evidence {
                 field: s.field,
@@ -437,10 +353,6 @@ impl Detector {
         }
     }
 }
-
-/// How far before and after a trigger a modality cue may stand (bytes of folded text).
-const CUE_BEFORE: usize = 60;
-const CUE_AFTER: usize = 40;
 
 #[cfg(test)]
 mod tests {
