@@ -10,6 +10,7 @@
 //! then called on text.
 
 pub mod actors;
+mod candidates;
 pub mod dates;
 pub mod event_types;
 pub mod gazetteer;
@@ -18,18 +19,18 @@ mod rules;
 pub mod text;
 
 use std::collections::HashSet;
-use std::ops::Range;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use actors::{distinct_countries, Actor, ActorKind};
-use event_types::{CueHit, EventType, EventTypes, Shape};
-use gazetteer::{Gazetteer, Mention};
-use text::Folded;
+use candidates::{Context, Passage};
+use event_types::EventTypes;
+use gazetteer::Gazetteer;
 
 use crate::diagnostics::ConfigError;
 use crate::model::{DateSpan, EventActor, Evidence, Field, Modality};
+
+pub use candidates::Candidate;
 
 /// An event found in one story.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,31 +72,6 @@ pub struct Article<'a> {
 pub struct Detector {
     pub gazetteer: Gazetteer,
     pub types: EventTypes,
-}
-
-/// What the previous sentences left for the next ones.
-#[derive(Default)]
-struct Context {
-    /// The last UN organ named (for "the council voted").
-    last_organization: Option<usize>,
-    /// The last official named, for sentences that refer back ("He met Lavrov").
-    protagonist: Option<Actor>,
-    /// The officials of the last two states named, most recent first (for "the two
-    /// sides met").
-    recent: Vec<Actor>,
-}
-
-/// One sentence, ready for the rules.
-struct Sentence<'a> {
-    field: Field,
-    original: &'a str,
-    span: Range<usize>,
-    folded: &'a Folded,
-    folded_span: Range<usize>,
-    actors: Vec<Actor>,
-    cues: Vec<&'a CueHit<'a>>,
-    /// The gazetteer mentions of the sentence, actors or not ("an African tour").
-    mentions: &'a [Mention<'a>],
 }
 
 impl Detector {
@@ -147,57 +123,11 @@ impl Detector {
             if body.trim().is_empty() {
                 continue;
             }
-            let folded = text::fold(body);
-            let mentions = self.gazetteer.find(body, &folded);
-            let cues = self.types.find(&folded);
-            let ranges = if field == Field::Title {
-                std::iter::once(0..body.len()).collect()
-            } else {
-                text::sentences(body)
-            };
-            // Mentions and cues are sorted by start: walk them alongside the sentences.
-            let (mut next_mention, mut next_cue) = (0, 0);
-            for range in ranges {
-                let folded_span =
-                    folded.folded_offset(range.start)..folded.folded_offset(range.end);
-                while next_mention < mentions.len()
-                    && mentions[next_mention].folded.start < folded_span.start
-                {
-                    next_mention += 1;
-                }
-                let first_mention = next_mention;
-                while next_mention < mentions.len()
-                    && mentions[next_mention].folded.end <= folded_span.end
-                {
-                    next_mention += 1;
-                }
-                while next_cue < cues.len() && cues[next_cue].start < folded_span.start {
-                    next_cue += 1;
-                }
-                let sentence_cues: Vec<&CueHit> = cues[next_cue..]
-                    .iter()
-                    .take_while(|c| c.start < folded_span.end)
-                    .filter(|c| c.end <= folded_span.end)
-                    .collect();
-                let sentence_mentions: &[Mention] = &mentions[first_mention..next_mention];
-                let sentence = Sentence {
-                    field,
-                    original: body,
-                    span: range.clone(),
-                    folded: &folded,
-                    actors: actors::resolve(
-                        &self.gazetteer,
-                        body,
-                        &folded,
-                        sentence_mentions,
-                        article.published,
-                    ),
-                    cues: sentence_cues,
-                    mentions: sentence_mentions,
-                    folded_span,
-                };
+            let passage = Passage::new(self, field, body);
+            for sentence in passage.sentences(&self.gazetteer, article.published) {
                 for (i, t) in self.types.types.iter().enumerate() {
-                    for d in self.apply(i, t, &sentence, &context, article.published) {
+                    for candidate in self.apply(i, t, &sentence, &context) {
+                        let d = self.detection(candidate, body);
                         if seen.insert((d.event_type.clone(), d.key(), d.modality)) {
                             out.push(d);
                         } else if let Some(prev) = out.iter_mut().find(|p| {
@@ -216,141 +146,10 @@ impl Detector {
                         }
                     }
                 }
-                if let Some(o) = sentence
-                    .actors
-                    .iter()
-                    .rev()
-                    .find_map(|a| a.organization.filter(|o| self.is_un(*o)))
-                {
-                    context.last_organization = Some(o);
-                }
-                if let Some(a) = sentence
-                    .actors
-                    .iter()
-                    .find(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
-                {
-                    let mut a = a.clone();
-                    a.name_hint = Some(body[a.span.clone()].to_string());
-                    context.protagonist = Some(a);
-                }
-                for a in sentence
-                    .actors
-                    .iter()
-                    .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
-                {
-                    let mut a = a.clone();
-                    a.name_hint = Some(body[a.span.clone()].to_string());
-                    context.recent.retain(|r| r.country != a.country);
-                    context.recent.insert(0, a);
-                    context.recent.truncate(2);
-                }
+                context.update(&self.gazetteer, &sentence);
             }
         }
         out
-    }
-
-    fn is_un(&self, org: usize) -> bool {
-        self.gazetteer.organizations[org].vote_body.is_some()
-    }
-
-    /// Builds one detection: modality from the cues and the date, the nearest date, the
-    /// location, the actors and the evidence.
-    #[allow(clippy::too_many_arguments)]
-    fn detection(
-        &self,
-        ti: usize,
-        t: &EventType,
-        s: &Sentence,
-        trigger: &CueHit,
-        participants: &[Actor],
-        organization: Option<String>,
-        rule: String,
-        mut confidence: f32,
-        published: NaiveDate,
-        extra: Vec<String>,
-    ) -> Detection {
-        let mut matched = vec![s.folded.text[trigger.start..trigger.end].to_string()];
-        matched.extend(extra);
-        let timing = modality::timing(ti, t, s, trigger, published);
-        if let Some(h) = timing.cue {
-            matched.push(s.folded.text[h.start..h.end].to_string());
-        }
-        let mut countries: Vec<String> = distinct_countries(participants)
-            .into_iter()
-            .map(|c| self.gazetteer.countries[c].code.clone())
-            .collect();
-        countries.sort();
-        // Where: a participant that is a place after the trigger ("visited Beijing"), else the
-        // place named nearest the trigger, preferring one after it ("met … in Moscow").
-        let is_capital = |a: &&Actor| {
-            matches!(a.kind, ActorKind::Place | ActorKind::State)
-                && a.form != Some(gazetteer::CountryForm::Metonym)
-        };
-        let location = participants
-            .iter()
-            .filter(is_capital)
-            // Only actors of this sentence: a carried one's span is in another text.
-            .find(|a| a.name_hint.is_none() && a.folded.start >= trigger.start)
-            .or_else(|| {
-                s.actors
-                    .iter()
-                    .filter(|a| a.kind == ActorKind::Place)
-                    .min_by_key(|a| {
-                        if a.folded.start >= trigger.end {
-                            a.folded.start - trigger.end
-                        } else {
-                            2 * (trigger.start - a.folded.end.min(trigger.start)) + 1
-                        }
-                    })
-            })
-            .filter(|_| t.shape != Shape::Organization)
-            .and_then(|a| s.original.get(a.span.clone()))
-            .map(str::to_string);
-        let actors: Vec<EventActor> = participants
-            .iter()
-            .map(|a| {
-                // An actor carried from an earlier sentence (or the title) brings its own
-                // words; its span belongs to the text it was found in.
-                let text = match &a.name_hint {
-                    Some(words) => words.clone(),
-                    None => s
-                        .original
-                        .get(a.span.clone())
-                        .unwrap_or_default()
-                        .to_string(),
-                };
-                matched.push(text.clone());
-                EventActor {
-                    name: a.official.map(|o| self.gazetteer.officials[o].name.clone()),
-                    country: a.country.map(|c| self.gazetteer.countries[c].code.clone()),
-                    role: a.role.map(|r| r.as_str().to_string()),
-                    text,
-                }
-            })
-            .collect();
-        if s.field == Field::Title {
-            confidence -= 0.05;
-        }
-        let sentence_text = &s.original[s.span.clone()];
-        let start = s.original[..s.span.start].chars().count();
-        Detection {
-            event_type: t.id.clone(),
-            actors,
-            countries,
-            organization,
-            location,
-            date: timing.date.map(|d| d.span),
-            modality: timing.modality,
-            confidence: confidence.clamp(0.05, 0.99),
-            evidence: Evidence {
-                field: s.field,
-                sentence: sentence_text.to_string(),
-                start,
-                end: start + sentence_text.chars().count(),
-                rule,
-                matched,
-            },
-        }
     }
 }
 

@@ -9,11 +9,9 @@
 //! resolved against the publication date ([`super::dates`]); a future one makes an event
 //! with no cue planned, unless the trigger is in the past tense.
 
-use chrono::NaiveDate;
-
+use super::candidates::Sentence;
 use super::dates::{self, DateMention};
 use super::event_types::{Cue, CueHit, EventType, Shape};
-use super::Sentence;
 use crate::model::{Field, Modality};
 
 /// When a candidate event stands in time.
@@ -31,7 +29,6 @@ pub(super) fn timing<'s>(
     t: &EventType,
     s: &Sentence<'s>,
     trigger: &CueHit,
-    published: NaiveDate,
 ) -> Timing<'s> {
     // Modality: cancelled beats planned beats occurred; a future date makes it planned.
     // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
@@ -104,7 +101,7 @@ pub(super) fn timing<'s>(
         _ => (Modality::Occurred, None),
     };
     let sentence_folded = &s.folded.text[s.folded_span.clone()];
-    let dates = dates::find_dates(sentence_folded, published, modality == Modality::Planned);
+    let dates = dates::find_dates(sentence_folded, s.published, modality == Modality::Planned);
     let trigger_at = trigger.start - s.folded_span.start;
     let date = dates
         .iter()

@@ -3,49 +3,35 @@
 //! talks"); or one side here and the other carried from the sentences before ("He met
 //! Lavrov", "the two sides met").
 
-use chrono::NaiveDate;
-
 use super::{kind_name, near, NEAR_STATE, NEAR_STRONG};
-use crate::detect::actors::distinct_countries;
-use crate::detect::actors::{Actor, ActorKind};
+use crate::detect::actors::{distinct_countries, Actor, ActorKind};
+use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
 use crate::detect::gazetteer::{self, Mention};
-use crate::detect::{Context, Detection, Detector, Sentence};
+use crate::detect::Detector;
 
 impl Detector {
     /// The bilateral events of type `ti` in the sentence: one per pair of states and
     /// modality, from every trigger.
-    pub(super) fn bilateral_rule(
+    pub(super) fn bilateral_rule<'s>(
         &self,
         ti: usize,
         t: &EventType,
-        s: &Sentence,
+        s: &Sentence<'s>,
         ctx: &Context,
-        published: NaiveDate,
-        triggers: Vec<&CueHit>,
-    ) -> Vec<Detection> {
+        triggers: Vec<&'s CueHit<'s>>,
+    ) -> Vec<Candidate<'s>> {
         // Every trigger of the sentence: "His visit to Moscow came after Biden
         // visited Ukraine" states two meetings.
-        let mut out: Vec<Detection> = Vec::new();
+        let mut out: Vec<Candidate> = Vec::new();
         for trigger in triggers {
-            for (pair, rule, conf) in self.bilateral(t, s, ctx, trigger) {
-                let d = self.detection(
-                    ti,
-                    t,
-                    s,
-                    trigger,
-                    &pair,
-                    None,
-                    rule,
-                    conf,
-                    published,
-                    Vec::new(),
-                );
+            for found in self.bilateral(t, s, ctx, trigger) {
+                let c = self.candidate(ti, t, s, found);
                 if !out
                     .iter()
-                    .any(|o| o.key() == d.key() && o.modality == d.modality)
+                    .any(|o| o.key() == c.key() && o.modality == c.modality)
                 {
-                    out.push(d);
+                    out.push(c);
                 }
             }
         }
@@ -159,13 +145,13 @@ impl Detector {
     /// trigger; or a visitor and each place after a place trigger ("toured Kenya and
     /// Ghana"); or one state here and the previous sentences' protagonist when the
     /// sentence refers back to them ("He met Lavrov").
-    fn bilateral(
+    fn bilateral<'s>(
         &self,
         t: &EventType,
         s: &Sentence,
         ctx: &Context,
-        trigger: &CueHit,
-    ) -> Vec<(Vec<Actor>, String, f32)> {
+        trigger: &'s CueHit<'s>,
+    ) -> Vec<Finding<'s>> {
         let ti = self
             .types
             .types
@@ -175,7 +161,8 @@ impl Detector {
         // "Israeli-Palestinian peace talks", "a Lebanese-Syrian commission will meet": the
         // two states joined by a hyphen just before the trigger are its parties.
         if let Some(pair) = hyphenated_pair(s, trigger) {
-            return vec![(
+            return vec![Finding::of_states(
+                trigger,
                 pair,
                 "bilateral: hyphenated pair".to_string(),
                 t.confidence - 0.05,
@@ -324,7 +311,8 @@ impl Detector {
                             } else {
                                 0.0
                             };
-                        out.push((
+                        out.push(Finding::of_states(
+                            trigger,
                             vec![visitor.clone(), h.clone()],
                             format!("bilateral: {} visits place", kind_name(visitor.kind)),
                             conf,
@@ -377,7 +365,12 @@ impl Detector {
             (ActorKind::Named | ActorKind::Role, ActorKind::Named | ActorKind::Role) => 0.05,
             _ => -0.1,
         };
-        vec![(side, format!("bilateral: {}", rule.join(" + ")), confidence)]
+        vec![Finding::of_states(
+            trigger,
+            side,
+            format!("bilateral: {}", rule.join(" + ")),
+            confidence,
+        )]
     }
 }
 

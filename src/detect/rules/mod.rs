@@ -6,22 +6,20 @@ mod bilateral;
 mod organization;
 mod state_action;
 
-use chrono::NaiveDate;
-
 use super::actors::{Actor, ActorKind};
+use super::candidates::{Candidate, Context, Sentence};
 use super::event_types::{Cue, CueHit, EventType, Shape};
-use super::{Context, Detection, Detector, Sentence};
+use super::Detector;
 
 impl Detector {
     /// Applies one event type's rule to one sentence.
-    pub(super) fn apply(
+    pub(super) fn apply<'s>(
         &self,
         ti: usize,
         t: &EventType,
-        s: &Sentence,
+        s: &Sentence<'s>,
         ctx: &Context,
-        published: NaiveDate,
-    ) -> Vec<Detection> {
+    ) -> Vec<Candidate<'s>> {
         let triggers = self.triggers(ti, s);
         let Some(&trigger) = triggers.first() else {
             return Vec::new();
@@ -33,17 +31,15 @@ impl Detector {
             return Vec::new();
         }
         match t.shape {
-            Shape::Organization => self.organization_rule(ti, t, s, ctx, published, trigger),
-            Shape::Bilateral => self.bilateral_rule(ti, t, s, ctx, published, triggers),
-            Shape::Multilateral | Shape::StateAction => {
-                self.state_action_rule(ti, t, s, published, trigger)
-            }
+            Shape::Organization => self.organization_rule(ti, t, s, ctx, trigger),
+            Shape::Bilateral => self.bilateral_rule(ti, t, s, ctx, triggers),
+            Shape::Multilateral | Shape::StateAction => self.state_action_rule(ti, t, s, trigger),
         }
     }
 
     /// The triggers of type `ti` in the sentence, in order: triggers, place triggers, and
     /// object triggers ("received") when an official follows within a few words.
-    fn triggers<'s>(&self, ti: usize, s: &'s Sentence) -> Vec<&'s CueHit<'s>> {
+    fn triggers<'s>(&self, ti: usize, s: &Sentence<'s>) -> Vec<&'s CueHit<'s>> {
         s.cues
             .iter()
             .copied()

@@ -2,24 +2,34 @@
 //! it, named in the sentence, credited to a parent with a hint of the organ ("the United
 //! Nations voted to impose sanctions"), or referred back to ("the council voted 13-0").
 
-use chrono::NaiveDate;
-
 use super::has_cue;
 use crate::detect::actors::Actor;
+use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
-use crate::detect::{text, Context, Detection, Detector, Sentence};
+use crate::detect::{text, Detector};
+
+/// An organ the rule credits with a decision.
+struct OrganChoice<'s> {
+    /// Index into the gazetteer's organisations.
+    organization: usize,
+    /// The key its decisions are filed under: its UN vote body, or its code.
+    code: String,
+    rule: &'static str,
+    confidence: f32,
+    /// The decision word it took (for a back-reference or a tally: the trigger).
+    decision: &'s CueHit<'s>,
+}
 
 impl Detector {
     /// The organisational events of type `ti` in the sentence, one per organ.
-    pub(super) fn organization_rule(
+    pub(super) fn organization_rule<'s>(
         &self,
         ti: usize,
         t: &EventType,
-        s: &Sentence,
+        s: &Sentence<'s>,
         ctx: &Context,
-        published: NaiveDate,
-        trigger: &CueHit,
-    ) -> Vec<Detection> {
+        trigger: &'s CueHit<'s>,
+    ) -> Vec<Candidate<'s>> {
         // Each organ named in the sentence with a decision word near it: "debated
         // the resolution that fell at the Security Council on a veto" is a Security
         // Council vote even when the General Assembly is named first.
@@ -29,7 +39,7 @@ impl Detector {
             .copied()
             .filter(|h| h.cues.contains(&Cue::Require(ti)) || h.cues.contains(&Cue::Trigger(ti)))
             .collect();
-        let mut chosen: Vec<(Option<usize>, String, &str, f32, &CueHit)> = Vec::new();
+        let mut chosen: Vec<OrganChoice> = Vec::new();
         for a in &s.actors {
             let Some(o) = a.organization else { continue };
             let Some(h) = decisions.iter().copied().min_by_key(|h| distance(a, h)) else {
@@ -46,8 +56,14 @@ impl Detector {
             }
             if self.organization_counts(t, o) {
                 let code = self.body_code(o);
-                if chosen.iter().all(|c| c.1 != code) {
-                    chosen.push((Some(o), code, "organization: named", t.confidence + 0.1, h));
+                if chosen.iter().all(|c| c.code != code) {
+                    chosen.push(OrganChoice {
+                        organization: o,
+                        code,
+                        rule: "organization: named",
+                        confidence: t.confidence + 0.1,
+                        decision: h,
+                    });
                 }
             } else if let Some(body) = s
                 .cues
@@ -67,14 +83,14 @@ impl Detector {
                 })
             {
                 // "The United Nations voted to impose sanctions": the Security Council.
-                if chosen.iter().all(|c| c.1 != body) {
-                    chosen.push((
-                        Some(o),
-                        body,
-                        "organization: named, organ from context",
-                        t.confidence - 0.05,
-                        h,
-                    ));
+                if chosen.iter().all(|c| c.code != body) {
+                    chosen.push(OrganChoice {
+                        organization: o,
+                        code: body,
+                        rule: "organization: named, organ from context",
+                        confidence: t.confidence - 0.05,
+                        decision: h,
+                    });
                 }
             }
         }
@@ -106,32 +122,26 @@ impl Detector {
             } else {
                 "organization: tally"
             };
-            chosen.push((
-                Some(o),
-                self.body_code(o),
+            chosen.push(OrganChoice {
+                organization: o,
+                code: self.body_code(o),
                 rule,
-                t.confidence - 0.05,
-                trigger,
-            ));
+                confidence: t.confidence - 0.05,
+                decision: trigger,
+            });
         }
         chosen
             .into_iter()
-            .map(|(org, code, rule, conf, hit)| {
-                let name = org
-                    .map(|o| self.gazetteer.organizations[o].name.clone())
-                    .unwrap_or_default();
-                self.detection(
-                    ti,
-                    t,
-                    s,
-                    hit,
-                    &[],
-                    Some(code),
-                    rule.to_string(),
-                    conf,
-                    published,
-                    vec![name],
-                )
+            .map(|c| {
+                let found = Finding {
+                    trigger: c.decision,
+                    participants: Vec::new(),
+                    organization: Some(c.code),
+                    rule: c.rule.to_string(),
+                    confidence: c.confidence,
+                    also_matched: vec![self.gazetteer.organizations[c.organization].name.clone()],
+                };
+                self.candidate(ti, t, s, found)
             })
             .collect()
     }

@@ -1,24 +1,21 @@
 //! The state-action and multilateral rules: enough states (one, or two for
 //! multilateral) near the trigger.
 
-use chrono::NaiveDate;
-
 use super::{near, shape_name, NEAR_STRONG};
-use crate::detect::actors::distinct_countries;
-use crate::detect::actors::{Actor, ActorKind};
+use crate::detect::actors::{distinct_countries, Actor, ActorKind};
+use crate::detect::candidates::{Candidate, Finding, Sentence};
 use crate::detect::event_types::{CueHit, EventType, Shape};
-use crate::detect::{Detection, Detector, Sentence};
+use crate::detect::Detector;
 
 impl Detector {
     /// The event of type `ti` in the sentence, if enough states stand near the trigger.
-    pub(super) fn state_action_rule(
+    pub(super) fn state_action_rule<'s>(
         &self,
         ti: usize,
         t: &EventType,
-        s: &Sentence,
-        published: NaiveDate,
-        trigger: &CueHit,
-    ) -> Vec<Detection> {
+        s: &Sentence<'s>,
+        trigger: &'s CueHit<'s>,
+    ) -> Vec<Candidate<'s>> {
         let actors: Vec<Actor> = s
             .actors
             .iter()
@@ -36,17 +33,7 @@ impl Detector {
             return Vec::new();
         }
         let rule = format!("{}: {n} states", shape_name(t.shape));
-        vec![self.detection(
-            ti,
-            t,
-            s,
-            trigger,
-            &actors,
-            None,
-            rule,
-            t.confidence,
-            published,
-            Vec::new(),
-        )]
+        let found = Finding::of_states(trigger, actors, rule, t.confidence);
+        vec![self.candidate(ti, t, s, found)]
     }
 }
