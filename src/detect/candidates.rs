@@ -243,7 +243,7 @@ impl Detector {
         let trigger = found.trigger;
         let mut matched = vec![s.folded.text[trigger.start..trigger.end].to_string()];
         matched.extend(found.also_matched);
-        let timing = modality::timing(ti, t, s, trigger);
+        let timing = modality::timing(ti, t, s, trigger, &self.lexicon);
         if let Some(h) = timing.cue {
             matched.push(s.folded.text[h.start..h.end].to_string());
         }

@@ -14,6 +14,7 @@ mod candidates;
 pub mod dates;
 pub mod event_types;
 pub mod gazetteer;
+mod lexicon;
 mod modality;
 mod rules;
 pub mod text;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use candidates::{Context, Passage};
 use event_types::EventTypes;
 use gazetteer::Gazetteer;
+use lexicon::Lexicon;
 
 use crate::diagnostics::ConfigError;
 use crate::model::{DateSpan, EventActor, Evidence, Field, Modality};
@@ -67,11 +69,14 @@ pub struct Article<'a> {
     pub published: NaiveDate,
 }
 
-/// The detector: a gazetteer and the event types, compiled.
+/// The detector: a gazetteer, the event types and the rules' word lists, compiled.
 #[derive(Debug)]
 pub struct Detector {
     pub gazetteer: Gazetteer,
     pub types: EventTypes,
+    /// The English words of the shape rules and the modality choice (always the embedded
+    /// `config/lexicon/english.toml`).
+    lexicon: Lexicon,
 }
 
 impl Detector {
@@ -80,11 +85,17 @@ impl Detector {
         Ok(Detector {
             gazetteer: Gazetteer::embedded()?,
             types: EventTypes::embedded()?,
+            lexicon: Lexicon::embedded()?,
         })
     }
 
     pub fn new(gazetteer: Gazetteer, types: EventTypes) -> Detector {
-        Detector { gazetteer, types }
+        Detector {
+            gazetteer,
+            types,
+            // Embedded at build time and checked by its unit test: it cannot fail here.
+            lexicon: Lexicon::embedded().expect("the embedded lexicon is valid"),
+        }
     }
 
     /// The detector the config asks for: files it names, embedded defaults otherwise.
@@ -111,7 +122,11 @@ impl Detector {
                 EventTypes::load(&files, &modality)?
             }
         };
-        Ok(Detector { gazetteer, types })
+        Ok(Detector {
+            gazetteer,
+            types,
+            lexicon: Lexicon::embedded()?,
+        })
     }
 
     /// Finds every event in the article, at most one per type, key and modality.

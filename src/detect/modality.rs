@@ -12,6 +12,7 @@
 use super::candidates::Sentence;
 use super::dates::{self, DateMention};
 use super::event_types::{Cue, CueHit, EventType, Shape};
+use super::lexicon::Lexicon;
 use crate::model::{Field, Modality};
 
 /// When a candidate event stands in time.
@@ -29,6 +30,7 @@ pub(super) fn timing<'s>(
     t: &EventType,
     s: &Sentence<'s>,
     trigger: &CueHit,
+    lex: &Lexicon,
 ) -> Timing<'s> {
     // Modality: cancelled beats planned beats occurred; a future date makes it planned.
     // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
@@ -41,33 +43,18 @@ pub(super) fn timing<'s>(
             .unwrap_or("")
             .to_string()
     };
-    let is_past =
-        |w: &str| w.ends_with("ed") || matches!(w, "met" | "held" | "sat" | "flew" | "took");
     // The trigger in the past tense, or (for organisations) any decision word in it:
     // "unanimously adopted".
-    let past_tense = is_past(&first_word(trigger))
+    let past_tense = is_past(lex, &first_word(trigger))
         || t.shape == Shape::Organization
             && s.cues
                 .iter()
-                .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(&first_word(h)));
+                .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(lex, &first_word(h)));
     // Body text in the present tense is an itinerary: "the president visits Kuwait".
-    let itinerary = s.field == Field::Text
-        && matches!(
-            first_word(trigger).as_str(),
-            "meets"
-                | "visits"
-                | "travels"
-                | "flies"
-                | "hosts"
-                | "receives"
-                | "welcomes"
-                | "holds"
-                | "tours"
-                | "heads"
-        );
+    let itinerary = is_itinerary(lex, s.field, &first_word(trigger));
     // A meeting verb in the past tense ("when they met in August") happened, whatever
     // was planned before it.
-    let met = t.shape != Shape::Organization && is_past(&first_word(trigger));
+    let met = t.shape != Shape::Organization && is_past(lex, &first_word(trigger));
     let cue = |want_cancelled: bool| {
         let (before, after) = match (want_cancelled, past_tense) {
             (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
@@ -120,6 +107,57 @@ pub(super) fn timing<'s>(
     }
 }
 
+/// Whether a word is in the past tense: "visited", "met".
+fn is_past(lex: &Lexicon, word: &str) -> bool {
+    word.ends_with("ed") || lex.irregular_pasts.contains(word)
+}
+
+/// Whether a trigger starting with `first_word` in `field` is an itinerary: body text in
+/// the present tense ("the president visits Kuwait").
+fn is_itinerary(lex: &Lexicon, field: Field, first_word: &str) -> bool {
+    field == Field::Text && lex.itinerary_verbs.contains(first_word)
+}
+
 /// How far before and after a trigger a modality cue may stand (bytes of folded text).
 const CUE_BEFORE: usize = 60;
 const CUE_AFTER: usize = 40;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{gazetteer, Article, Detector, EventTypes};
+
+    #[test]
+    fn past_tenses_and_itineraries_come_from_the_lexicon() {
+        let lex = Lexicon::embedded().unwrap();
+        for w in lex.irregular_pasts.words() {
+            assert!(is_past(&lex, w), "{w}");
+        }
+        assert!(is_past(&lex, "visited") && !is_past(&lex, "visit"));
+        for w in lex.itinerary_verbs.words() {
+            assert!(is_itinerary(&lex, Field::Text, w), "{w}");
+            assert!(!is_itinerary(&lex, Field::Title, w), "{w}");
+        }
+        assert!(!is_itinerary(&lex, Field::Text, "visited"));
+    }
+
+    #[test]
+    fn a_present_tense_trigger_in_the_body_is_planned() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let modality = |title: &str, text: &str| {
+            d.detect(&Article {
+                title,
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .into_iter()
+            .map(|d| d.modality)
+            .collect::<Vec<_>>()
+        };
+        let s = "Putin meets the Iranian foreign minister in Moscow.";
+        assert_eq!(modality("", s), [Modality::Planned]);
+        assert_eq!(modality(s, ""), [Modality::Occurred]);
+        let s = "Putin met the Iranian foreign minister in Moscow.";
+        assert_eq!(modality("", s), [Modality::Occurred]);
+    }
+}

@@ -8,6 +8,7 @@ use crate::detect::actors::{distinct_countries, Actor, ActorKind};
 use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
 use crate::detect::gazetteer::{self, Mention};
+use crate::detect::lexicon::Lexicon;
 use crate::detect::Detector;
 
 impl Detector {
@@ -41,75 +42,6 @@ impl Detector {
     /// The first capitalised word that is no gazetteer mention (and not an ordinary
     /// sentence opener, a title or a region) before folded offset `until` in the sentence.
     fn unknown_name_before<'s>(&self, s: &Sentence<'s>, until: usize) -> Option<&'s str> {
-        const OPENERS: &[&str] = &[
-            "The",
-            "He",
-            "She",
-            "They",
-            "After",
-            "Before",
-            "During",
-            "While",
-            "In",
-            "On",
-            "At",
-            "His",
-            "Her",
-            "Their",
-            "It",
-            "This",
-            "That",
-            "Mr",
-            "Mrs",
-            "Ms",
-            "Dr",
-            "And",
-            "But",
-            "Both",
-            "Later",
-            "Earlier",
-            "Meanwhile",
-            "Also",
-            "When",
-            "As",
-            "A",
-            "An",
-            "Last",
-            "Next",
-            "On",
-            "From",
-            "With",
-            "Speaking",
-            "Today",
-            "Yesterday",
-            "President",
-            "Prime",
-            "Minister",
-            "Secretary",
-            "Foreign",
-            "Chancellor",
-            "King",
-            "Premier",
-            // Regions: capitalised, but nobody's name ("an African tour").
-            "Africa",
-            "African",
-            "Europe",
-            "European",
-            "Asia",
-            "Asian",
-            "Arab",
-            "Gulf",
-            "Latin",
-            "Middle",
-            "East",
-            "Western",
-            "Eastern",
-            "Pacific",
-            "Caribbean",
-            "Balkan",
-            "Baltic",
-            "Nordic",
-        ];
         let end = s
             .folded
             .original(s.folded_span.start..until.max(s.folded_span.start))
@@ -121,7 +53,10 @@ impl Detector {
         {
             let at = pos;
             pos += word.len() + 1;
-            if !word.chars().next().is_some_and(char::is_uppercase) || OPENERS.contains(&word) {
+            if !word.chars().next().is_some_and(char::is_uppercase)
+                || self.lexicon.sentence_openers.contains(word)
+                || self.lexicon.regions.contains(word)
+            {
                 continue;
             }
             let covered = s
@@ -208,7 +143,7 @@ impl Detector {
                     && near(a, trigger, NEAR_STATE)
                     && a.folded.end + 1 != trigger.start
                     // "China condemned the meeting": a state reacting to it.
-                    && !reacts(&s.folded.text[a.folded.end..s.folded_span.end])
+                    && !reacts(&self.lexicon, &s.folded.text[a.folded.end..s.folded_span.end])
             })
         {
             push(a, &mut side);
@@ -219,10 +154,12 @@ impl Detector {
         // subject — unless that name is the surname of an official named before ("Hill"
         // after "Christopher Hill").
         let protagonist = match self.unknown_name_before(s, trigger.start) {
-            None => ctx
-                .protagonist
-                .as_ref()
-                .filter(|_| refers_back(&s.folded.text[s.folded_span.start..trigger.start])),
+            None => ctx.protagonist.as_ref().filter(|_| {
+                refers_back(
+                    &self.lexicon,
+                    &s.folded.text[s.folded_span.start..trigger.start],
+                )
+            }),
             Some(word) => ctx
                 .protagonist
                 .iter()
@@ -275,7 +212,10 @@ impl Detector {
                     // "visited a naval base in Iraq", "a visit to troops in Iraq": a visit to
                     // a site in the country, not to its government.
                     if hosts.is_empty()
-                        && names_a_site(s.folded.text.get(p.end..a.folded.start).unwrap_or(""))
+                        && names_a_site(
+                            &self.lexicon,
+                            s.folded.text.get(p.end..a.folded.start).unwrap_or(""),
+                        )
                     {
                         break;
                     }
@@ -333,10 +273,10 @@ impl Detector {
             // Only for an official met by the sentence's subject: "He met Lavrov", "The
             // president received the Iranian envoy".
             let sentence = &s.folded.text[s.folded_span.clone()];
-            let subject_refers_back = starts_with_reference(sentence);
+            let subject_refers_back = starts_with_reference(&self.lexicon, sentence);
             let official = matches!(side[0].kind, ActorKind::Named | ActorKind::Role);
             // "They" stands for a group ("Iranian officials"), never for one person.
-            let fits = |p: &Actor| !sentence.starts_with("they ") || is_group(p);
+            let fits = |p: &Actor| !sentence.starts_with("they ") || is_group(&self.lexicon, p);
             if let Some(p) = protagonist.filter(|p| {
                 p.country != side[0].country && subject_refers_back && official && fits(p)
             }) {
@@ -351,7 +291,7 @@ impl Detector {
         if side.len() < 2
             && side.iter().all(|a| a.kind == ActorKind::State)
             && ctx.recent.len() == 2
-            && names_both_sides(&s.folded.text[s.folded_span.clone()])
+            && names_both_sides(&self.lexicon, &s.folded.text[s.folded_span.clone()])
         {
             side = ctx.recent.clone();
             rule.extend(["previous sentence", "previous sentence"]);
@@ -417,174 +357,180 @@ fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
 /// Whether the words after a state make it someone reacting to an event rather than
 /// taking part: "China condemned the meeting", "Tokyo has protested against the visit".
 /// Only objections: a state that welcomes someone may well be the host.
-fn reacts(after_state: &str) -> bool {
-    const REACTIONS: &[&str] = &[
-        "condemned",
-        "condemns",
-        "criticised",
-        "criticized",
-        "criticises",
-        "criticizes",
-        "denounced",
-        "denounces",
-        "protested",
-        "protests",
-        "slammed",
-        "objected",
-        "objects",
-        "deplored",
-    ];
+fn reacts(lex: &Lexicon, after_state: &str) -> bool {
     after_state
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(3)
-        .any(|w| REACTIONS.contains(&w))
+        .any(|w| lex.reactions.contains(w))
 }
 
 /// Whether the words between a visit and a place name a site that is not the host
 /// government: troops, a base, an embassy, a conference.
-fn names_a_site(between: &str) -> bool {
-    const SITES: &[&str] = &[
-        "troops",
-        "soldiers",
-        "forces",
-        "base",
-        "bases",
-        "facility",
-        "facilities",
-        "project",
-        "projects",
-        "embassy",
-        "consulate",
-        "site",
-        "sites",
-        "plant",
-        "factory",
-        "school",
-        "hospital",
-        "camp",
-        "camps",
-        "museum",
-        "memorial",
-        "shrine",
-        "headquarters",
-        "conference",
-        "summit",
-        "university",
-        "family",
-        "relatives",
-    ];
+fn names_a_site(lex: &Lexicon, between: &str) -> bool {
     between
         .split(|c: char| !c.is_alphanumeric())
-        .any(|w| SITES.contains(&w))
+        .any(|w| lex.sites.contains(w))
 }
 
 /// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
-fn names_both_sides(sentence: &str) -> bool {
-    [
-        "the two sides",
-        "both sides",
-        "the two leaders",
-        "the two men",
-        "the two ministers",
-        "the two presidents",
-        "the two countries",
-    ]
-    .iter()
-    .any(|p| sentence.contains(p))
+fn names_both_sides(lex: &Lexicon, sentence: &str) -> bool {
+    lex.both_sides.found_in(sentence)
 }
 
 /// Whether an actor is a group of people ("Iranian officials", "the Chinese delegation")
 /// rather than one person.
-fn is_group(a: &Actor) -> bool {
+fn is_group(lex: &Lexicon, a: &Actor) -> bool {
     if a.kind == ActorKind::Named {
         return false;
     }
     let words = a.name_hint.as_deref().unwrap_or_default().to_lowercase();
     let last = words.rsplit(' ').next().unwrap_or_default();
-    last.ends_with('s')
-        || matches!(
-            last,
-            "delegation" | "government" | "team" | "side" | "administration" | "cabinet"
-        )
+    last.ends_with('s') || lex.group_heads.contains(last)
 }
 
 /// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
-/// and a title ("The president …").
-fn starts_with_reference(sentence: &str) -> bool {
+/// and a title ("The president …"), or "both" and a group ("Both leaders …").
+fn starts_with_reference(lex: &Lexicon, sentence: &str) -> bool {
     let mut words = sentence
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty());
     match (words.next(), words.next()) {
-        (Some("he" | "she" | "they"), _) => true,
-        (Some("the"), Some(w)) => matches!(
-            w,
-            "president"
-                | "prime"
-                | "minister"
-                | "secretary"
-                | "chancellor"
-                | "king"
-                | "premier"
-                | "leader"
-                | "two"
-                | "foreign"
-                | "envoy"
-                | "diplomat"
-                | "delegation"
-                | "visitor"
-                | "visiting"
-        ),
-        (Some("both"), Some("sides" | "leaders" | "men" | "ministers")) => true,
+        (Some(first), _) if lex.subject_pronouns.contains(first) => true,
+        (Some("the"), Some(w)) => lex.titles.contains(w),
+        (Some("both"), Some(w)) => lex.subjects_after_both.contains(w),
         _ => false,
     }
 }
 
 /// Whether a sentence refers back to someone named before: a pronoun or a title alone.
-fn refers_back(sentence: &str) -> bool {
-    const ALONE: &[&str] = &[
-        "he",
-        "she",
-        "they",
-        "his",
-        "her",
-        "him",
-        "counterpart",
-        "counterparts",
-    ];
-    // "The trip", "the visit": the journey of the official named before.
-    const AFTER_THE: &[&str] = &[
-        "trip",
-        "visit",
-        "tour",
-        "president",
-        "prime",
-        "minister",
-        "secretary",
-        "chancellor",
-        "king",
-        "premier",
-        "leader",
-        "two",
-        "foreign",
-        "envoy",
-        "diplomat",
-        "delegation",
-        "visitor",
-        "visiting",
-    ];
+fn refers_back(lex: &Lexicon, sentence: &str) -> bool {
     let mut previous = "";
     for word in sentence
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        if ALONE.contains(&word)
-            || previous == "the" && AFTER_THE.contains(&word)
-            || previous == "both" && word == "sides"
+        if lex.back_references.contains(word)
+            // "The trip", "the visit": the journey of the official named before.
+            || previous == "the" && (lex.journeys.contains(word) || lex.titles.contains(word))
+            || previous == "both" && lex.references_after_both.contains(word)
         {
             return true;
         }
         previous = word;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::candidates::Passage;
+    use crate::detect::EventTypes;
+    use crate::model::Field;
+
+    fn lexicon() -> Lexicon {
+        Lexicon::embedded().unwrap()
+    }
+
+    #[test]
+    fn reactions_and_sites_are_no_parties() {
+        let lex = lexicon();
+        for w in lex.reactions.words() {
+            assert!(reacts(&lex, &format!(" has {w} the meeting")), "{w}");
+            assert!(!reacts(&lex, &format!(" and the others later {w}")), "{w}");
+        }
+        assert!(!reacts(&lex, " welcomed the visit"));
+        for w in lex.sites.words() {
+            assert!(names_a_site(&lex, &format!(" a {w} in ")), "{w}");
+        }
+        assert!(!names_a_site(&lex, " the capital of "));
+    }
+
+    #[test]
+    fn both_sides_and_groups() {
+        let lex = lexicon();
+        for p in lex.both_sides.phrases() {
+            assert!(names_both_sides(&lex, &format!("later {p} met")), "{p}");
+        }
+        assert!(!names_both_sides(&lex, "the two cities"));
+        let actor = |kind, words: &str| Actor {
+            kind,
+            country: None,
+            official: None,
+            role: None,
+            organization: None,
+            folded: 0..0,
+            span: 0..0,
+            name_hint: Some(words.to_string()),
+            form: None,
+        };
+        for w in lex.group_heads.words() {
+            let group = format!("the Chinese {}", w.to_uppercase());
+            assert!(is_group(&lex, &actor(ActorKind::Role, &group)), "{w}");
+            assert!(!is_group(&lex, &actor(ActorKind::Named, &group)), "{w}");
+        }
+        assert!(is_group(&lex, &actor(ActorKind::Role, "Iranian officials")));
+        assert!(!is_group(
+            &lex,
+            &actor(ActorKind::Role, "the Iranian envoy")
+        ));
+    }
+
+    #[test]
+    fn sentences_that_refer_back() {
+        let lex = lexicon();
+        for w in lex.subject_pronouns.words() {
+            assert!(
+                starts_with_reference(&lex, &format!("{w} met lavrov")),
+                "{w}"
+            );
+        }
+        for w in lex.titles.words() {
+            assert!(starts_with_reference(&lex, &format!("the {w} met")), "{w}");
+            assert!(refers_back(&lex, &format!("later, the {w} ")), "{w}");
+        }
+        for w in lex.subjects_after_both.words() {
+            assert!(starts_with_reference(&lex, &format!("both {w} met")), "{w}");
+        }
+        assert!(!starts_with_reference(&lex, "the trip began"));
+        assert!(!starts_with_reference(&lex, "putin met lavrov"));
+        for w in lex.journeys.words() {
+            assert!(refers_back(&lex, &format!("during the {w}, ")), "{w}");
+        }
+        for w in lex.back_references.words() {
+            assert!(refers_back(&lex, &format!("on monday {w} ")), "{w}");
+        }
+        for w in lex.references_after_both.words() {
+            assert!(refers_back(&lex, &format!("later both {w} ")), "{w}");
+        }
+        assert!(!refers_back(&lex, "on monday putin "));
+    }
+
+    #[test]
+    fn openers_and_regions_are_nobodys_name() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let first_unknown = |text: &str| {
+            let passage = Passage::new(&d, Field::Text, text);
+            let s = passage
+                .sentences(&d.gazetteer, "2023-02-22".parse().unwrap())
+                .next()
+                .unwrap();
+            d.unknown_name_before(&s, s.folded_span.end)
+                .map(str::to_string)
+        };
+        assert_eq!(first_unknown("Zorblat met Putin."), Some("Zorblat".into()));
+        for w in d
+            .lexicon
+            .sentence_openers
+            .words()
+            .chain(d.lexicon.regions.words())
+        {
+            assert_eq!(
+                first_unknown(&format!("{w} met Zorblat.")),
+                Some("Zorblat".into()),
+                "{w}"
+            );
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod state_action;
 use super::actors::{Actor, ActorKind};
 use super::candidates::{Candidate, Context, Sentence};
 use super::event_types::{Cue, CueHit, EventType, Shape};
+use super::lexicon::Lexicon;
 use super::Detector;
 
 impl Detector {
@@ -53,7 +54,7 @@ impl Detector {
                         _ => {}
                     }
                 }
-                trigger && !meets_a_goal(&s.folded.text[h.start..s.folded_span.end])
+                trigger && !meets_a_goal(&self.lexicon, &s.folded.text[h.start..s.folded_span.end])
                     || object_trigger
                         && s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
@@ -86,46 +87,18 @@ fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
 
 /// Whether "meet" starts a phrase about a goal rather than people: "meet land reform
 /// promises", "met the conditions", "meeting its targets".
-fn meets_a_goal(from_trigger: &str) -> bool {
-    const GOALS: &[&str] = &[
-        "promise",
-        "promises",
-        "demand",
-        "demands",
-        "target",
-        "targets",
-        "goal",
-        "goals",
-        "need",
-        "needs",
-        "deadline",
-        "deadlines",
-        "criteria",
-        "condition",
-        "conditions",
-        "requirement",
-        "requirements",
-        "standard",
-        "standards",
-        "obligation",
-        "obligations",
-        "expectations",
-        "commitments",
-        "costs",
-        "challenge",
-        "challenges",
-    ];
+fn meets_a_goal(lex: &Lexicon, from_trigger: &str) -> bool {
     let mut words = from_trigger
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty());
-    if !matches!(words.next(), Some("meet" | "meets" | "met" | "meeting")) {
+    if !words.next().is_some_and(|w| lex.meet_forms.contains(w)) {
         return false;
     }
     // The object: up to four words, stopping at a preposition that introduces people.
     words
         .take(4)
-        .take_while(|w| !matches!(*w, "with" | "by" | "and" | "in" | "at" | "on"))
-        .any(|w| GOALS.contains(&w))
+        .take_while(|w| !lex.goal_object_stops.contains(w))
+        .any(|w| lex.goals.contains(w))
 }
 
 fn kind_name(k: ActorKind) -> &'static str {
@@ -145,5 +118,32 @@ fn shape_name(s: Shape) -> &'static str {
         Shape::Multilateral => "multilateral",
         Shape::StateAction => "state action",
         Shape::Organization => "organization",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meet_with_a_goal_is_no_meeting() {
+        let lex = Lexicon::embedded().unwrap();
+        for goal in lex.goals.words() {
+            assert!(meets_a_goal(&lex, &format!("met the {goal}")), "{goal}");
+        }
+        for form in lex.meet_forms.words() {
+            assert!(meets_a_goal(&lex, &format!("{form} its targets")), "{form}");
+            assert!(
+                !meets_a_goal(&lex, &format!("{form} the president")),
+                "{form}"
+            );
+        }
+        assert!(!meets_a_goal(&lex, "greeted its targets"));
+        for stop in lex.goal_object_stops.words() {
+            assert!(
+                !meets_a_goal(&lex, &format!("met {stop} the targets")),
+                "{stop}"
+            );
+        }
     }
 }
