@@ -1,13 +1,32 @@
 //! Event detection: finds the configured event types in a story's title and text.
 //!
-//! For each sentence: gazetteer mentions become actors ([`actors`]); the lexicon finds
-//! triggers, exclusions and modality cues ([`event_types`]); each event type's shape rule
-//! decides whether the sentence states an event and with which countries or organisation;
-//! modality comes from the cues and the resolved date ([`dates`]). Every detection keeps
-//! its evidence: the sentence, its character span, the rule and the words that matched.
+//! The flow, for the title and then each sentence of the text:
 //!
-//! The detector does no I/O: it is built once from the gazetteer and the event types,
-//! then called on text.
+//! ```text
+//! sentence ─► mentions ─► actors ─► per-type shape rule ─► candidate ─► modality/date/place ─► detection
+//! ```
+//!
+//! 1. **sentence** ([`text`], `candidates`): the field is folded (case, diacritics) once,
+//!    searched once for gazetteer mentions and lexicon cues, and split into sentences;
+//!    each sentence gets its share of both.
+//! 2. **mentions → actors** ([`gazetteer`], [`actors`]): adjacent mentions become
+//!    actors (officials in office on the story's date, roles, states, places, topics,
+//!    organisations).
+//! 3. **shape rule** (`rules`): for each event type whose trigger ([`event_types`]) is in
+//!    the sentence and no exclusion is, the rule of its shape (bilateral, organisation,
+//!    state action or multilateral) says who takes part, using the actors and what the
+//!    previous sentences left (the protagonist, the last organ, the recent officials).
+//!    The rules' English word lists are data (`config/lexicon/english.toml`, `lexicon`).
+//! 4. **candidate** (`candidates`): what a rule found becomes a [`Candidate`], with its
+//!    modality (occurred, planned, cancelled) and date (`modality`, [`dates`]), its place
+//!    and the words that matched.
+//! 5. **detection**: each candidate is converted to a [`Detection`] in one place; an
+//!    article keeps at most one per type, key and modality, preferring the body's
+//!    evidence to the headline's.
+//!
+//! Every detection keeps its evidence: the sentence, its character span, the rule and the
+//! words that matched. The detector does no I/O: it is built once from the gazetteer, the
+//! event types and the embedded lexicon, then called on text.
 
 pub mod actors;
 mod candidates;
@@ -176,7 +195,16 @@ mod tests {
         Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap())
     }
 
-    fn found(text: &str) -> Vec<(String, String, Modality, Option<String>)> {
+    /// What a test looks at in a detection.
+    #[derive(Debug, PartialEq)]
+    struct Found {
+        event_type: String,
+        key: String,
+        modality: Modality,
+        date: Option<String>,
+    }
+
+    fn found(text: &str) -> Vec<Found> {
         detector()
             .detect(&Article {
                 title: "",
@@ -184,28 +212,26 @@ mod tests {
                 published: "2023-02-22".parse().unwrap(),
             })
             .into_iter()
-            .map(|d| {
-                (
-                    d.event_type.clone(),
-                    d.key(),
-                    d.modality,
-                    d.date.map(|x| x.to_string()),
-                )
+            .map(|d| Found {
+                event_type: d.event_type.clone(),
+                key: d.key(),
+                modality: d.modality,
+                date: d.date.map(|x| x.to_string()),
             })
             .collect()
     }
 
-    fn meeting(
-        key: &str,
-        m: Modality,
-        date: Option<&str>,
-    ) -> (String, String, Modality, Option<String>) {
-        (
-            "bilateral_meeting".into(),
-            key.into(),
-            m,
-            date.map(Into::into),
-        )
+    fn event(event_type: &str, key: &str, modality: Modality, date: Option<&str>) -> Found {
+        Found {
+            event_type: event_type.into(),
+            key: key.into(),
+            modality,
+            date: date.map(Into::into),
+        }
+    }
+
+    fn meeting(key: &str, modality: Modality, date: Option<&str>) -> Found {
+        event("bilateral_meeting", key, modality, date)
     }
 
     /// Found by fuzzing: officials carried from the title into a body sentence that
@@ -256,9 +282,9 @@ mod tests {
     #[test]
     fn a_tour_is_one_meeting_per_host_and_pronouns_refer_back() {
         let got = found("Putin arrived on Monday. He will visit Iran, Turkey and China next week.");
-        let keys: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+        let keys: Vec<&str> = got.iter().map(|g| g.key.as_str()).collect();
         assert_eq!(keys, ["IRN-RUS", "RUS-TUR", "CHN-RUS"]);
-        assert!(got.iter().all(|g| g.2 == Modality::Planned));
+        assert!(got.iter().all(|g| g.modality == Modality::Planned));
     }
 
     #[test]
@@ -273,18 +299,15 @@ mod tests {
         let got = found("The General Assembly will vote later this week on a resolution.");
         assert_eq!(
             got,
-            [(
-                "un_vote".into(),
-                "UNGA".into(),
+            [event(
+                "un_vote",
+                "UNGA",
                 Modality::Planned,
-                Some("2023-02-23/2023-02-26".into())
+                Some("2023-02-23/2023-02-26")
             )]
         );
         let got = found("The General Assembly met on Monday. The assembly adopted the resolution by 141 votes to 7.");
-        assert_eq!(
-            got,
-            [("un_vote".into(), "UNGA".into(), Modality::Occurred, None)]
-        );
+        assert_eq!(got, [event("un_vote", "UNGA", Modality::Occurred, None)]);
         assert!(found("The state's General Assembly passed the bill on Monday.").is_empty());
     }
 

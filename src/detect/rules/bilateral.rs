@@ -7,7 +7,7 @@ use super::{kind_name, near, NEAR_STATE, NEAR_STRONG};
 use crate::detect::actors::{distinct_countries, Actor, ActorKind};
 use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
-use crate::detect::gazetteer::{self, Mention};
+use crate::detect::gazetteer::{self, CountryForm, Mention};
 use crate::detect::lexicon::Lexicon;
 use crate::detect::Detector;
 
@@ -335,22 +335,18 @@ fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
         let close = between.starts_with(' ')
             && between.split_whitespace().count() <= 3
             && !between.contains(|c: char| !(c.is_alphanumeric() || c == ' '));
-        (ca != cb && joined && close).then(|| {
-            [(a, ca, fa), (b, cb, fb)]
-                .into_iter()
-                .map(|(m, c, form)| Actor {
-                    kind: ActorKind::State,
-                    country: Some(c),
-                    official: None,
-                    role: None,
-                    organization: None,
-                    folded: m.folded.clone(),
-                    span: m.span.clone(),
-                    name_hint: None,
-                    form: Some(form),
-                })
-                .collect()
-        })
+        let state = |m: &Mention, c: usize, form: CountryForm| Actor {
+            kind: ActorKind::State,
+            country: Some(c),
+            official: None,
+            role: None,
+            organization: None,
+            folded: m.folded.clone(),
+            span: m.span.clone(),
+            name_hint: None,
+            form: Some(form),
+        };
+        (ca != cb && joined && close).then(|| vec![state(a, ca, fa), state(b, cb, fb)])
     })
 }
 
