@@ -2,9 +2,10 @@
 //!
 //! Cancelled beats planned beats occurred. A cue counts when it stands near the trigger
 //! ("will meet", "talks were cancelled") and not in a clause of its own ("… said that
-//! …"). After a trigger in the past tense a planned cue is about something else: none
-//! counts after a meeting verb ("have met … saying they would"), and only one before the
-//! trigger after an organisation's decision. A present-tense trigger in the body text is
+//! …"). Around a trigger in the past tense a planned cue is about something else: none
+//! counts near a meeting verb, before it ("planned to attend … when they met") or after
+//! it ("have met … saying they would"); near an organisation's decision, only one before
+//! it does. A present-tense trigger in the body text is
 //! an itinerary ("the president visits Kuwait"): planned. The date nearest the trigger is
 //! resolved against the publication date ([`super::dates`]); a future one makes an event
 //! with no cue planned, unless the trigger is in the past tense.
