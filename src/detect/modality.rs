@@ -5,10 +5,10 @@
 //! …"). Around a trigger in the past tense a planned cue is about something else: none
 //! counts near a meeting verb, before it ("planned to attend … when they met") or after
 //! it ("have met … saying they would"); near an organisation's decision, only one before
-//! it does. A present-tense trigger in the body text is
-//! an itinerary ("the president visits Kuwait"): planned. The date nearest the trigger is
-//! resolved against the publication date ([`super::dates`]); a future one makes an event
-//! with no cue planned, unless the trigger is in the past tense.
+//! it does. A present-tense trigger in the body text is an itinerary ("the president
+//! visits Kuwait"): planned. The date nearest the trigger is resolved against the
+//! publication date ([`super::dates`]); a future one makes an event with no cue planned,
+//! unless the trigger is in the past tense.
 
 use super::candidates::Sentence;
 use super::dates::{self, DateMention};
