@@ -405,31 +405,58 @@ pub fn resolve(
     actors
 }
 
+/// The countries of the actors, each once, in order of first appearance.
+pub fn distinct_countries(actors: &[Actor]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for a in actors {
+        if let Some(c) = a.country {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::gazetteer::tests::small;
     use crate::detect::text::fold;
 
-    fn kinds(text: &str, date: &str) -> Vec<(String, ActorKind, Option<&'static str>)> {
+    /// What a test looks at in an actor.
+    #[derive(Debug, PartialEq)]
+    struct Seen {
+        text: String,
+        kind: ActorKind,
+        country: Option<&'static str>,
+    }
+
+    fn seen(text: &str, kind: ActorKind, country: &'static str) -> Seen {
+        Seen {
+            text: text.into(),
+            kind,
+            country: Some(country),
+        }
+    }
+
+    fn kinds(text: &str, date: &str) -> Vec<Seen> {
         let g = small();
         let f = fold(text);
         let m = g.find(text, &f);
         resolve(&g, text, &f, &m, date.parse().unwrap())
             .into_iter()
-            .map(|a| {
-                (
-                    text[a.span.clone()].to_string(),
-                    a.kind,
-                    a.country.map(|c| match g.countries[c].code.as_str() {
-                        "RUS" => "RUS",
-                        "USA" => "USA",
-                        "IRN" => "IRN",
-                        "CHN" => "CHN",
-                        "TUR" => "TUR",
-                        _ => "?",
-                    }),
-                )
+            .map(|a| Seen {
+                text: text[a.span.clone()].to_string(),
+                kind: a.kind,
+                country: a.country.map(|c| match g.countries[c].code.as_str() {
+                    "RUS" => "RUS",
+                    "USA" => "USA",
+                    "IRN" => "IRN",
+                    "CHN" => "CHN",
+                    "TUR" => "TUR",
+                    _ => "?",
+                }),
             })
             .collect()
     }
@@ -442,21 +469,13 @@ mod tests {
         );
         assert_eq!(
             k[0],
-            (
-                "Russian President Vladimir Putin".into(),
-                ActorKind::Named,
-                Some("RUS")
-            )
+            seen("Russian President Vladimir Putin", ActorKind::Named, "RUS")
         );
         assert_eq!(
             k[1],
-            (
-                "Iranian foreign minister".into(),
-                ActorKind::Role,
-                Some("IRN")
-            )
+            seen("Iranian foreign minister", ActorKind::Role, "IRN")
         );
-        assert_eq!(k[2], ("Tehran".into(), ActorKind::Place, Some("IRN")));
+        assert_eq!(k[2], seen("Tehran", ActorKind::Place, "IRN"));
     }
 
     #[test]
@@ -465,30 +484,23 @@ mod tests {
             "China's top diplomat held talks with Iran and Russia on Turkey.",
             "2023-02-22",
         );
+        assert_eq!(k[0], seen("China's top diplomat", ActorKind::Role, "CHN"));
+        assert_eq!(k[1].kind, ActorKind::State);
         assert_eq!(
-            k[0],
-            ("China's top diplomat".into(), ActorKind::Role, Some("CHN"))
-        );
-        assert_eq!(k[1].1, ActorKind::State);
-        assert_eq!(
-            k[2].1,
+            k[2].kind,
             ActorKind::State,
             "a list continues the kind before it"
         );
-        assert_eq!(k[3], ("Turkey".into(), ActorKind::Topic, Some("TUR")));
+        assert_eq!(k[3], seen("Turkey", ActorKind::Topic, "TUR"));
     }
 
     #[test]
     fn a_persons_possessive_starts_another_actor() {
         let k = kinds("Putin's Iranian foreign minister arrived.", "2023-02-22");
-        assert_eq!(k[0], ("Putin".into(), ActorKind::Named, Some("RUS")));
+        assert_eq!(k[0], seen("Putin", ActorKind::Named, "RUS"));
         assert_eq!(
             k[1],
-            (
-                "Iranian foreign minister".into(),
-                ActorKind::Role,
-                Some("IRN")
-            )
+            seen("Iranian foreign minister", ActorKind::Role, "IRN")
         );
     }
 
@@ -498,7 +510,7 @@ mod tests {
         assert!(kinds("Former President Putin spoke", "2023-01-01").is_empty());
         assert!(kinds("Russian hackers struck", "2023-01-01").is_empty());
         assert_eq!(
-            kinds("The Kremlin said", "2023-01-01")[0].1,
+            kinds("The Kremlin said", "2023-01-01")[0].kind,
             ActorKind::State
         );
     }

@@ -1,0 +1,164 @@
+//! Modality: whether an event occurred, is planned or was cancelled, and its date.
+//!
+//! Cancelled beats planned beats occurred. A cue counts when it stands near the trigger
+//! ("will meet", "talks were cancelled") and not in a clause of its own ("… said that
+//! …"). Around a trigger in the past tense a planned cue is about something else: none
+//! counts near a meeting verb, before it ("planned to attend … when they met") or after
+//! it ("have met … saying they would"); near an organisation's decision, only one before
+//! it does. A present-tense trigger in the body text is an itinerary ("the president
+//! visits Kuwait"): planned. The date nearest the trigger is resolved against the
+//! publication date ([`super::dates`]); a future one makes an event with no cue planned,
+//! unless the trigger is in the past tense.
+
+use super::candidates::Sentence;
+use super::dates::{self, DateMention};
+use super::event_types::{Cue, CueHit, EventType, Shape};
+use super::lexicon::Lexicon;
+use crate::model::{Field, Modality};
+
+/// When a candidate event stands in time.
+pub(super) struct Timing<'s> {
+    pub modality: Modality,
+    /// The cue next to the trigger that made the event cancelled or planned.
+    pub cue: Option<&'s CueHit<'s>>,
+    /// The date nearest the trigger, resolved against the publication date.
+    pub date: Option<DateMention>,
+}
+
+/// The modality and the date of an event of type `ti` triggered by `trigger` in `s`.
+pub(super) fn timing<'s>(
+    ti: usize,
+    t: &EventType,
+    s: &Sentence<'s>,
+    trigger: &CueHit,
+    lex: &Lexicon,
+) -> Timing<'s> {
+    // Modality: cancelled beats planned beats occurred; a future date makes it planned.
+    // Cues count near the trigger: "will meet", "talks were cancelled". After a verb in
+    // the past tense ("have met … saying they would"), a planned cue is about
+    // something else.
+    let first_word = |h: &CueHit| {
+        s.folded.text[h.start..h.end]
+            .split(' ')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    // The trigger in the past tense, or (for organisations) any decision word in it:
+    // "unanimously adopted".
+    let past_tense = is_past(lex, &first_word(trigger))
+        || t.shape == Shape::Organization
+            && s.cues
+                .iter()
+                .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(lex, &first_word(h)));
+    // Body text in the present tense is an itinerary: "the president visits Kuwait".
+    let itinerary = is_itinerary(lex, s.field, &first_word(trigger));
+    // A meeting verb in the past tense ("when they met in August") happened, whatever
+    // was planned before it.
+    let met = t.shape != Shape::Organization && is_past(lex, &first_word(trigger));
+    let cue = |want_cancelled: bool| {
+        let (before, after) = match (want_cancelled, past_tense) {
+            (true, _) => (CUE_BEFORE, CUE_AFTER + 20),
+            (false, false) => (CUE_BEFORE, CUE_AFTER),
+            (false, true) if met => (0, 0),
+            (false, true) => (CUE_BEFORE, 0),
+        };
+        s.cues.iter().find(|h| {
+            h.end + before >= trigger.start
+                && h.start <= trigger.end + after
+                // "a press conference with Bush, where he said that he is preparing
+                // to …": a cue in a clause of its own is about something else.
+                && !s
+                    .folded
+                    .text
+                    .get(trigger.end..h.start)
+                    .is_some_and(|between| between.contains(" that "))
+                && h.cues.iter().any(|c| match c {
+                    Cue::Cancelled(None) => want_cancelled,
+                    Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
+                    Cue::Planned(None) => !want_cancelled,
+                    Cue::Planned(Some(i)) => !want_cancelled && *i == ti,
+                    _ => false,
+                })
+        })
+    };
+    let (mut modality, cue) = match (cue(true), cue(false)) {
+        (Some(h), _) => (Modality::Cancelled, Some(*h)),
+        (None, Some(h)) => (Modality::Planned, Some(*h)),
+        _ if itinerary => (Modality::Planned, None),
+        _ => (Modality::Occurred, None),
+    };
+    let sentence_folded = &s.folded.text[s.folded_span.clone()];
+    let dates = dates::find_dates(sentence_folded, s.published, modality == Modality::Planned);
+    let trigger_at = trigger.start - s.folded_span.start;
+    let date = dates
+        .iter()
+        .min_by_key(|d| d.start.abs_diff(trigger_at))
+        .cloned();
+    // A future date makes an event planned, unless the trigger is in the past tense.
+    if let Some(d) = &date {
+        if modality == Modality::Occurred && d.future && !past_tense {
+            modality = Modality::Planned;
+        }
+    }
+    Timing {
+        modality,
+        cue,
+        date,
+    }
+}
+
+/// Whether a word is in the past tense: "visited", "met".
+fn is_past(lex: &Lexicon, word: &str) -> bool {
+    word.ends_with("ed") || lex.irregular_pasts.contains(word)
+}
+
+/// Whether a trigger starting with `first_word` in `field` is an itinerary: body text in
+/// the present tense ("the president visits Kuwait").
+fn is_itinerary(lex: &Lexicon, field: Field, first_word: &str) -> bool {
+    field == Field::Text && lex.itinerary_verbs.contains(first_word)
+}
+
+/// How far before and after a trigger a modality cue may stand (bytes of folded text).
+const CUE_BEFORE: usize = 60;
+const CUE_AFTER: usize = 40;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{gazetteer, Article, Detector, EventTypes};
+
+    #[test]
+    fn past_tenses_and_itineraries_come_from_the_lexicon() {
+        let lex = Lexicon::embedded().unwrap();
+        for w in lex.irregular_pasts.words() {
+            assert!(is_past(&lex, w), "{w}");
+        }
+        assert!(is_past(&lex, "visited") && !is_past(&lex, "visit"));
+        for w in lex.itinerary_verbs.words() {
+            assert!(is_itinerary(&lex, Field::Text, w), "{w}");
+            assert!(!is_itinerary(&lex, Field::Title, w), "{w}");
+        }
+        assert!(!is_itinerary(&lex, Field::Text, "visited"));
+    }
+
+    #[test]
+    fn a_present_tense_trigger_in_the_body_is_planned() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let modality = |title: &str, text: &str| {
+            d.detect(&Article {
+                title,
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .into_iter()
+            .map(|d| d.modality)
+            .collect::<Vec<_>>()
+        };
+        let s = "Putin meets the Iranian foreign minister in Moscow.";
+        assert_eq!(modality("", s), [Modality::Planned]);
+        assert_eq!(modality(s, ""), [Modality::Occurred]);
+        let s = "Putin met the Iranian foreign minister in Moscow.";
+        assert_eq!(modality("", s), [Modality::Occurred]);
+    }
+}

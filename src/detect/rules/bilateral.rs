@@ -1,0 +1,532 @@
+//! The bilateral rule: exactly two states meeting. Two officials (or governments) near
+//! the trigger; a visitor and each place after a place trigger; a hyphenated pair ("US-China
+//! talks"); or one side here and the other carried from the sentences before ("He met
+//! Lavrov", "the two sides met").
+
+use super::{kind_name, near, NEAR_STATE, NEAR_STRONG};
+use crate::detect::actors::{distinct_countries, Actor, ActorKind};
+use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
+use crate::detect::event_types::{Cue, CueHit, EventType};
+use crate::detect::gazetteer::{self, CountryForm, Mention};
+use crate::detect::lexicon::Lexicon;
+use crate::detect::Detector;
+
+impl Detector {
+    /// The bilateral events of type `ti` in the sentence: one per pair of states and
+    /// modality, from every trigger.
+    pub(super) fn bilateral_rule<'s>(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence<'s>,
+        ctx: &Context,
+        triggers: Vec<&'s CueHit<'s>>,
+    ) -> Vec<Candidate<'s>> {
+        // Every trigger of the sentence: "His visit to Moscow came after Biden
+        // visited Ukraine" states two meetings.
+        let mut out: Vec<Candidate> = Vec::new();
+        for trigger in triggers {
+            for found in self.bilateral(t, s, ctx, trigger) {
+                let c = self.candidate(ti, t, s, found);
+                if !out
+                    .iter()
+                    .any(|o| o.key() == c.key() && o.modality == c.modality)
+                {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// The first capitalised word that is no gazetteer mention (and not an ordinary
+    /// sentence opener, a title or a region) before folded offset `until` in the sentence.
+    fn unknown_name_before<'s>(&self, s: &Sentence<'s>, until: usize) -> Option<&'s str> {
+        let end = s
+            .folded
+            .original(s.folded_span.start..until.max(s.folded_span.start))
+            .end
+            .min(s.span.end);
+        let mut pos = s.span.start;
+        for word in
+            s.original[s.span.start..end].split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        {
+            let at = pos;
+            pos += word.len() + 1;
+            if !word.chars().next().is_some_and(char::is_uppercase)
+                || self.lexicon.sentence_openers.contains(word)
+                || self.lexicon.regions.contains(word)
+            {
+                continue;
+            }
+            let covered = s
+                .mentions
+                .iter()
+                .any(|m| m.span.start <= at && at < m.span.end);
+            if !covered {
+                return Some(word);
+            }
+        }
+        None
+    }
+
+    /// The last word of a named official's name: "Hill" for Christopher Hill.
+    fn surname_of(&self, a: &Actor) -> Option<&str> {
+        let o = &self.gazetteer.officials[a.official?];
+        o.name.rsplit(' ').next()
+    }
+
+    /// The pairs of states of a bilateral event in this sentence: two states near the
+    /// trigger; or a visitor and each place after a place trigger ("toured Kenya and
+    /// Ghana"); or one state here and the previous sentences' protagonist when the
+    /// sentence refers back to them ("He met Lavrov").
+    fn bilateral<'s>(
+        &self,
+        t: &EventType,
+        s: &Sentence,
+        ctx: &Context,
+        trigger: &'s CueHit<'s>,
+    ) -> Vec<Finding<'s>> {
+        let ti = self
+            .types
+            .types
+            .iter()
+            .position(|x| x.id == t.id)
+            .unwrap_or(0);
+        // "Israeli-Palestinian peace talks", "a Lebanese-Syrian commission will meet": the
+        // two states joined by a hyphen just before the trigger are its parties.
+        if let Some(pair) = hyphenated_pair(s, trigger) {
+            return vec![Finding::of_states(
+                trigger,
+                pair,
+                "bilateral: hyphenated pair".to_string(),
+                t.confidence - 0.05,
+            )];
+        }
+        // Three or more states among the officials of the sentence: a multilateral
+        // meeting, unless two of them are said to meet apart.
+        let officials: Vec<Actor> = s
+            .actors
+            .iter()
+            .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+            .cloned()
+            .collect();
+        if distinct_countries(&officials).len() >= 3
+            && !trigger.cues.contains(&Cue::PlaceTrigger(ti))
+        {
+            return Vec::new();
+        }
+        // "The UN chief met the Ukrainian president": a meeting with an organisation.
+        let subject = s.actors.iter().rev().find(|a| {
+            a.folded.end <= trigger.start && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
+        });
+        if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
+            return Vec::new();
+        }
+        let mut side: Vec<Actor> = Vec::new();
+        let push = |a: &Actor, side: &mut Vec<Actor>| {
+            if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
+                side.push(a.clone());
+            }
+        };
+        for a in s.actors.iter().filter(|a| {
+            matches!(a.kind, ActorKind::Named | ActorKind::Role) && near(a, trigger, NEAR_STRONG)
+        }) {
+            push(a, &mut side);
+        }
+        for a in s
+            .actors
+            .iter()
+            // "the Singapore summit", "the Geneva talks": a place, not a party.
+            .filter(|a| {
+                a.kind == ActorKind::State
+                    && near(a, trigger, NEAR_STATE)
+                    && a.folded.end + 1 != trigger.start
+                    // "China condemned the meeting": a state reacting to it.
+                    && !reacts(&self.lexicon, &s.folded.text[a.folded.end..s.folded_span.end])
+            })
+        {
+            push(a, &mut side);
+        }
+        // The protagonist stands in when the words before the trigger refer back to them
+        // ("He will visit", "During his visit"), and only when nobody else (a name the
+        // gazetteer does not know: "Hill, ending his trip, flies to Seoul") could be the
+        // subject — unless that name is the surname of an official named before ("Hill"
+        // after "Christopher Hill").
+        let protagonist = match self.unknown_name_before(s, trigger.start) {
+            None => ctx.protagonist.as_ref().filter(|_| {
+                refers_back(
+                    &self.lexicon,
+                    &s.folded.text[s.folded_span.start..trigger.start],
+                )
+            }),
+            Some(word) => ctx
+                .protagonist
+                .iter()
+                .chain(&ctx.recent)
+                .find(|p| self.surname_of(p) == Some(word)),
+        };
+        let mut confidence = t.confidence;
+
+        // Visits: a visitor and every place named after a place trigger.
+        if trigger.cues.contains(&Cue::PlaceTrigger(ti)) {
+            let p = trigger;
+            let official = |a: &&Actor| matches!(a.kind, ActorKind::Named | ActorKind::Role);
+            let visitor = side
+                .iter()
+                .filter(official)
+                .find(|a| a.folded.start < p.start)
+                .or_else(|| {
+                    // "a visit to Moscow by Chinese President Xi Jinping", in the same clause
+                    // (not "arrived in London, and was met by the Chinese ambassador").
+                    side.iter().filter(official).find(|a| {
+                        a.folded.start > p.end
+                            && s.folded.text[..a.folded.start].trim_end().ends_with(" by")
+                            && !s.folded.text[p.end..a.folded.start].contains([',', ';'])
+                    })
+                })
+                .or(protagonist)
+                .cloned();
+            // "visits British personnel": the visitor's own people, not a host.
+            let own_people = |v: &Actor| {
+                s.actors.iter().any(|a| {
+                    a.folded.start > p.end && a.folded.start <= p.end + 12 && a.country == v.country
+                })
+            };
+            if let Some(visitor) = visitor.filter(|v| !own_people(v)) {
+                // The places right after the trigger, and the list they start ("Kuwait,
+                // Bahrain and Egypt").
+                let mut hosts: Vec<&Actor> = Vec::new();
+                // The first place must follow the trigger closely ("visited Kenya", "a trip
+                // to Moscow"), not sit in a later phrase ("visited a facility in Iraq").
+                let mut reach = p.end + 60;
+                for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
+                    if a.folded.start > reach {
+                        break;
+                    }
+                    if a.folded.start >= visitor.folded.start
+                        && a.folded.start <= visitor.folded.end
+                    {
+                        continue;
+                    }
+                    // "visited a naval base in Iraq", "a visit to troops in Iraq": a visit to
+                    // a site in the country, not to its government.
+                    if hosts.is_empty()
+                        && names_a_site(
+                            &self.lexicon,
+                            s.folded.text.get(p.end..a.folded.start).unwrap_or(""),
+                        )
+                    {
+                        break;
+                    }
+                    if matches!(a.kind, ActorKind::Place | ActorKind::State)
+                        && a.country != visitor.country
+                    {
+                        hosts.push(a);
+                        reach = a.folded.end + 25;
+                    }
+                }
+                // "… is in South Africa on an official visit": the place just before.
+                if hosts.is_empty() {
+                    if let Some(h) = s.actors.iter().rev().find(|a| {
+                        a.kind == ActorKind::Place
+                            && a.folded.end <= p.start
+                            && a.folded.end + 24 >= p.start
+                            && a.country != visitor.country
+                    }) {
+                        hosts.push(h);
+                    }
+                }
+                if !hosts.is_empty() {
+                    let mut out = Vec::new();
+                    let mut seen = Vec::new();
+                    for h in hosts {
+                        if seen.contains(&h.country) {
+                            continue;
+                        }
+                        seen.push(h.country);
+                        let conf = confidence
+                            + if visitor.kind == ActorKind::Named {
+                                0.05
+                            } else {
+                                0.0
+                            };
+                        out.push(Finding::of_states(
+                            trigger,
+                            vec![visitor.clone(), h.clone()],
+                            format!("bilateral: {} visits place", kind_name(visitor.kind)),
+                            conf,
+                        ));
+                    }
+                    return out;
+                }
+            }
+        }
+        // A place trigger alone ("arrived in") needs a visitor and a place.
+        if !trigger.cues.contains(&Cue::Trigger(ti))
+            && !trigger.cues.contains(&Cue::ObjectTrigger(ti))
+        {
+            return Vec::new();
+        }
+        let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
+        if side.len() == 1 {
+            // Only for an official met by the sentence's subject: "He met Lavrov", "The
+            // president received the Iranian envoy".
+            let sentence = &s.folded.text[s.folded_span.clone()];
+            let subject_refers_back = starts_with_reference(&self.lexicon, sentence);
+            let official = matches!(side[0].kind, ActorKind::Named | ActorKind::Role);
+            // "They" stands for a group ("Iranian officials"), never for one person.
+            let fits = |p: &Actor| !sentence.starts_with("they ") || is_group(&self.lexicon, p);
+            if let Some(p) = protagonist.filter(|p| {
+                p.country != side[0].country && subject_refers_back && official && fits(p)
+            }) {
+                side.push(p.clone());
+                rule.push("previous sentence");
+                confidence -= 0.15;
+            }
+        }
+        // "The two sides met for four hours": the last two states named.
+        // A state named here as the venue does not stop it: "at a summit in Egypt, the
+        // first meeting between the two sides".
+        if side.len() < 2
+            && side.iter().all(|a| a.kind == ActorKind::State)
+            && ctx.recent.len() == 2
+            && names_both_sides(&self.lexicon, &s.folded.text[s.folded_span.clone()])
+        {
+            side = ctx.recent.clone();
+            rule.extend(["previous sentence", "previous sentence"]);
+            confidence -= 0.2;
+        }
+        if side.len() != 2 {
+            return Vec::new();
+        }
+        confidence += match (side[0].kind, side[1].kind) {
+            (ActorKind::Named, ActorKind::Named) => 0.15,
+            (ActorKind::Named | ActorKind::Role, ActorKind::Named | ActorKind::Role) => 0.05,
+            _ => -0.1,
+        };
+        vec![Finding::of_states(
+            trigger,
+            side,
+            format!("bilateral: {}", rule.join(" + ")),
+            confidence,
+        )]
+    }
+}
+
+/// The two states of a hyphenated pair that qualifies the trigger: "Israeli-Palestinian
+/// peace talks", "the US-China trade negotiations", "a Lebanese-Syrian military commission
+/// will meet". At most three words may stand between the pair and the trigger.
+fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
+    let country = |m: &Mention| {
+        m.targets.iter().find_map(|t| match *t {
+            gazetteer::Target::Country(c, form) => Some((c, form)),
+            _ => None,
+        })
+    };
+    let text = &s.folded.text;
+    s.mentions.windows(2).find_map(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let ((ca, fa), (cb, fb)) = (country(a)?, country(b)?);
+        let between = text.get(b.folded.end..trigger.start)?;
+        let joined = &text[a.folded.end..b.folded.start] == "-"
+            && !text[..a.folded.start].ends_with('-')
+            && !text[b.folded.end..].starts_with('-');
+        let close = between.starts_with(' ')
+            && between.split_whitespace().count() <= 3
+            && !between.contains(|c: char| !(c.is_alphanumeric() || c == ' '));
+        let state = |m: &Mention, c: usize, form: CountryForm| Actor {
+            kind: ActorKind::State,
+            country: Some(c),
+            official: None,
+            role: None,
+            organization: None,
+            folded: m.folded.clone(),
+            span: m.span.clone(),
+            name_hint: None,
+            form: Some(form),
+        };
+        (ca != cb && joined && close).then(|| vec![state(a, ca, fa), state(b, cb, fb)])
+    })
+}
+
+/// Whether the words after a state make it someone reacting to an event rather than
+/// taking part: "China condemned the meeting", "Tokyo has protested against the visit".
+/// Only objections: a state that welcomes someone may well be the host.
+fn reacts(lex: &Lexicon, after_state: &str) -> bool {
+    after_state
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .any(|w| lex.reactions.contains(w))
+}
+
+/// Whether the words between a visit and a place name a site that is not the host
+/// government: troops, a base, an embassy, a conference.
+fn names_a_site(lex: &Lexicon, between: &str) -> bool {
+    between
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| lex.sites.contains(w))
+}
+
+/// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
+fn names_both_sides(lex: &Lexicon, sentence: &str) -> bool {
+    lex.both_sides.found_in(sentence)
+}
+
+/// Whether an actor is a group of people ("Iranian officials", "the Chinese delegation")
+/// rather than one person.
+fn is_group(lex: &Lexicon, a: &Actor) -> bool {
+    if a.kind == ActorKind::Named {
+        return false;
+    }
+    let words = a.name_hint.as_deref().unwrap_or_default().to_lowercase();
+    let last = words.rsplit(' ').next().unwrap_or_default();
+    last.ends_with('s') || lex.group_heads.contains(last)
+}
+
+/// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
+/// and a title ("The president …"), or "both" and a group ("Both leaders …").
+fn starts_with_reference(lex: &Lexicon, sentence: &str) -> bool {
+    let mut words = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some(first), _) if lex.subject_pronouns.contains(first) => true,
+        (Some("the"), Some(w)) => lex.titles.contains(w),
+        (Some("both"), Some(w)) => lex.subjects_after_both.contains(w),
+        _ => false,
+    }
+}
+
+/// Whether a sentence refers back to someone named before: a pronoun or a title alone.
+fn refers_back(lex: &Lexicon, sentence: &str) -> bool {
+    let mut previous = "";
+    for word in sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if lex.back_references.contains(word)
+            // "The trip", "the visit": the journey of the official named before.
+            || previous == "the" && (lex.journeys.contains(word) || lex.titles.contains(word))
+            || previous == "both" && lex.references_after_both.contains(word)
+        {
+            return true;
+        }
+        previous = word;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::candidates::Passage;
+    use crate::detect::EventTypes;
+    use crate::model::Field;
+
+    fn lexicon() -> Lexicon {
+        Lexicon::embedded().unwrap()
+    }
+
+    #[test]
+    fn reactions_and_sites_are_no_parties() {
+        let lex = lexicon();
+        for w in lex.reactions.words() {
+            assert!(reacts(&lex, &format!(" has {w} the meeting")), "{w}");
+            assert!(!reacts(&lex, &format!(" and the others later {w}")), "{w}");
+        }
+        assert!(!reacts(&lex, " welcomed the visit"));
+        for w in lex.sites.words() {
+            assert!(names_a_site(&lex, &format!(" a {w} in ")), "{w}");
+        }
+        assert!(!names_a_site(&lex, " the capital of "));
+    }
+
+    #[test]
+    fn both_sides_and_groups() {
+        let lex = lexicon();
+        for p in lex.both_sides.phrases() {
+            assert!(names_both_sides(&lex, &format!("later {p} met")), "{p}");
+        }
+        assert!(!names_both_sides(&lex, "the two cities"));
+        let actor = |kind, words: &str| Actor {
+            kind,
+            country: None,
+            official: None,
+            role: None,
+            organization: None,
+            folded: 0..0,
+            span: 0..0,
+            name_hint: Some(words.to_string()),
+            form: None,
+        };
+        for w in lex.group_heads.words() {
+            let group = format!("the Chinese {}", w.to_uppercase());
+            assert!(is_group(&lex, &actor(ActorKind::Role, &group)), "{w}");
+            assert!(!is_group(&lex, &actor(ActorKind::Named, &group)), "{w}");
+        }
+        assert!(is_group(&lex, &actor(ActorKind::Role, "Iranian officials")));
+        assert!(!is_group(
+            &lex,
+            &actor(ActorKind::Role, "the Iranian envoy")
+        ));
+    }
+
+    #[test]
+    fn sentences_that_refer_back() {
+        let lex = lexicon();
+        for w in lex.subject_pronouns.words() {
+            assert!(
+                starts_with_reference(&lex, &format!("{w} met lavrov")),
+                "{w}"
+            );
+        }
+        for w in lex.titles.words() {
+            assert!(starts_with_reference(&lex, &format!("the {w} met")), "{w}");
+            assert!(refers_back(&lex, &format!("later, the {w} ")), "{w}");
+        }
+        for w in lex.subjects_after_both.words() {
+            assert!(starts_with_reference(&lex, &format!("both {w} met")), "{w}");
+        }
+        assert!(!starts_with_reference(&lex, "the trip began"));
+        assert!(!starts_with_reference(&lex, "putin met lavrov"));
+        for w in lex.journeys.words() {
+            assert!(refers_back(&lex, &format!("during the {w}, ")), "{w}");
+        }
+        for w in lex.back_references.words() {
+            assert!(refers_back(&lex, &format!("on monday {w} ")), "{w}");
+        }
+        for w in lex.references_after_both.words() {
+            assert!(refers_back(&lex, &format!("later both {w} ")), "{w}");
+        }
+        assert!(!refers_back(&lex, "on monday putin "));
+    }
+
+    #[test]
+    fn openers_and_regions_are_nobodys_name() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let first_unknown = |text: &str| {
+            let passage = Passage::new(&d, Field::Text, text);
+            let s = passage
+                .sentences(&d.gazetteer, "2023-02-22".parse().unwrap())
+                .next()
+                .unwrap();
+            d.unknown_name_before(&s, s.folded_span.end)
+                .map(str::to_string)
+        };
+        assert_eq!(first_unknown("Zorblat met Putin."), Some("Zorblat".into()));
+        for w in d
+            .lexicon
+            .sentence_openers
+            .words()
+            .chain(d.lexicon.regions.words())
+        {
+            assert_eq!(
+                first_unknown(&format!("{w} met Zorblat.")),
+                Some("Zorblat".into()),
+                "{w}"
+            );
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The organisation rule: a decision word ("voted", "adopted") and the organ that took
+//! it, named in the sentence, credited to a parent with a hint of the organ ("the United
+//! Nations voted to impose sanctions"), or referred back to ("the council voted 13-0").
+
+use super::has_cue;
+use crate::detect::actors::Actor;
+use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
+use crate::detect::event_types::{Cue, CueHit, EventType};
+use crate::detect::{text, Detector};
+
+/// An organ the rule credits with a decision.
+struct OrganChoice<'s> {
+    /// Index into the gazetteer's organisations.
+    organization: usize,
+    /// The key its decisions are filed under: its UN vote body, or its code.
+    code: String,
+    rule: &'static str,
+    confidence: f32,
+    /// The decision word it took (for a back-reference or a tally: the trigger).
+    decision: &'s CueHit<'s>,
+}
+
+impl Detector {
+    /// The organisational events of type `ti` in the sentence, one per organ.
+    pub(super) fn organization_rule<'s>(
+        &self,
+        ti: usize,
+        t: &EventType,
+        s: &Sentence<'s>,
+        ctx: &Context,
+        trigger: &'s CueHit<'s>,
+    ) -> Vec<Candidate<'s>> {
+        // Each organ named in the sentence with a decision word near it: "debated
+        // the resolution that fell at the Security Council on a veto" is a Security
+        // Council vote even when the General Assembly is named first.
+        let decisions: Vec<&CueHit> = s
+            .cues
+            .iter()
+            .copied()
+            .filter(|h| h.cues.contains(&Cue::Require(ti)) || h.cues.contains(&Cue::Trigger(ti)))
+            .collect();
+        let mut chosen: Vec<OrganChoice> = Vec::new();
+        for a in &s.actors {
+            let Some(o) = a.organization else { continue };
+            let Some(h) = decisions.iter().copied().min_by_key(|h| distance(a, h)) else {
+                continue;
+            };
+            // The organ nearest its decision word wins it.
+            let nearest = s
+                .actors
+                .iter()
+                .filter(|b| b.organization.is_some())
+                .min_by_key(|b| distance(b, h));
+            if nearest.is_some_and(|b| b.organization != Some(o)) && distance(a, h) > ORG_NEAR {
+                continue;
+            }
+            if self.organization_counts(t, o) {
+                let code = self.body_code(o);
+                if chosen.iter().all(|c| c.code != code) {
+                    chosen.push(OrganChoice {
+                        organization: o,
+                        code,
+                        rule: "organization: named",
+                        confidence: t.confidence + 0.1,
+                        decision: h,
+                    });
+                }
+            } else if let Some(body) = s
+                .cues
+                .iter()
+                .filter(|_| {
+                    // Only the UN as a whole, acting right there: "the United Nations
+                    // voted to impose sanctions".
+                    self.gazetteer.organizations[o].kind == "un"
+                        && h.start >= a.folded.end
+                        && distance(a, h) <= ORG_NEAR / 3
+                })
+                .find_map(|c| {
+                    c.cues.iter().find_map(|x| match x {
+                        Cue::BodyHint(i, k) if *i == ti => t.body_hints.get(*k).cloned(),
+                        _ => None,
+                    })
+                })
+            {
+                // "The United Nations voted to impose sanctions": the Security Council.
+                if chosen.iter().all(|c| c.code != body) {
+                    chosen.push(OrganChoice {
+                        organization: o,
+                        code: body,
+                        rule: "organization: named, organ from context",
+                        confidence: t.confidence - 0.05,
+                        decision: h,
+                    });
+                }
+            }
+        }
+        if chosen.is_empty() {
+            // "The council voted 13-0": a phrase that refers back to the last organ
+            // of its kind; or a tally ("99 votes in favour, 52 against") that can
+            // only be the last organ named.
+            let back = s
+                .cues
+                .iter()
+                .find(|h| h.cues.contains(&Cue::BackReference(ti)));
+            let org = match back {
+                Some(h) => {
+                    let phrase = &s.folded.text[h.start..h.end];
+                    let head = phrase.rsplit(' ').next().unwrap_or(phrase);
+                    ctx.last_organization
+                        .filter(|&o| self.organization_counts(t, o) && self.org_named(o, head))
+                }
+                None if has_cue(s, &|c| *c == Cue::Tally(ti)) => ctx
+                    .last_organization
+                    .filter(|&o| self.organization_counts(t, o)),
+                None => None,
+            };
+            let Some(o) = org else {
+                return Vec::new();
+            };
+            let rule = if back.is_some() {
+                "organization: back-reference"
+            } else {
+                "organization: tally"
+            };
+            chosen.push(OrganChoice {
+                organization: o,
+                code: self.body_code(o),
+                rule,
+                confidence: t.confidence - 0.05,
+                decision: trigger,
+            });
+        }
+        chosen
+            .into_iter()
+            .map(|c| {
+                let found = Finding {
+                    trigger: c.decision,
+                    participants: Vec::new(),
+                    organization: Some(c.code),
+                    rule: c.rule.to_string(),
+                    confidence: c.confidence,
+                    also_matched: vec![self.gazetteer.organizations[c.organization].name.clone()],
+                };
+                self.candidate(ti, t, s, found)
+            })
+            .collect()
+    }
+
+    /// The key an organisation's decisions are filed under: its UN vote body, or its code.
+    fn body_code(&self, org: usize) -> String {
+        let o = &self.gazetteer.organizations[org];
+        o.vote_body.clone().unwrap_or_else(|| o.code.clone())
+    }
+
+    /// Whether an organisation's name or an alias contains `word` ("council").
+    fn org_named(&self, org: usize, word: &str) -> bool {
+        let o = &self.gazetteer.organizations[org];
+        std::iter::once(&o.name)
+            .chain(&o.aliases)
+            .any(|n| text::fold(n).text.split(' ').any(|w| w == word))
+    }
+
+    fn organization_counts(&self, t: &EventType, org: usize) -> bool {
+        let o = &self.gazetteer.organizations[org];
+        t.organizations
+            .iter()
+            .any(|want| Some(want) == o.vote_body.as_ref() || *want == o.code)
+    }
+}
+
+/// How far (bytes of folded text) a second organ may stand from its decision word.
+const ORG_NEAR: usize = 60;
+
+fn distance(a: &Actor, h: &CueHit) -> usize {
+    if a.folded.end <= h.start {
+        h.start - a.folded.end
+    } else {
+        a.folded.start.saturating_sub(h.end)
+    }
+}
