@@ -337,7 +337,8 @@ pub fn labelled_candidates(
             })
             .unwrap_or_default();
         let mut found = BTreeSet::new();
-        for d in proposer.propose(&article(a)) {
+        for p in proposer.propose(&article(a)) {
+            let d = &p.detection;
             if !labelled.contains(d.event_type.as_str()) {
                 continue;
             }
@@ -347,7 +348,7 @@ pub fn labelled_candidates(
             out.push(LabelledCandidate {
                 article: i,
                 event_type: d.event_type.clone(),
-                features: decide::features(&d, &a.title),
+                features: decide::features(&p, &a.title),
                 correct,
             });
         }

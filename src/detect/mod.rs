@@ -40,7 +40,7 @@ mod modality;
 mod rules;
 pub mod text;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -82,6 +82,17 @@ impl Detection {
             _ => self.countries.join("-"),
         }
     }
+}
+
+/// A candidate event the rules propose, with what the decision layer needs to know of
+/// its context besides its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    pub detection: Detection,
+    /// How many sentences of the story (title included) proposed its type and key.
+    pub support: usize,
+    /// How many states the sentence of its evidence names.
+    pub states_in_sentence: usize,
 }
 
 /// A story as the detector sees it.
@@ -173,18 +184,21 @@ impl Detector {
     /// rules' candidates ([`Detector::propose`]) that the decision layer accepts, with
     /// its calibrated confidence.
     pub fn detect(&self, article: &Article) -> Vec<Detection> {
-        let candidates = self.propose(article);
+        let proposals = self.propose(article);
         match &self.decision {
-            Some(model) => model.decide(article.title, candidates),
-            None => candidates,
+            Some(model) => model.decide(article.title, proposals),
+            None => proposals.into_iter().map(|p| p.detection).collect(),
         }
     }
 
     /// The rules' candidate events in the article, at most one per type, key and
-    /// modality, with the rules' confidence.
-    pub fn propose(&self, article: &Article) -> Vec<Detection> {
-        let mut out: Vec<Detection> = Vec::new();
+    /// modality, with the rules' confidence and what the decision layer needs to know
+    /// of their context.
+    pub fn propose(&self, article: &Article) -> Vec<Proposal> {
+        let mut out: Vec<Proposal> = Vec::new();
         let mut seen: HashSet<(String, String, Modality)> = HashSet::new();
+        // The sentences that proposed each type and key, any rule, any modality.
+        let mut support: HashMap<(String, String), HashSet<(bool, usize)>> = HashMap::new();
         let mut context = Context::default();
         for (field, body) in [(Field::Title, article.title), (Field::Text, article.text)] {
             if body.trim().is_empty() {
@@ -192,29 +206,44 @@ impl Detector {
             }
             let passage = Passage::new(self, field, body);
             for sentence in passage.sentences(&self.gazetteer, article.published) {
+                let states = actors::distinct_countries(&sentence.actors).len();
                 for (i, t) in self.types.types.iter().enumerate() {
                     for candidate in self.apply(i, t, &sentence, &context) {
                         let d = self.detection(candidate, body);
+                        support
+                            .entry((d.event_type.clone(), d.key()))
+                            .or_default()
+                            .insert((field == Field::Title, sentence.span.start));
                         if seen.insert((d.event_type.clone(), d.key(), d.modality)) {
-                            out.push(d);
+                            out.push(Proposal {
+                                detection: d,
+                                support: 0,
+                                states_in_sentence: states,
+                            });
                         } else if let Some(prev) = out.iter_mut().find(|p| {
-                            p.event_type == d.event_type
-                                && p.key() == d.key()
-                                && p.modality == d.modality
+                            p.detection.event_type == d.event_type
+                                && p.detection.key() == d.key()
+                                && p.detection.modality == d.modality
                         }) {
                             // The body says more than the headline: prefer its evidence.
-                            if prev.evidence.field == Field::Title
+                            if prev.detection.evidence.field == Field::Title
                                 && d.evidence.field == Field::Text
                             {
-                                *prev = d;
-                            } else if prev.date.is_none() && d.date.is_some() {
-                                prev.date = d.date;
+                                prev.detection = d;
+                                prev.states_in_sentence = states;
+                            } else if prev.detection.date.is_none() && d.date.is_some() {
+                                prev.detection.date = d.date;
                             }
                         }
                     }
                 }
                 context.update(&self.gazetteer, &sentence);
             }
+        }
+        for p in &mut out {
+            p.support = support
+                .get(&(p.detection.event_type.clone(), p.detection.key()))
+                .map_or(1, HashSet::len);
         }
         out
     }
