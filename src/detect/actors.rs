@@ -75,6 +75,19 @@ const FILLERS: &[&str] = &[
     "appointed",
     "powerful",
     "veteran",
+    // What kind of official: "American military officials", "Iranian nuclear
+    // negotiators", "the Chinese trade delegation".
+    "military",
+    "army",
+    "border",
+    "security",
+    "intelligence",
+    "defence",
+    "defense",
+    "nuclear",
+    "trade",
+    "economic",
+    "high-level",
 ];
 
 const PLACE_WORDS: &[&str] = &[
@@ -212,7 +225,9 @@ pub fn resolve(
     }
     let mut actors: Vec<Actor> = Vec::new();
     let mut previous_bare: Option<ActorKind> = None;
-    for chain in chains {
+    let shared_roles = coordinated_roles(folded, &chains);
+    for (index, chain) in chains.iter().enumerate() {
+        let chain = chain.clone();
         let first = chain[0];
         let last = chain[chain.len() - 1];
         let folded_span = first.folded.start..last.folded.end;
@@ -352,6 +367,17 @@ pub fn resolve(
             continue;
         }
         if form == CountryForm::Adjective {
+            // "Russian and Iranian officials": the adjective shares the role that ends
+            // the list.
+            if let Some(r) = shared_roles[index] {
+                actors.push(Actor {
+                    kind: ActorKind::Role,
+                    country: Some(c),
+                    official: g.holder(c, r, date),
+                    role: Some(r),
+                    ..base
+                });
+            }
             previous_bare = None;
             continue;
         }
@@ -405,6 +431,59 @@ pub fn resolve(
     actors
 }
 
+/// For each chain that is a bare country adjective in a list ending in an adjective with
+/// a role ("Thai and Laotian officials", "Bulgarian, Romanian and American envoys"), the
+/// role it shares.
+fn coordinated_roles(folded: &Folded, chains: &[Vec<&Mention>]) -> Vec<Option<Role>> {
+    let bare_adjective = |chain: &[&Mention]| {
+        chain.len() == 1
+            && chain[0]
+                .targets
+                .iter()
+                .any(|t| matches!(t, Target::Country(_, CountryForm::Adjective)))
+            && !chain[0]
+                .targets
+                .iter()
+                .any(|t| matches!(t, Target::Role(_) | Target::Official(_)))
+    };
+    let role_of = |chain: &[&Mention]| -> Option<Role> {
+        let adjective_first = chain[0]
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::Country(_, CountryForm::Adjective)));
+        if !adjective_first {
+            return None;
+        }
+        chain
+            .iter()
+            .flat_map(|m| m.targets.iter())
+            .filter_map(|t| match *t {
+                Target::Role(r) => Some(r),
+                _ => None,
+            })
+            .min_by_key(|r| seniority(*r))
+    };
+    let list_gap = |a: &[&Mention], b: &[&Mention]| {
+        let gap = folded.text[a[a.len() - 1].folded.end..b[0].folded.start].trim();
+        matches!(gap, "and" | "or" | "," | ", and" | ", or")
+    };
+    let mut out = vec![None; chains.len()];
+    for i in 0..chains.len() {
+        if !bare_adjective(&chains[i]) {
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < chains.len() && list_gap(&chains[j], &chains[j + 1]) {
+            j += 1;
+            if !bare_adjective(&chains[j]) {
+                out[i] = role_of(&chains[j]);
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// The countries of the actors, each once, in order of first appearance.
 pub fn distinct_countries(actors: &[Actor]) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::new();
@@ -441,10 +520,13 @@ mod tests {
     }
 
     fn kinds(text: &str, date: &str) -> Vec<Seen> {
-        let g = small();
+        kinds_in(&small(), text, date)
+    }
+
+    fn kinds_in(g: &Gazetteer, text: &str, date: &str) -> Vec<Seen> {
         let f = fold(text);
         let m = g.find(text, &f);
-        resolve(&g, text, &f, &m, date.parse().unwrap())
+        resolve(g, text, &f, &m, date.parse().unwrap())
             .into_iter()
             .map(|a| Seen {
                 text: text[a.span.clone()].to_string(),
@@ -459,6 +541,39 @@ mod tests {
                 }),
             })
             .collect()
+    }
+
+    #[test]
+    fn coordinated_nationalities_share_the_role_that_ends_the_list() {
+        let g = Gazetteer::embedded().unwrap();
+        let kinds = |text: &str, date: &str| kinds_in(&g, text, date);
+        let k = kinds(
+            "Talks between Russian and Iranian officials went on.",
+            "2023-02-22",
+        );
+        assert_eq!(
+            k,
+            [
+                seen("Russian", ActorKind::Role, "RUS"),
+                seen("Iranian officials", ActorKind::Role, "IRN")
+            ]
+        );
+        let k = kinds(
+            "Russian, Chinese and American military officials met.",
+            "2023-02-22",
+        );
+        assert_eq!(
+            k,
+            [
+                seen("Russian", ActorKind::Role, "RUS"),
+                seen("Chinese", ActorKind::Role, "CHN"),
+                seen("American military officials", ActorKind::Role, "USA")
+            ]
+        );
+        // An adjective that ends no such list is still no actor.
+        assert!(kinds("Russian hackers and Iranian officials", "2023-02-22")
+            .iter()
+            .all(|s| s.country != Some("RUS")));
     }
 
     #[test]
