@@ -64,8 +64,13 @@ pub(super) fn timing<'s>(
             (false, true) => (CUE_BEFORE, 0),
         };
         s.cues.iter().find(|h| {
-            h.end + before >= trigger.start
-                && h.start <= trigger.end + after
+            let near = h.end + before >= trigger.start && h.start <= trigger.end + after;
+            // "The meeting between … and … was called off": a passive cancellation
+            // after the trigger is about it, however long the subject.
+            let passive = want_cancelled
+                && h.start >= trigger.end
+                && passive_before(&s.folded.text[s.folded_span.start..h.start]);
+            (near || passive)
                 // "a press conference with Bush, where he said that he is preparing
                 // to …": a cue in a clause of its own is about something else.
                 && !s
@@ -108,6 +113,31 @@ pub(super) fn timing<'s>(
     }
 }
 
+/// Whether the text before a cue ends in a passive auxiliary: "was", "were", "has
+/// been", "will be" (then the cue's subject is what came before: "the talks … were
+/// postponed").
+fn passive_before(before: &str) -> bool {
+    let before = before.trim_end();
+    [
+        "was",
+        "were",
+        "has been",
+        "have been",
+        "had been",
+        "is being",
+        "will be",
+        "would be",
+    ]
+    .iter()
+    .any(|aux| {
+        before.ends_with(aux)
+            && before[..before.len() - aux.len()]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
 /// Whether a word is in the past tense: "visited", "met".
 fn is_past(lex: &Lexicon, word: &str) -> bool {
     word.ends_with("ed") || lex.irregular_pasts.contains(word)
@@ -140,6 +170,35 @@ mod tests {
             assert!(!is_itinerary(&lex, Field::Title, w), "{w}");
         }
         assert!(!is_itinerary(&lex, Field::Text, "visited"));
+    }
+
+    #[test]
+    fn a_passive_cancellation_after_the_trigger_cancels_it() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let found = |text: &str| {
+            d.detect(&Article {
+                title: "",
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .into_iter()
+            .map(|d| d.modality)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("The meeting between Russian President Vladimir Putin and the Iranian foreign minister was called off on Monday."),
+            [Modality::Cancelled]
+        );
+        assert_eq!(
+            found("Talks between Putin and the Iranian foreign minister in Moscow have been postponed."),
+            [Modality::Cancelled]
+        );
+        // Not a passive: another subject called something off.
+        assert_eq!(
+            found("Putin met the Iranian foreign minister in Moscow after the protesters called off their march."),
+            [Modality::Occurred]
+        );
+        assert!(passive_before("the meeting was") && !passive_before("the wasp"));
     }
 
     #[test]
