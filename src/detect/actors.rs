@@ -47,6 +47,12 @@ pub struct Actor {
     pub name_hint: Option<String>,
     /// How the country was named, when a country word is part of the actor.
     pub form: Option<CountryForm>,
+    /// A person the text names with the role, whom the gazetteer does not list: "US
+    /// Energy Secretary Sam Bodman". Never replaced by the role's holder on the date.
+    pub name_in_text: Option<String>,
+    /// A listed official the text names with a role on a date outside their terms (the
+    /// text's word is kept, with less confidence): "US President Joe Biden" in 2026.
+    pub off_term: bool,
 }
 
 const FILLERS: &[&str] = &[
@@ -88,6 +94,24 @@ const FILLERS: &[&str] = &[
     "trade",
     "economic",
     "high-level",
+    // Portfolios: "US Energy Secretary", "the Saudi oil minister".
+    "energy",
+    "oil",
+    "petroleum",
+    "finance",
+    "interior",
+    "health",
+    "education",
+    "agriculture",
+    "environment",
+    "transport",
+    "industry",
+    "justice",
+    "labour",
+    "labor",
+    "culture",
+    "information",
+    "mines",
 ];
 
 const PLACE_WORDS: &[&str] = &[
@@ -293,6 +317,8 @@ pub fn resolve(
             span,
             name_hint: None,
             form: country.map(|c| c.1),
+            name_in_text: None,
+            off_term: false,
         };
 
         // A named official in office (preferring one of the chain's country).
@@ -343,9 +369,39 @@ pub fn resolve(
             previous_bare = None;
             continue;
         }
+        // "US President Joe Biden" on a date outside his terms: the text names the
+        // person; keep them (with less confidence), never the role's holder that day.
+        if role.is_some() && chain.len() > 1 {
+            let named = officials
+                .iter()
+                .copied()
+                .filter(|&o| g.country_by_code(&g.officials[o].country) == Some(c))
+                .min_by_key(|&o| g.officials[o].terms.iter().map(|t| seniority(t.role)).min());
+            if let Some(o) = named {
+                actors.push(Actor {
+                    kind: ActorKind::Named,
+                    country: Some(c),
+                    official: Some(o),
+                    off_term: true,
+                    ..base
+                });
+                previous_bare = None;
+                continue;
+            }
+        }
         if role.is_some() && (officials.is_empty() || form != CountryForm::Name || chain.len() > 1)
         {
-            let holder = role.and_then(|r| g.holder(c, r, date));
+            // A name the gazetteer does not know right after the role: "US Energy
+            // Secretary Sam Bodman" is Sam Bodman, whoever held the office that day.
+            let unlisted = unlisted_name_after(original, last.span.end, mentions);
+            let holder = match &unlisted {
+                Some(_) => None,
+                None => role.and_then(|r| g.holder(c, r, date)),
+            };
+            let (span, name_in_text) = match unlisted {
+                Some((end, name)) => (base.span.start..end, Some(name)),
+                None => (base.span.clone(), None),
+            };
             // "protested against the US government": what the sentence is about, not a party.
             let kind = if ABOUT_WORDS.contains(&lead_word) {
                 ActorKind::Topic
@@ -356,6 +412,8 @@ pub fn resolve(
                 kind,
                 country: Some(c),
                 official: holder,
+                span,
+                name_in_text,
                 ..base
             });
             previous_bare = None;
@@ -429,6 +487,42 @@ pub fn resolve(
         });
     }
     actors
+}
+
+/// A person's name right after byte `end` of `original`: one to four capitalised words
+/// ("Sam Bodman", "Luiz Inácio Lula da Silva" stops at "da"), none of them a gazetteer
+/// mention. Returns where the name ends and the name.
+fn unlisted_name_after(
+    original: &str,
+    end: usize,
+    mentions: &[Mention],
+) -> Option<(usize, String)> {
+    let rest = original.get(end..)?.strip_prefix(' ')?;
+    let start = end + 1;
+    if mentions.iter().any(|m| m.span.start == start) {
+        return None;
+    }
+    let mut name_end = start;
+    let mut words = 0;
+    for word in rest.split(' ') {
+        let clean = word.trim_end_matches([',', '.', ';', ':', '\'', '’', ')']);
+        let capitalised = clean.chars().next().is_some_and(char::is_uppercase)
+            && clean.chars().skip(1).any(char::is_lowercase)
+            && clean
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '.');
+        if !capitalised || words == 4 {
+            break;
+        }
+        name_end = start + (word.as_ptr() as usize - rest.as_ptr() as usize) + clean.len();
+        words += 1;
+        if clean.len() != word.len() {
+            break; // punctuation ends the name
+        }
+    }
+    // A single word could be the start of the next sentence part ("President Obama
+    // Tuesday"); two or more make a name.
+    (words >= 2).then(|| (name_end, original[start..name_end].to_string()))
 }
 
 /// For each chain that is a bare country adjective in a list ending in an adjective with

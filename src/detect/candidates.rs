@@ -279,7 +279,10 @@ impl Detector {
             .participants
             .iter()
             .map(|a| EventActor {
-                name: a.official.map(|o| self.gazetteer.officials[o].name.clone()),
+                name: a
+                    .official
+                    .map(|o| self.gazetteer.officials[o].name.clone())
+                    .or_else(|| a.name_in_text.clone()),
                 country: a.country.map(|c| self.gazetteer.countries[c].code.clone()),
                 role: a.role.map(|r| r.as_str().to_string()),
                 text: actor_text(a, body),
@@ -288,6 +291,10 @@ impl Detector {
         let mut confidence = c.confidence;
         if c.field == Field::Title {
             confidence -= 0.05;
+        }
+        // The text names someone for an office they did not hold that day.
+        if c.participants.iter().any(|a| a.off_term) {
+            confidence -= OFF_TERM_PENALTY;
         }
         let sentence_text = &body[c.sentence.clone()];
         let start = body[..c.sentence.start].chars().count();
@@ -311,6 +318,10 @@ impl Detector {
         }
     }
 }
+
+/// How much less sure an event is when the text names an official for an office they
+/// did not hold on the story's date.
+pub const OFF_TERM_PENALTY: f32 = 0.1;
 
 /// An actor's words: its own span of `body`, or, for an actor carried from an earlier
 /// sentence (or the title), the words it brought (its span belongs to the text it was

@@ -18,6 +18,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::candidates::OFF_TERM_PENALTY;
 use super::logistic::{self, Example, FitSettings, Platt};
 use super::{Detection, Proposal};
 use crate::diagnostics::{parse_json, ConfigError};
@@ -158,7 +159,11 @@ impl DecisionModel {
                 if !self.types.contains(&p.detection.event_type) {
                     return Some(p.detection);
                 }
-                let probability = self.probability(&features(&p, title));
+                let mut probability = self.probability(&features(&p, title));
+                if p.off_term {
+                    // The text's name is kept; the doubt is in the confidence.
+                    probability -= f64::from(OFF_TERM_PENALTY);
+                }
                 let mut d = p.detection;
                 (probability >= self.threshold).then(|| {
                     d.confidence = round_confidence(probability);
@@ -573,6 +578,7 @@ mod tests {
             detection,
             support: 1,
             states_in_sentence: 2,
+            off_term: false,
         }
     }
 

@@ -93,6 +93,8 @@ pub struct Proposal {
     pub support: usize,
     /// How many states the sentence of its evidence names.
     pub states_in_sentence: usize,
+    /// The text names an official for an office they did not hold on the story's date.
+    pub off_term: bool,
 }
 
 /// A story as the detector sees it.
@@ -209,6 +211,7 @@ impl Detector {
                 let states = actors::distinct_countries(&sentence.actors).len();
                 for (i, t) in self.types.types.iter().enumerate() {
                     for candidate in self.apply(i, t, &sentence, &context) {
+                        let off_term = candidate.participants.iter().any(|a| a.off_term);
                         let d = self.detection(candidate, body);
                         support
                             .entry((d.event_type.clone(), d.key()))
@@ -219,6 +222,7 @@ impl Detector {
                                 detection: d,
                                 support: 0,
                                 states_in_sentence: states,
+                                off_term,
                             });
                         } else if let Some(prev) = out.iter_mut().find(|p| {
                             p.detection.event_type == d.event_type
@@ -231,6 +235,7 @@ impl Detector {
                             {
                                 prev.detection = d;
                                 prev.states_in_sentence = states;
+                                prev.off_term = off_term;
                             } else if prev.detection.date.is_none() && d.date.is_some() {
                                 prev.detection.date = d.date;
                             }

@@ -137,11 +137,14 @@ impl Detector {
         for a in s
             .actors
             .iter()
-            // "the Singapore summit", "the Geneva talks": a place, not a party.
+            // "the Singapore summit", "the Geneva talks": a place, not a party — unless
+            // the state opens the sentence or a clause: "Russia expels …", "On Tuesday,
+            // Poland expelled …" (its subject).
             .filter(|a| {
                 a.kind == ActorKind::State
                     && near(a, trigger, NEAR_STATE)
-                    && a.folded.end + 1 != trigger.start
+                    && (a.folded.end + 1 != trigger.start
+                        || opens_a_clause(&s.folded.text[s.folded_span.start..a.folded.start]))
                     // "China condemned the meeting": a state reacting to it.
                     && !reacts(&self.lexicon, &s.folded.text[a.folded.end..s.folded_span.end])
             })
@@ -317,6 +320,13 @@ impl Detector {
 /// The two states of a hyphenated pair that qualifies the trigger: "Israeli-Palestinian
 /// peace talks", "the US-China trade negotiations", "a Lebanese-Syrian military commission
 /// will meet". At most three words may stand between the pair and the trigger.
+/// Whether what stands before a word in its sentence leaves it opening the sentence or a
+/// clause: nothing, or a comma ("On Tuesday, Poland expelled").
+fn opens_a_clause(before: &str) -> bool {
+    let before = before.trim_end();
+    before.is_empty() || before.ends_with(',')
+}
+
 fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
     let country = |m: &Mention| {
         m.targets.iter().find_map(|t| match *t {
@@ -345,6 +355,8 @@ fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
             span: m.span.clone(),
             name_hint: None,
             form: Some(form),
+            name_in_text: None,
+            off_term: false,
         };
         (ca != cb && joined && close).then(|| vec![state(a, ca, fa), state(b, cb, fb)])
     })
@@ -430,6 +442,13 @@ mod tests {
     }
 
     #[test]
+    fn a_state_opening_its_clause_is_a_subject() {
+        assert!(opens_a_clause("") && opens_a_clause("on tuesday, "));
+        assert!(!opens_a_clause("leaders gathered for the "));
+        assert!(!opens_a_clause("including syria and "));
+    }
+
+    #[test]
     fn reactions_and_sites_are_no_parties() {
         let lex = lexicon();
         for w in lex.reactions.words() {
@@ -460,6 +479,8 @@ mod tests {
             span: 0..0,
             name_hint: Some(words.to_string()),
             form: None,
+            name_in_text: None,
+            off_term: false,
         };
         for w in lex.group_heads.words() {
             let group = format!("the Chinese {}", w.to_uppercase());

@@ -1,0 +1,123 @@
+//! Detection defects found by trying tidings as a new user would, each through the real
+//! binary's `detect --json`: the text's name beats a role lookup, officials of any
+//! portfolio, coordinated nationalities, a cancellation stated in the passive, and
+//! `expel`'s past tense.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use common::BIN;
+
+/// What `tidings detect --json --published DATE -` finds in `text`.
+fn detect(text: &str, published: &str) -> Vec<Value> {
+    let mut child = Command::new(BIN)
+        .args(["detect", "--json", "--published", published, "-"])
+        .env_remove("TIDINGS_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().cloned().unwrap_or_default()
+}
+
+fn names(event: &Value) -> Vec<String> {
+    event["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
+#[test]
+fn the_name_in_the_text_beats_the_roles_holder_on_the_date() {
+    let text = "US President Joe Biden met Chinese President Xi Jinping in Bali on Monday.";
+    // On a date inside his term: Biden, at full confidence.
+    let in_term = detect(text, "2022-11-15");
+    assert_eq!(names(&in_term[0]), ["Joe Biden", "Xi Jinping"]);
+    // Years later the role's holder is someone else, but the text names Biden: he stays
+    // the actor, and the detection is less sure.
+    let later = detect(text, "2026-12-03");
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!(names(&later[0]), ["Joe Biden", "Xi Jinping"]);
+    assert!(
+        later[0]["confidence"].as_f64() < in_term[0]["confidence"].as_f64(),
+        "{} vs {}",
+        later[0]["confidence"],
+        in_term[0]["confidence"]
+    );
+}
+
+#[test]
+fn officials_of_any_portfolio_keep_the_name_the_text_gives() {
+    let found = detect(
+        "US Energy Secretary Sam Bodman met Russian Foreign Minister Sergey Lavrov in Moscow.",
+        "2006-03-01",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["countries"], serde_json::json!(["RUS", "USA"]));
+    // Bodman is not in the gazetteer: the text's name, not whoever the lookup finds.
+    assert_eq!(names(&found[0]), ["Sam Bodman", "Sergey Lavrov"]);
+}
+
+#[test]
+fn coordinated_nationalities_meet() {
+    for (text, key) in [
+        (
+            "Thai and Laotian officials met in Vientiane on Monday.",
+            ["LAO", "THA"],
+        ),
+        (
+            "Bulgarian and American military officials will meet in Baghdad on Saturday.",
+            ["BGR", "USA"],
+        ),
+        (
+            "The Rwandan and Burundian governments met over the weekend.",
+            ["BDI", "RWA"],
+        ),
+    ] {
+        let found = detect(text, "2007-03-01");
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0]["countries"], serde_json::json!(key), "{text}");
+    }
+}
+
+#[test]
+fn a_meeting_that_was_called_off_is_cancelled() {
+    let found = detect(
+        "The meeting between Russian President Vladimir Putin and Chinese President Xi Jinping was called off on Monday.",
+        "2019-05-01",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["modality"], "cancelled");
+}
+
+#[test]
+fn expelled_is_the_past_of_expel() {
+    let found = detect(
+        "Russia expelled the British ambassador, the foreign ministry said on Tuesday.",
+        "2022-03-01",
+    );
+    assert!(
+        found.iter().any(|e| e["type"] == "diplomatic_expulsion"),
+        "{found:?}"
+    );
+}
