@@ -121,3 +121,15 @@ fn expelled_is_the_past_of_expel() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_hosts_official_named_after_the_trip_is_the_party() {
+    let found = detect(
+        "Xi Jinping will travel to Moscow next week for talks with Russian President Vladimir Putin.",
+        "2023-03-13",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(names(&found[0]), ["Xi Jinping", "Vladimir Putin"]);
+    assert_eq!(found[0]["location"], "Moscow");
+    assert_eq!(found[0]["modality"], "planned");
+}

@@ -96,8 +96,11 @@ pub(super) fn timing<'s>(
     let sentence_folded = &s.folded.text[s.folded_span.clone()];
     let dates = dates::find_dates(sentence_folded, s.published, modality == Modality::Planned);
     let trigger_at = trigger.start - s.folded_span.start;
+    // "… plans to visit Moscow, officials said on Monday": the day of the report, not of
+    // the event; a date the text does not give for the event is not made up.
     let date = dates
         .iter()
+        .filter(|d| !dates_a_report(&sentence_folded[..d.start]))
         .min_by_key(|d| d.start.abs_diff(trigger_at))
         .cloned();
     // A future date makes an event planned, unless the trigger is in the past tense.
@@ -138,6 +141,30 @@ fn passive_before(before: &str) -> bool {
     })
 }
 
+/// Whether a date expression after `before` dates a report rather than an event: it
+/// follows a reporting verb ("said on Monday", "announced Tuesday", "told reporters on
+/// Friday").
+fn dates_a_report(before: &str) -> bool {
+    let mut words = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev();
+    let mut word = words.next().unwrap_or("");
+    if matches!(word, "on" | "last" | "this" | "late" | "early") {
+        word = words.next().unwrap_or("");
+    }
+    if matches!(
+        word,
+        "reporters" | "journalists" | "parliament" | "lawmakers"
+    ) {
+        word = words.next().unwrap_or("");
+    }
+    matches!(
+        word,
+        "said" | "says" | "told" | "announced" | "reported" | "confirmed" | "stated" | "added"
+    )
+}
+
 /// Whether a word is in the past tense: "visited", "met".
 fn is_past(lex: &Lexicon, word: &str) -> bool {
     word.ends_with("ed") || lex.irregular_pasts.contains(word)
@@ -170,6 +197,23 @@ mod tests {
             assert!(!is_itinerary(&lex, Field::Title, w), "{w}");
         }
         assert!(!is_itinerary(&lex, Field::Text, "visited"));
+    }
+
+    #[test]
+    fn the_day_of_a_report_is_not_the_day_of_the_event() {
+        assert!(dates_a_report("moscow, officials said on "));
+        assert!(dates_a_report("the ministry announced "));
+        assert!(dates_a_report("lavrov told reporters on "));
+        assert!(!dates_a_report("putin will meet xi on "));
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let found = d.detect(&Article {
+            title: "",
+            text: "Putin plans to meet the Iranian foreign minister in Moscow, officials said on Monday.",
+            published: "2023-02-22".parse().unwrap(),
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].modality, Modality::Planned);
+        assert_eq!(found[0].date, None);
     }
 
     #[test]

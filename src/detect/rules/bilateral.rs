@@ -248,6 +248,15 @@ impl Detector {
                             continue;
                         }
                         seen.push(h.country);
+                        // "will travel to Moscow … for talks with Russian President
+                        // Vladimir Putin": the host's official named after the trip is
+                        // the party; the place stays the event's location.
+                        let host_official = s.actors.iter().find(|a| {
+                            matches!(a.kind, ActorKind::Named | ActorKind::Role)
+                                && a.country == h.country
+                                && a.folded.start > h.folded.end
+                        });
+                        let h = host_official.unwrap_or(h);
                         let conf = confidence
                             + if visitor.kind == ActorKind::Named {
                                 0.05
