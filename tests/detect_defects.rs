@@ -133,3 +133,28 @@ fn the_hosts_official_named_after_the_trip_is_the_party() {
     assert_eq!(found[0]["location"], "Moscow");
     assert_eq!(found[0]["modality"], "planned");
 }
+
+#[test]
+fn nominalised_visits_and_meals_are_meetings() {
+    for (text, published, key) in [
+        (
+            "During the official visit of Chinese President Xi Jinping to Russia, the two sides signed deals.",
+            "2018-07-17",
+            ["CHN", "RUS"],
+        ),
+        (
+            "Visiting US Secretary of State Condoleezza Rice was heckled by campaigners in Sydney.",
+            "2006-03-20",
+            ["AUS", "USA"],
+        ),
+        (
+            "Hu Jintao had lunch today with the President of Brazil, Luiz Inacio Lula da Silva.",
+            "2006-11-01",
+            ["BRA", "CHN"],
+        ),
+    ] {
+        let found = detect(text, published);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0]["countries"], serde_json::json!(key), "{text}");
+    }
+}

@@ -182,9 +182,15 @@ impl Detector {
                 .or_else(|| {
                     // "a visit to Moscow by Chinese President Xi Jinping", in the same clause
                     // (not "arrived in London, and was met by the Chinese ambassador").
+                    // "the official visit of Chinese President Xi Jinping to Russia"
+                    // too; and "visiting US Secretary of State Condoleezza Rice".
                     side.iter().filter(official).find(|a| {
+                        let before = s.folded.text[..a.folded.start].trim_end();
                         a.folded.start > p.end
-                            && s.folded.text[..a.folded.start].trim_end().ends_with(" by")
+                            && (before.ends_with(" by")
+                                || before.ends_with(" of")
+                                || a.folded.start <= p.end + 1
+                                    && visiting(&s.folded.text[p.start..p.end]))
                             && !s.folded.text[p.end..a.folded.start].contains([',', ';'])
                     })
                 })
@@ -193,7 +199,11 @@ impl Detector {
             // "visits British personnel": the visitor's own people, not a host.
             let own_people = |v: &Actor| {
                 s.actors.iter().any(|a| {
-                    a.folded.start > p.end && a.folded.start <= p.end + 12 && a.country == v.country
+                    a.folded.start > p.end
+                        && a.folded.start <= p.end + 12
+                        && a.country == v.country
+                        // The visitor named after the trigger is not its own people.
+                        && a.folded != v.folded
                 })
             };
             if let Some(visitor) = visitor.filter(|v| !own_people(v)) {
@@ -203,6 +213,11 @@ impl Detector {
                 // The first place must follow the trigger closely ("visited Kenya", "a trip
                 // to Moscow"), not sit in a later phrase ("visited a facility in Iraq").
                 let mut reach = p.end + 60;
+                // "Visiting US Secretary of State Condoleezza Rice was heckled … in
+                // Sydney": the visit's place may come anywhere after the visitor.
+                if visiting(&s.folded.text[p.start..p.end]) && visitor.folded.start <= p.end + 1 {
+                    reach = s.folded_span.end;
+                }
                 for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
                     if a.folded.start > reach {
                         break;
@@ -329,6 +344,11 @@ impl Detector {
 /// The two states of a hyphenated pair that qualifies the trigger: "Israeli-Palestinian
 /// peace talks", "the US-China trade negotiations", "a Lebanese-Syrian military commission
 /// will meet". At most three words may stand between the pair and the trigger.
+/// Whether a trigger is the adjective "visiting" ("visiting US Secretary of State …").
+fn visiting(trigger: &str) -> bool {
+    trigger == "visiting"
+}
+
 /// Whether what stands before a word in its sentence leaves it opening the sentence or a
 /// clause: nothing, or a comma ("On Tuesday, Poland expelled").
 fn opens_a_clause(before: &str) -> bool {
