@@ -158,3 +158,30 @@ fn nominalised_visits_and_meals_are_meetings() {
         assert_eq!(found[0]["countries"], serde_json::json!(key), "{text}");
     }
 }
+
+#[test]
+fn a_tour_is_one_meeting_per_host_after_a_month_and_a_surname() {
+    // "an August trip": a month is no unknown subject standing in for the protagonist.
+    let found = detect(
+        "US President Barack Obama will travel to Asia. The visit will be part of an August trip to China and South Korea, where he will discuss trade.",
+        "2009-06-01",
+    );
+    let keys: Vec<&Value> = found.iter().map(|e| &e["countries"]).collect();
+    assert_eq!(
+        keys,
+        [
+            &serde_json::json!(["CHN", "USA"]),
+            &serde_json::json!(["KOR", "USA"])
+        ],
+        "{found:?}"
+    );
+    // An official the gazetteer does not list is followed by their surname.
+    let found = detect(
+        "US Energy Secretary Sam Bodman arrived in Riyadh on Monday. Bodman then flew to Kuwait and Qatar.",
+        "2006-02-01",
+    );
+    let keys: Vec<String> = found.iter().map(|e| e["countries"].to_string()).collect();
+    for key in [r#"["SAU","USA"]"#, r#"["KWT","USA"]"#, r#"["QAT","USA"]"#] {
+        assert!(keys.contains(&key.to_string()), "{key} in {keys:?}");
+    }
+}

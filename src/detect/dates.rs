@@ -9,6 +9,12 @@
 use crate::model::DateSpan;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
+/// Whether a word names a month or a weekday ("August", "Tuesday"): a date, not a name.
+pub fn is_calendar_word(word: &str) -> bool {
+    let w = word.to_lowercase();
+    MONTHS.iter().any(|(m, _)| *m == w) || WEEKDAYS.iter().any(|(d, _)| *d == w)
+}
+
 /// A date expression found in a text (folded byte span) and its resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DateMention {
@@ -324,6 +330,12 @@ mod tests {
             .first()
             .map(|m| m.span.to_string())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn months_and_weekdays_are_calendar_words() {
+        assert!(is_calendar_word("August") && is_calendar_word("Tuesday"));
+        assert!(!is_calendar_word("Mitchell"));
     }
 
     #[test]

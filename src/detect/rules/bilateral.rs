@@ -56,6 +56,7 @@ impl Detector {
             if !word.chars().next().is_some_and(char::is_uppercase)
                 || self.lexicon.sentence_openers.contains(word)
                 || self.lexicon.regions.contains(word)
+                || crate::detect::dates::is_calendar_word(word)
             {
                 continue;
             }
@@ -71,9 +72,12 @@ impl Detector {
     }
 
     /// The last word of a named official's name: "Hill" for Christopher Hill.
-    fn surname_of(&self, a: &Actor) -> Option<&str> {
-        let o = &self.gazetteer.officials[a.official?];
-        o.name.rsplit(' ').next()
+    fn surname_of<'a>(&'a self, a: &'a Actor) -> Option<&'a str> {
+        match a.official {
+            Some(o) => self.gazetteer.officials[o].name.rsplit(' ').next(),
+            // "US Energy Secretary Sam Bodman" … "Bodman said".
+            None => a.name_in_text.as_deref()?.rsplit(' ').next(),
+        }
     }
 
     /// The pairs of states of a bilateral event in this sentence: two states near the
