@@ -8,6 +8,9 @@
 //! the span reaches [`PLANNED_HORIZON_DAYS`] ahead, since "will visit" may be weeks
 //! away. Among several candidates the one with the nearest anchor wins.
 //!
+//! A planned event that happens earlier than planned (after the plan was first reported,
+//! before its date is out) is that plan, fulfilled.
+//!
 //! Updates: planned → occurred or cancelled, and occurred → cancelled are adopted (with
 //! the new date), counted as a revision and reported as [`EventChange::Updated`]; a
 //! source that adds nothing new only corroborates.
@@ -65,7 +68,17 @@ pub fn same_event(event: &Event, d: &Detection, story: &Story) -> bool {
         .unwrap_or(event.anchor);
     let a = match_span(event.date, event.modality, first_published);
     let b = match_span(d.date, d.modality, story.published.date_naive());
-    a.0 <= b.1 && b.0 <= a.1
+    if a.0 <= b.1 && b.0 <= a.1 {
+        return true;
+    }
+    // A plan that happened earlier than planned: dated next week, reported done on
+    // Wednesday. It happened after the plan was first reported and before its date was
+    // out, so it is the plan, fulfilled.
+    if event.modality == Modality::Planned && d.modality == Modality::Occurred {
+        let happened = anchor(d, story);
+        return happened >= first_published - Duration::days(WINDOW_DAYS) && happened <= a.1;
+    }
+    false
 }
 
 /// The source record of a detection.
@@ -247,6 +260,39 @@ mod tests {
         let mut other = detection(Modality::Occurred, Some("2023-02-22"));
         other.countries = vec!["CHN".into(), "USA".into()];
         assert!(!same_event(&e, &other, &story(3, "2023-02-22T12:00:00Z")));
+    }
+
+    #[test]
+    fn a_plan_that_happens_earlier_than_planned_is_the_plan_fulfilled() {
+        let now = Utc::now();
+        // Reported on the 1st as planned for the 20th, reported on the 9th as done.
+        let mut plan = new_event(
+            1,
+            &detection(Modality::Planned, Some("2023-03-20")),
+            &story(1, "2023-03-01T12:00:00Z"),
+            now,
+        );
+        let early = detection(Modality::Occurred, Some("2023-03-09"));
+        let s2 = story(2, "2023-03-09T18:00:00Z");
+        assert!(same_event(&plan, &early, &s2));
+        assert!(matches!(
+            update(&mut plan, &early, &s2, now),
+            EventChange::Updated { .. }
+        ));
+        assert_eq!(plan.modality, Modality::Occurred);
+        assert_eq!(plan.date, Some("2023-03-09".parse().unwrap()));
+        // A meeting of the same pair before the plan was ever reported is another one.
+        let plan = new_event(
+            2,
+            &detection(Modality::Planned, Some("2023-03-20")),
+            &story(3, "2023-03-01T12:00:00Z"),
+            now,
+        );
+        assert!(!same_event(
+            &plan,
+            &detection(Modality::Occurred, Some("2023-02-10")),
+            &story(4, "2023-02-10T12:00:00Z")
+        ));
     }
 
     #[test]
