@@ -185,3 +185,22 @@ fn a_tour_is_one_meeting_per_host_after_a_month_and_a_surname() {
         assert!(keys.contains(&key.to_string()), "{key} in {keys:?}");
     }
 }
+
+#[test]
+fn sanctions_keep_their_target_in_its_own_role() {
+    let found = detect(
+        "The United States imposed sanctions on Russia on Friday.",
+        "2022-03-01",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["type"], "sanctions");
+    assert_eq!(found[0]["countries"], serde_json::json!(["RUS", "USA"]));
+    let roles: Vec<(&str, Option<&str>)> = found[0]["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["country"].as_str().unwrap(), a["role"].as_str()))
+        .collect();
+    assert_eq!(roles, [("USA", None), ("RUS", Some("target"))]);
+    assert!(found[0]["location"].is_null(), "the target is no place");
+}

@@ -53,6 +53,8 @@ pub struct Actor {
     /// A listed official the text names with a role on a date outside their terms (the
     /// text's word is kept, with less confidence): "US President Joe Biden" in 2026.
     pub off_term: bool,
+    /// The state an action is taken against ("sanctions on Russia"), not one taking it.
+    pub target: bool,
 }
 
 const FILLERS: &[&str] = &[
@@ -319,6 +321,7 @@ pub fn resolve(
             form: country.map(|c| c.1),
             name_in_text: None,
             off_term: false,
+            target: false,
         };
 
         // A named official in office (preferring one of the chain's country).

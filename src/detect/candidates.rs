@@ -284,7 +284,11 @@ impl Detector {
                     .map(|o| self.gazetteer.officials[o].name.clone())
                     .or_else(|| a.name_in_text.clone()),
                 country: a.country.map(|c| self.gazetteer.countries[c].code.clone()),
-                role: a.role.map(|r| r.as_str().to_string()),
+                role: if a.target {
+                    Some("target".to_string())
+                } else {
+                    a.role.map(|r| r.as_str().to_string())
+                },
                 text: actor_text(a, body),
             })
             .collect();
@@ -344,8 +348,9 @@ fn place(t: &EventType, s: &Sentence, trigger: &CueHit, participants: &[Actor]) 
     participants
         .iter()
         .filter(is_capital)
-        // Only actors of this sentence: a carried one's span is in another text.
-        .find(|a| a.name_hint.is_none() && a.folded.start >= trigger.start)
+        // Only actors of this sentence: a carried one's span is in another text; and
+        // the state acted against is a party, not a place.
+        .find(|a| a.name_hint.is_none() && !a.target && a.folded.start >= trigger.start)
         .or_else(|| {
             s.actors
                 .iter()

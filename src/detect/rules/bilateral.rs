@@ -390,6 +390,7 @@ fn hyphenated_pair(s: &Sentence, trigger: &CueHit) -> Option<Vec<Actor>> {
             form: Some(form),
             name_in_text: None,
             off_term: false,
+            target: false,
         };
         (ca != cb && joined && close).then(|| vec![state(a, ca, fa), state(b, cb, fb)])
     })
@@ -514,6 +515,7 @@ mod tests {
             form: None,
             name_in_text: None,
             off_term: false,
+            target: false,
         };
         for w in lex.group_heads.words() {
             let group = format!("the Chinese {}", w.to_uppercase());
