@@ -201,6 +201,7 @@ mod tests {
             modality,
             confidence: 0.8,
             evidence: Evidence {
+                resolved_against: None,
                 field: Field::Text,
                 sentence: "s".into(),
                 start: 0,

@@ -360,6 +360,37 @@ pub struct Evidence {
     pub rule: String,
     /// The words that made it: trigger, actors, cues.
     pub matched: Vec<String>,
+    /// The day the story's dates ("on Wednesday") and its officials' terms of office were
+    /// read against, and where that day came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_against: Option<DatedBy>,
+}
+
+/// The day a detection was read against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedBy {
+    pub date: NaiveDate,
+    pub basis: DateBasis,
+}
+
+/// Where the day a detection was read against came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateBasis {
+    /// The feed's publication date of the story.
+    Published,
+    /// The feed gave no date: the day tidings first saw the story (an archive feed's
+    /// items may be older, and their officials someone else).
+    FirstSeen,
+}
+
+impl DateBasis {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DateBasis::Published => "publication date",
+            DateBasis::FirstSeen => "first seen (the feed gave no date)",
+        }
+    }
 }
 
 /// A resolved date or range of dates.

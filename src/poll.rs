@@ -32,12 +32,22 @@ pub struct IngestCounts {
 }
 
 /// Runs the detector on a story.
+/// A story whose feed gave no date is read against the day it was first seen, and its
+/// evidence says so.
 pub fn detect_story(detector: &Detector, story: &Story) -> Vec<crate::detect::Detection> {
-    detector.detect(&Article {
+    let mut found = detector.detect(&Article {
         title: &story.title,
         text: &story.text,
         published: story.published.date_naive(),
-    })
+    });
+    if !story.published_from_feed {
+        for d in &mut found {
+            if let Some(dated) = &mut d.evidence.resolved_against {
+                dated.basis = crate::model::DateBasis::FirstSeen;
+            }
+        }
+    }
+    found
 }
 
 /// Offers every candidate to the store, in feed order, as one batch; new stories go
@@ -317,4 +327,50 @@ enum PollStepError {
     Store(StoreError),
     #[error("internal error while parsing: {0}")]
     Panicked(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DateBasis;
+
+    fn story(published_from_feed: bool) -> Story {
+        let seen: chrono::DateTime<chrono::Utc> = "2023-04-01T08:00:00Z".parse().unwrap();
+        Story {
+            id: 1,
+            url: None,
+            title: String::new(),
+            text: "Russian Foreign Minister Sergey Lavrov met Chinese Foreign Minister Wang Yi in Beijing."
+                .into(),
+            published: seen,
+            published_from_feed,
+            first_seen: seen,
+            feed: "f".into(),
+            language: None,
+            sources: Vec::new(),
+            revisions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_evidence_says_which_day_a_story_was_read_against() {
+        let detector = Detector::embedded().unwrap();
+        let dated = detect_story(&detector, &story(true));
+        let basis = |found: &[crate::detect::Detection]| {
+            found[0]
+                .evidence
+                .resolved_against
+                .map(|d| (d.date.to_string(), d.basis))
+        };
+        assert_eq!(
+            basis(&dated),
+            Some(("2023-04-01".into(), DateBasis::Published))
+        );
+        // A feed that gave no date: read against the day tidings first saw the story.
+        let undated = detect_story(&detector, &story(false));
+        assert_eq!(
+            basis(&undated),
+            Some(("2023-04-01".into(), DateBasis::FirstSeen))
+        );
+    }
 }

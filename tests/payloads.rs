@@ -31,6 +31,7 @@ fn date(day: u32) -> NaiveDate {
 
 fn evidence(sentence: &str, rule: &str, matched: &[&str]) -> Evidence {
     Evidence {
+        resolved_against: None,
         field: Field::Text,
         sentence: sentence.into(),
         start: 0,

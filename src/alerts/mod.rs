@@ -82,6 +82,7 @@ pub fn sample_alert(now: chrono::DateTime<chrono::Utc>) -> crate::model::Alert {
             date: None,
             confidence: 1.0,
             evidence: Evidence {
+                resolved_against: None,
                 field: Field::Text,
                 start: 0,
                 end: sentence.chars().count(),

@@ -727,6 +727,7 @@ mod tests {
             date: None,
             confidence: 0.9,
             evidence: Evidence {
+                resolved_against: None,
                 field: Field::Text,
                 sentence: sentence.into(),
                 start: 0,

@@ -242,6 +242,7 @@ mod tests {
                 modality,
                 confidence: 0.9,
                 evidence: Evidence {
+                    resolved_against: None,
                     field: Field::Text,
                     sentence: "s".into(),
                     start: 0,

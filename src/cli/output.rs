@@ -197,6 +197,14 @@ pub fn detections(events: &[Detection], json: bool) -> Result<()> {
             e.evidence.end,
             e.evidence.sentence
         )?;
+        if let Some(d) = &e.evidence.resolved_against {
+            writeln!(
+                out,
+                "  dates and offices read against {} ({})",
+                d.date,
+                d.basis.as_str()
+            )?;
+        }
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::event_types::{CueHit, EventType, Shape};
 use super::gazetteer::{CountryForm, Gazetteer, Mention};
 use super::text::{self, Folded};
 use super::{modality, Detection, Detector};
-use crate::model::{EventActor, Evidence, Field, Modality};
+use crate::model::{DateBasis, DatedBy, EventActor, Evidence, Field, Modality};
 
 /// What the previous sentences left for the next ones.
 #[derive(Default)]
@@ -218,6 +218,8 @@ pub struct Candidate<'d> {
     pub matched: Vec<String>,
     /// The rule's confidence, before the headline's discount.
     pub confidence: f32,
+    /// The day the sentence's dates and offices were read against.
+    pub published: NaiveDate,
 }
 
 impl Candidate<'_> {
@@ -268,6 +270,7 @@ impl Detector {
             sentence: s.span.clone(),
             matched,
             confidence: found.confidence,
+            published: s.published,
         }
     }
 
@@ -318,6 +321,10 @@ impl Detector {
                 end: start + sentence_text.chars().count(),
                 rule: c.rule,
                 matched: c.matched,
+                resolved_against: Some(DatedBy {
+                    date: c.published,
+                    basis: DateBasis::Published,
+                }),
             },
         }
     }

@@ -606,6 +606,7 @@ mod tests {
             modality: Modality::Occurred,
             confidence: 0.7,
             evidence: Evidence {
+                resolved_against: None,
                 field: Field::Text,
                 sentence: sentence.into(),
                 start: 0,

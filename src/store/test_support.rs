@@ -110,6 +110,7 @@ pub(crate) fn meeting(modality: Modality) -> Detection {
         modality,
         confidence: 0.9,
         evidence: Evidence {
+            resolved_against: None,
             field: Field::Text,
             sentence: "s".into(),
             start: 0,
