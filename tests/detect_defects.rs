@@ -204,3 +204,13 @@ fn sanctions_keep_their_target_in_its_own_role() {
     assert_eq!(roles, [("USA", None), ("RUS", Some("target"))]);
     assert!(found[0]["location"].is_null(), "the target is no place");
 }
+
+#[test]
+fn an_honorific_and_a_surname_refer_back_to_the_official() {
+    let found = detect(
+        "US Energy Secretary Sam Bodman arrived in Riyadh on Monday. Mr Bodman then flew to Kuwait.",
+        "2006-02-01",
+    );
+    let keys: Vec<String> = found.iter().map(|e| e["countries"].to_string()).collect();
+    assert!(keys.contains(&r#"["KWT","USA"]"#.to_string()), "{keys:?}");
+}

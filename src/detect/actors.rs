@@ -253,7 +253,6 @@ pub fn resolve(
     let mut previous_bare: Option<ActorKind> = None;
     let shared_roles = coordinated_roles(folded, &chains);
     for (index, chain) in chains.iter().enumerate() {
-        let chain = chain.clone();
         let first = chain[0];
         let last = chain[chain.len() - 1];
         let folded_span = first.folded.start..last.folded.end;
@@ -288,7 +287,7 @@ pub fn resolve(
         let mut officials: Vec<usize> = Vec::new();
         let mut role: Option<Role> = None;
         let mut organization: Option<usize> = None;
-        for m in &chain {
+        for m in chain {
             for t in m.targets {
                 match *t {
                     Target::Country(c, form) => {

@@ -68,6 +68,7 @@ pub struct Lexicon {
     pub back_references: WordList,
     pub references_after_both: WordList,
     pub sentence_openers: WordList,
+    pub honorifics: WordList,
     pub regions: WordList,
     pub itinerary_verbs: WordList,
     pub irregular_pasts: WordList,
@@ -180,6 +181,7 @@ impl Lexicon {
                 Form::CapitalisedWord,
                 &self.sentence_openers,
             ),
+            words("honorifics", Form::CapitalisedWord, &self.honorifics),
             words("regions", Form::CapitalisedWord, &self.regions),
             words("itinerary_verbs", Form::FoldedWord, &self.itinerary_verbs),
             words("irregular_pasts", Form::FoldedWord, &self.irregular_pasts),
@@ -214,7 +216,7 @@ mod tests {
     fn the_embedded_lexicon_loads_and_no_list_is_empty() {
         let lexicon = Lexicon::embedded().unwrap();
         let lists = lexicon.lists();
-        assert_eq!(lists.len(), 17, "every table is listed");
+        assert_eq!(lists.len(), 18, "every table is listed");
         for list in lists {
             assert!(!list.entries.is_empty(), "[{}] is empty", list.table);
         }

@@ -56,6 +56,8 @@ impl Detector {
             if !word.chars().next().is_some_and(char::is_uppercase)
                 || self.lexicon.sentence_openers.contains(word)
                 || self.lexicon.regions.contains(word)
+                // "Mr Howard": the surname after the honorific is the name.
+                || self.lexicon.honorifics.contains(word)
                 || crate::detect::dates::is_calendar_word(word)
             {
                 continue;
