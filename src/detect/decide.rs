@@ -181,9 +181,17 @@ pub fn round_confidence(p: f64) -> f32 {
 
 /// Lower-cased words of a text (letters and digits; apostrophes end a word).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+    words_of(&text.to_lowercase())
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The words of an already lower-cased text, borrowed.
+fn words_of(lower: &str) -> Vec<&str> {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
         .collect()
 }
 
@@ -324,10 +332,10 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
     // The sentence: its words near the trigger and between the parties.
     let sentence = &d.evidence.sentence;
     let lower = sentence.to_lowercase();
-    let sentence_words = words(sentence);
+    let sentence_words = words_of(&lower);
     let marked: BTreeSet<&str> = sentence_words
         .iter()
-        .map(String::as_str)
+        .copied()
         .filter(|w| MARKERS.contains(w))
         .collect();
     for w in marked {
@@ -347,8 +355,8 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
     out.push(format!("length={length}"));
     if let Some(trigger) = d.evidence.matched.first() {
         if let Some(at) = lower.find(&trigger.to_lowercase()) {
-            let before = words(&lower[..at]);
-            let after = words(&lower[at + trigger.len()..]);
+            let before = words_of(&lower[..at]);
+            let after = words_of(&lower[at + trigger.len()..]);
             for w in before.iter().rev().take(3) {
                 out.push(format!("before_trigger={w}"));
             }
@@ -403,7 +411,7 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
             }
         ));
         if first + first_len <= second {
-            let between = words(&lower[first + first_len..second]);
+            let between = words_of(&lower[first + first_len..second]);
             for w in between.iter().take(12) {
                 out.push(format!("between={w}"));
             }
