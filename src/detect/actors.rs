@@ -429,7 +429,7 @@ pub fn resolve(
         if form == CountryForm::Adjective {
             // "Russian and Iranian officials": the adjective shares the role that ends
             // the list.
-            if let Some(r) = shared_roles[index] {
+            if let Some(r) = shared_roles.get(index).copied().flatten() {
                 actors.push(Actor {
                     kind: ActorKind::Role,
                     country: Some(c),
@@ -529,7 +529,7 @@ fn unlisted_name_after(
 
 /// For each chain that is a bare country adjective in a list ending in an adjective with
 /// a role ("Thai and Laotian officials", "Bulgarian, Romanian and American envoys"), the
-/// role it shares.
+/// role it shares; empty when the sentence has no bare adjective.
 fn coordinated_roles(folded: &Folded, chains: &[Vec<&Mention>]) -> Vec<Option<Role>> {
     let bare_adjective = |chain: &[&Mention]| {
         chain.len() == 1
@@ -563,6 +563,10 @@ fn coordinated_roles(folded: &Folded, chains: &[Vec<&Mention>]) -> Vec<Option<Ro
         let gap = folded.text[a[a.len() - 1].folded.end..b[0].folded.start].trim();
         matches!(gap, "and" | "or" | "," | ", and" | ", or")
     };
+    // Most sentences have no bare adjective: nothing to share, nothing allocated.
+    if !chains.iter().any(|c| bare_adjective(c)) {
+        return Vec::new();
+    }
     let mut out = vec![None; chains.len()];
     for i in 0..chains.len() {
         if !bare_adjective(&chains[i]) {

@@ -208,7 +208,12 @@ impl Detector {
             }
             let passage = Passage::new(self, field, body);
             for sentence in passage.sentences(&self.gazetteer, article.published) {
-                let states = actors::distinct_countries(&sentence.actors).len();
+                // Counted only for a sentence that proposes something.
+                let mut states_cache: Option<usize> = None;
+                let mut states = || {
+                    *states_cache
+                        .get_or_insert_with(|| actors::distinct_countries(&sentence.actors).len())
+                };
                 for (i, t) in self.types.types.iter().enumerate() {
                     for candidate in self.apply(i, t, &sentence, &context) {
                         let off_term = candidate.participants.iter().any(|a| a.off_term);
@@ -221,7 +226,7 @@ impl Detector {
                             out.push(Proposal {
                                 detection: d,
                                 support: 0,
-                                states_in_sentence: states,
+                                states_in_sentence: states(),
                                 off_term,
                             });
                         } else if let Some(prev) = out.iter_mut().find(|p| {
@@ -234,7 +239,7 @@ impl Detector {
                                 && d.evidence.field == Field::Text
                             {
                                 prev.detection = d;
-                                prev.states_in_sentence = states;
+                                prev.states_in_sentence = states();
                                 prev.off_term = off_term;
                             } else if prev.detection.date.is_none() && d.date.is_some() {
                                 prev.detection.date = d.date;
