@@ -213,45 +213,10 @@ mod tests {
     /// alerts this routing asks for, in the event's transaction.
     #[test]
     fn alerts_are_written_with_their_event_and_only_for_significant_changes() {
-        use crate::detect::Detection;
-        use crate::model::{Candidate, Evidence, Field, Story};
+        use crate::model::{Candidate, Story};
+        use crate::store::test_support::{meeting, meeting_story as story};
         use crate::store::{AlertState, IngestHooks, Store};
 
-        fn story(guid: &str, title: &str, published: &str) -> Candidate {
-            Candidate {
-                feed: "wire".into(),
-                guid: guid.into(),
-                guid_derived: false,
-                url: Some(format!("https://news.example/{guid}")),
-                raw_url: None,
-                title: title.into(),
-                text: format!("{title}: a story about a meeting, number {guid}."),
-                published: Some(published.parse().unwrap()),
-                language: None,
-                seen_at: published.parse().unwrap(),
-            }
-        }
-        fn meeting(modality: Modality) -> Detection {
-            Detection {
-                event_type: "bilateral_meeting".into(),
-                actors: Vec::new(),
-                countries: vec!["CHN".into(), "RUS".into()],
-                organization: None,
-                location: None,
-                date: Some("2023-03-07".parse().unwrap()),
-                modality,
-                confidence: 0.9,
-                evidence: Evidence {
-                    resolved_against: None,
-                    field: Field::Text,
-                    sentence: "s".into(),
-                    start: 0,
-                    end: 1,
-                    rule: "r".into(),
-                    matched: Vec::new(),
-                },
-            }
-        }
         let sinks = vec![
             sink("desk", SinkFilter::default(), true),
             sink("phone", SinkFilter::default(), true),

@@ -159,14 +159,17 @@ impl DecisionModel {
                 if !self.types.contains(&p.detection.event_type) {
                     return Some(p.detection);
                 }
-                let mut probability = self.probability(&features(&p, title));
-                if p.off_term {
-                    // The text's name is kept; the doubt is in the confidence.
-                    probability -= f64::from(OFF_TERM_PENALTY);
-                }
+                let probability = self.probability(&features(&p, title));
                 let mut d = p.detection;
                 (probability >= self.threshold).then(|| {
-                    d.confidence = round_confidence(probability);
+                    // The model decides; an official named for an office they did not
+                    // hold that day keeps the event, with the doubt in its confidence.
+                    let penalty = if p.off_term {
+                        f64::from(OFF_TERM_PENALTY)
+                    } else {
+                        0.0
+                    };
+                    d.confidence = round_confidence((probability - penalty).max(0.01));
                     d
                 })
             })
