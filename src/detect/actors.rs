@@ -83,6 +83,9 @@ const FILLERS: &[&str] = &[
     "appointed",
     "powerful",
     "veteran",
+    "special",
+    "personal",
+    "peace",
     // What kind of official: "American military officials", "Iranian nuclear
     // negotiators", "the Chinese trade delegation".
     "military",
@@ -156,6 +159,18 @@ const MEDIA_WORDS: &[&str] = &[
     "chronicle",
     "globe",
 ];
+
+/// Whether the folded text before a mention ends in a comma, past an article: "Israel,
+/// the West Bank" lists the West Bank (for cities and territories only: "Lazar
+/// Comanescu, the Romanian minister" is an apposition, not a list).
+fn after_a_comma(before: &str) -> bool {
+    let before = before.trim_end();
+    before
+        .strip_suffix(" the")
+        .unwrap_or(before)
+        .trim_end()
+        .ends_with(',')
+}
 
 /// The first word of a text, if it starts with a space and a word.
 fn next_word(s: &str) -> Option<&str> {
@@ -358,6 +373,35 @@ pub fn resolve(
                 continue;
             }
         }
+        // "Obama met George J. Mitchell, his special envoy": a role of no country after
+        // a name and a possessive is the name's office in the state of the official
+        // the possessive stands for.
+        if country.is_none() && officials.is_empty() && !former {
+            if let Some(r) = role {
+                if let Some((name_start, name)) = name_before_possessive(original, first.span.start)
+                {
+                    let owner = actors.iter().rev().find(|a| {
+                        matches!(a.kind, ActorKind::Named | ActorKind::Role)
+                            && a.span.end <= name_start
+                            && a.country.is_some()
+                    });
+                    if let Some(owner) = owner {
+                        actors.push(Actor {
+                            kind: ActorKind::Role,
+                            country: owner.country,
+                            role: Some(r),
+                            folded: folded.folded_offset(name_start)..base.folded.end,
+                            span: name_start..base.span.end,
+                            name_in_text: Some(name),
+                            form: owner.form,
+                            ..base
+                        });
+                        previous_bare = None;
+                        continue;
+                    }
+                }
+            }
+        }
         let Some((c, form)) = country else {
             previous_bare = None;
             continue;
@@ -443,7 +487,7 @@ pub fn resolve(
         }
         if form == CountryForm::City {
             // A city is only ever a place: "in Sochi", "visited Dubai and Doha".
-            let listed = matches!(lead_word, "and" | "or") || before.trim_end().ends_with(',');
+            let listed = matches!(lead_word, "and" | "or") || after_a_comma(before);
             let place = PLACE_WORDS.contains(&lead_word)
                 || matches!(lead_word, "visit" | "visits" | "visited" | "visiting")
                 || listed && previous_bare == Some(ActorKind::Place);
@@ -525,6 +569,41 @@ fn unlisted_name_after(
     // A single word could be the start of the next sentence part ("President Obama
     // Tuesday"); two or more make a name.
     (words >= 2).then(|| (name_end, original[start..name_end].to_string()))
+}
+
+/// The name before ", his" (or "her") and at most three filler words that end just
+/// before byte `start` of `original`: "George J. Mitchell" in "George J. Mitchell, his
+/// special envoy". Two to four capitalised words (initials count). Returns where the
+/// name starts and the name.
+fn name_before_possessive(original: &str, start: usize) -> Option<(usize, String)> {
+    let mut rest = original.get(..start)?.trim_end();
+    for _ in 0..3 {
+        let (head, last) = rest.rsplit_once(' ')?;
+        if FILLERS.contains(&last) && !matches!(last, "his" | "her") {
+            rest = head.trim_end();
+        } else {
+            break;
+        }
+    }
+    let rest = rest
+        .strip_suffix("his")
+        .or_else(|| rest.strip_suffix("her"))?
+        .strip_suffix(' ')?
+        .strip_suffix(',')?;
+    let mut name_start = rest.len();
+    let mut words = 0;
+    for word in rest.rsplit(' ') {
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase)
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '.');
+        if !capitalised || words == 4 || word.is_empty() {
+            break;
+        }
+        name_start = word.as_ptr() as usize - original.as_ptr() as usize;
+        words += 1;
+    }
+    (words >= 2).then(|| (name_start, original[name_start..rest.len()].to_string()))
 }
 
 /// For each chain that is a bare country adjective in a list ending in an adjective with
@@ -691,6 +770,42 @@ mod tests {
             seen("Iranian foreign minister", ActorKind::Role, "IRN")
         );
         assert_eq!(k[2], seen("Tehran", ActorKind::Place, "IRN"));
+    }
+
+    #[test]
+    fn a_name_with_a_possessive_role_is_an_official_of_the_possessor() {
+        let k = kinds(
+            "The US president met with George J. Mitchell, his new foreign minister, in Paris.",
+            "2009-01-27",
+        );
+        assert_eq!(k[0], seen("US president", ActorKind::Role, "USA"));
+        assert_eq!(
+            k[1],
+            seen(
+                "George J. Mitchell, his new foreign minister",
+                ActorKind::Role,
+                "USA"
+            )
+        );
+        // No name, or nobody the possessive could stand for: no actor.
+        assert_eq!(
+            kinds("Mitchell, his foreign minister, flew home.", "2009-01-27").len(),
+            0
+        );
+        assert_eq!(kinds("He met his foreign minister.", "2009-01-27").len(), 0);
+    }
+
+    #[test]
+    fn a_list_of_places_goes_on_past_an_article() {
+        let g = Gazetteer::embedded().unwrap();
+        let k = kinds_in(
+            &g,
+            "He flew to Israel, the West Bank and Jordan.",
+            "2009-01-27",
+        );
+        let texts: Vec<&str> = k.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["Israel", "West Bank", "Jordan"]);
+        assert!(k.iter().all(|a| a.kind == ActorKind::Place), "{k:?}");
     }
 
     #[test]

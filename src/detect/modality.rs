@@ -52,7 +52,13 @@ pub(super) fn timing<'s>(
                 .iter()
                 .any(|h| h.cues.contains(&Cue::Require(ti)) && is_past(lex, &first_word(h)));
     // Body text in the present tense is an itinerary: "the president visits Kuwait".
-    let itinerary = is_itinerary(lex, s.field, &first_word(trigger));
+    // "with visits to Israel": a noun, not a verb.
+    let word_before = s.folded.text[s.folded_span.start..trigger.start]
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let itinerary =
+        is_itinerary(lex, s.field, &first_word(trigger)) && !lex.noun_markers.contains(word_before);
     // A meeting verb in the past tense ("when they met in August") happened, whatever
     // was planned before it.
     let met = t.shape != Shape::Organization && is_past(lex, &first_word(trigger));
@@ -262,6 +268,9 @@ mod tests {
         assert_eq!(modality("", s), [Modality::Planned]);
         assert_eq!(modality(s, ""), [Modality::Occurred]);
         let s = "Putin met the Iranian foreign minister in Moscow.";
+        assert_eq!(modality("", s), [Modality::Occurred]);
+        // A noun, not a verb in the present tense: what happened.
+        let s = "Putin ended his tour with visits to Iran.";
         assert_eq!(modality("", s), [Modality::Occurred]);
     }
 }
