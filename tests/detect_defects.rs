@@ -1,7 +1,9 @@
 //! Detection defects found by trying tidings as a new user would, each through the real
 //! binary's `detect --json`: the text's name beats a role lookup, officials of any
-//! portfolio, coordinated nationalities, a cancellation stated in the passive, and
-//! `expel`'s past tense.
+//! portfolio, coordinated nationalities, a cancellation stated in the passive,
+//! `expel`'s past tense; and shapes of meetings read from `train/`: an envoy introduced
+//! by a possessive, officials of a list of states who each met one, alternatives joined
+//! by "or", a surname as the subject.
 
 mod common;
 
@@ -213,4 +215,88 @@ fn an_honorific_and_a_surname_refer_back_to_the_official() {
     );
     let keys: Vec<String> = found.iter().map(|e| e["countries"].to_string()).collect();
     assert!(keys.contains(&r#"["KWT","USA"]"#.to_string()), "{keys:?}");
+}
+
+/// The countries of every event found, as `["AAA","BBB"]` strings, with the modality.
+fn keys_and_modalities(found: &[Value]) -> Vec<String> {
+    found
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["countries"],
+                e["modality"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_envoy_introduced_with_his_possessive_tours_each_host() {
+    let found = detect(
+        "Obama met with George J. Mitchell, his special envoy to the Middle East. Mitchell then embarked on his diplomatic mission with visits to Israel, the West Bank, Jordan and Egypt.",
+        "2009-01-27",
+    );
+    let keys = keys_and_modalities(&found);
+    for key in [
+        r#"["ISR","USA"] occurred"#,
+        r#"["PSE","USA"] occurred"#,
+        r#"["JOR","USA"] occurred"#,
+        r#"["EGY","USA"] occurred"#,
+    ] {
+        assert!(keys.contains(&key.to_string()), "{key} in {keys:?}");
+    }
+    assert_eq!(keys.len(), 4, "{keys:?}");
+}
+
+#[test]
+fn officials_from_a_list_of_states_who_all_met_one_make_one_meeting_each() {
+    let found = detect(
+        "Ambassadors from the United States, Australia and Britain have all met with Fijian military officers.",
+        "2006-11-20",
+    );
+    let keys = keys_and_modalities(&found);
+    assert_eq!(
+        keys,
+        [
+            r#"["FJI","USA"] occurred"#,
+            r#"["AUS","FJI"] occurred"#,
+            r#"["FJI","GBR"] occurred"#
+        ],
+        "{found:?}"
+    );
+    // Without a word that says they met apart, it is a multilateral meeting.
+    let found = detect(
+        "Ambassadors from the United States, Australia and Britain met Fijian military officers.",
+        "2006-11-20",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+}
+
+#[test]
+fn states_joined_by_or_are_alternatives_each_with_the_subject() {
+    let found = detect(
+        "Bush has said that he will not talk with Syria or Iran unless they meet certain conditions.",
+        "2006-12-07",
+    );
+    let keys = keys_and_modalities(&found);
+    assert_eq!(
+        keys,
+        [r#"["SYR","USA"] cancelled"#, r#"["IRN","USA"] cancelled"#],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_surname_before_the_trigger_is_the_subject_not_a_state_after_the_object() {
+    let found = detect(
+        "U.S. Secretary of State Condoleezza Rice arrived in Egypt. However, Rice did have a complete discussion with Walid Moallem, the foreign minister of Syria, to alleviate Iraq's security problems.",
+        "2007-05-04",
+    );
+    let keys = keys_and_modalities(&found);
+    assert!(
+        keys.contains(&r#"["SYR","USA"] occurred"#.to_string()),
+        "{keys:?}"
+    );
+    assert!(!keys.iter().any(|k| k.contains("IRQ")), "{keys:?}");
 }

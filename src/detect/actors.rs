@@ -266,6 +266,8 @@ pub fn resolve(
     }
     let mut actors: Vec<Actor> = Vec::new();
     let mut previous_bare: Option<ActorKind> = None;
+    // The role a list of states shares ("envoys from France and the United States").
+    let mut previous_role: Option<Role> = None;
     let shared_roles = coordinated_roles(folded, &chains);
     for (index, chain) in chains.iter().enumerate() {
         let first = chain[0];
@@ -359,6 +361,7 @@ pub fn resolve(
                     ..base
                 });
                 previous_bare = None;
+                previous_role = None;
             }
             continue;
         }
@@ -370,6 +373,7 @@ pub fn resolve(
                     ..base
                 });
                 previous_bare = None;
+                previous_role = None;
                 continue;
             }
         }
@@ -397,6 +401,7 @@ pub fn resolve(
                             ..base
                         });
                         previous_bare = None;
+                        previous_role = None;
                         continue;
                     }
                 }
@@ -404,15 +409,18 @@ pub fn resolve(
         }
         let Some((c, form)) = country else {
             previous_bare = None;
+            previous_role = None;
             continue;
         };
         if former {
             previous_bare = None;
+            previous_role = None;
             continue;
         }
         // "pro-Russian officials", "anti-American officials": not that state's officials.
         if role.is_some() && folded.text[..first.folded.start].ends_with('-') {
             previous_bare = None;
+            previous_role = None;
             continue;
         }
         // "US President Joe Biden" on a date outside his terms: the text names the
@@ -432,6 +440,7 @@ pub fn resolve(
                     ..base
                 });
                 previous_bare = None;
+                previous_role = None;
                 continue;
             }
         }
@@ -463,11 +472,13 @@ pub fn resolve(
                 ..base
             });
             previous_bare = None;
+            previous_role = None;
             continue;
         }
         if !officials.is_empty() {
             // A named person out of office: not an actor.
             previous_bare = None;
+            previous_role = None;
             continue;
         }
         if form == CountryForm::Adjective {
@@ -483,6 +494,7 @@ pub fn resolve(
                 });
             }
             previous_bare = None;
+            previous_role = None;
             continue;
         }
         if form == CountryForm::City {
@@ -493,6 +505,7 @@ pub fn resolve(
                 || listed && previous_bare == Some(ActorKind::Place);
             let kind = place.then_some(ActorKind::Place);
             previous_bare = kind;
+            previous_role = None;
             if let Some(kind) = kind {
                 actors.push(Actor {
                     kind,
@@ -511,9 +524,30 @@ pub fn resolve(
         let part_of_name = matches!(form, CountryForm::Name | CountryForm::Capital)
             && next_original.is_some_and(char::is_uppercase)
             && !mentions.iter().any(|m| m.span.start == last.span.end + 1);
+        // "Ambassadors from the United States, Australia and Britain": officials of
+        // each state of the list.
+        let from_role = if lead_word == "from" && index > 0 {
+            role_from(folded, &chains[index - 1], first)
+        } else {
+            None
+        };
+        let listed = matches!(lead_word, "and" | "or") || before.trim_end().ends_with(',');
+        if let Some(r) = from_role.or(previous_role.filter(|_| listed && !compound)) {
+            previous_bare = Some(ActorKind::Role);
+            previous_role = Some(r);
+            actors.push(Actor {
+                kind: ActorKind::Role,
+                country: Some(c),
+                official: g.holder(c, r, date),
+                role: Some(r),
+                ..base
+            });
+            continue;
+        }
+        previous_role = None;
         let kind = if compound || part_of_name {
             ActorKind::Topic
-        } else if matches!(lead_word, "and" | "or") || before.trim_end().ends_with(',') {
+        } else if listed {
             previous_bare.unwrap_or(ActorKind::State)
         } else if form == CountryForm::Metonym {
             ActorKind::State
@@ -569,6 +603,27 @@ fn unlisted_name_after(
     // A single word could be the start of the next sentence part ("President Obama
     // Tuesday"); two or more make a name.
     (words >= 2).then(|| (name_end, original[start..name_end].to_string()))
+}
+
+/// The role of `chain` when it is a role of no state that `next` follows after "from"
+/// ("envoys from France").
+fn role_from(folded: &Folded, chain: &[&Mention], next: &Mention) -> Option<Role> {
+    let gap = folded
+        .text
+        .get(chain[chain.len() - 1].folded.end..next.folded.start)?
+        .trim();
+    if !matches!(gap, "from" | "from the") {
+        return None;
+    }
+    let mut role = None;
+    for t in chain.iter().flat_map(|m| m.targets.iter()) {
+        match *t {
+            Target::Role(r) => role = Some(r),
+            Target::Country(..) | Target::Official(_) => return None,
+            Target::Organization(_) => {}
+        }
+    }
+    role
 }
 
 /// The name before ", his" (or "her") and at most three filler words that end just

@@ -589,6 +589,8 @@ mod tests {
             ("hold drills:held", &["held drills"]),
             ("hold exercises:held", &["held exercises"]),
             ("hold joint drills:held", &["held joint drills"]),
+            ("talk with", &["talks with", "talked with", "talking with"]),
+            ("hold a summit:held", &["holds a summit", "held a summit", "holding a summit"]),
             ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
             ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
             ("vote", &["votes", "voted", "voting"]),

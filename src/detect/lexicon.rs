@@ -70,6 +70,8 @@ pub struct Lexicon {
     pub sentence_openers: WordList,
     pub honorifics: WordList,
     pub regions: WordList,
+    pub apart_before: WordList,
+    pub apart: WordList,
     pub itinerary_verbs: WordList,
     pub noun_markers: WordList,
     pub irregular_pasts: WordList,
@@ -184,6 +186,8 @@ impl Lexicon {
             ),
             words("honorifics", Form::CapitalisedWord, &self.honorifics),
             words("regions", Form::CapitalisedWord, &self.regions),
+            words("apart_before", Form::FoldedWord, &self.apart_before),
+            words("apart", Form::FoldedWord, &self.apart),
             words("itinerary_verbs", Form::FoldedWord, &self.itinerary_verbs),
             words("noun_markers", Form::FoldedWord, &self.noun_markers),
             words("irregular_pasts", Form::FoldedWord, &self.irregular_pasts),
@@ -218,12 +222,12 @@ mod tests {
     fn the_embedded_lexicon_loads_and_no_list_is_empty() {
         let lexicon = Lexicon::embedded().unwrap();
         let lists = lexicon.lists();
-        assert_eq!(lists.len(), 19, "every table is listed");
+        assert_eq!(lists.len(), 21, "every table is listed");
         for list in lists {
             assert!(!list.entries.is_empty(), "[{}] is empty", list.table);
         }
         // What each list does is tested beside its rule: rules/mod.rs (meet_forms, goals,
-        // goal_object_stops), rules/bilateral.rs (reactions … regions), modality.rs
+        // goal_object_stops), rules/bilateral.rs (reactions … regions, apart_before, apart), modality.rs
         // (itinerary_verbs, noun_markers, irregular_pasts).
     }
 

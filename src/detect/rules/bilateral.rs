@@ -120,7 +120,7 @@ impl Detector {
         if distinct_countries(&officials).len() >= 3
             && !trigger.cues.contains(&Cue::PlaceTrigger(ti))
         {
-            return Vec::new();
+            return self.each_meets_one(t, s, trigger, &officials);
         }
         // "The UN chief met the Ukrainian president": a meeting with an organisation.
         let subject = s.actors.iter().rev().find(|a| {
@@ -162,7 +162,8 @@ impl Detector {
         // gazetteer does not know: "Hill, ending his trip, flies to Seoul") could be the
         // subject — unless that name is the surname of an official named before ("Hill"
         // after "Christopher Hill").
-        let protagonist = match self.unknown_name_before(s, trigger.start) {
+        let unknown_name = self.unknown_name_before(s, trigger.start);
+        let protagonist = match unknown_name {
             None => ctx.protagonist.as_ref().filter(|_| {
                 refers_back(
                     &self.lexicon,
@@ -175,6 +176,10 @@ impl Detector {
                 .chain(&ctx.recent)
                 .find(|p| self.surname_of(p) == Some(word)),
         };
+        // "Rice did have a discussion with Walid Moallem, the foreign minister of Syria,
+        // to alleviate Iraq's problems": the official named before by surname is the
+        // subject; the official after the trigger the other side.
+        let by_surname = protagonist.filter(|_| unknown_name.is_some());
         let mut confidence = t.confidence;
 
         // Visits: a visitor and every place named after a place trigger.
@@ -301,6 +306,25 @@ impl Detector {
         {
             return Vec::new();
         }
+        // "He will not talk with Syria or Iran": alternatives, each with the subject.
+        if let Some(found) = self.alternatives(s, trigger, &side, protagonist, confidence) {
+            return found;
+        }
+        if let Some(subject) = by_surname {
+            let object = side.iter().find(|a| {
+                matches!(a.kind, ActorKind::Named | ActorKind::Role)
+                    && a.folded.start >= trigger.end
+                    && a.country != subject.country
+            });
+            if let Some(object) = object {
+                return vec![Finding::of_states(
+                    trigger,
+                    vec![subject.clone(), object.clone()],
+                    format!("bilateral: surname + {}", kind_name(object.kind)),
+                    confidence - 0.05,
+                )];
+            }
+        }
         let mut rule: Vec<&str> = side.iter().map(|a| kind_name(a.kind)).collect();
         if side.len() == 1 {
             // Only for an official met by the sentence's subject: "He met Lavrov", "The
@@ -344,6 +368,115 @@ impl Detector {
             format!("bilateral: {}", rule.join(" + ")),
             confidence,
         )]
+    }
+}
+
+impl Detector {
+    /// "Ambassadors from the United States, Australia and Britain have all met with
+    /// Fijian officers", "Rice met separately with Israeli and Palestinian negotiators":
+    /// with three or more states, one meeting per state of the list on one side of the
+    /// trigger with the one state on the other, when the sentence says they met apart.
+    fn each_meets_one<'s>(
+        &self,
+        t: &EventType,
+        s: &Sentence,
+        trigger: &'s CueHit<'s>,
+        officials: &[Actor],
+    ) -> Vec<Finding<'s>> {
+        let before_trigger = &s.folded.text[s.folded_span.start..trigger.start];
+        let last_words: Vec<&str> = before_trigger
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(3)
+            .collect();
+        let apart = last_words
+            .iter()
+            .any(|w| self.lexicon.apart_before.contains(w))
+            || s.folded.text[s.folded_span.clone()]
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| self.lexicon.apart.contains(w));
+        if !apart {
+            return Vec::new();
+        }
+        let before: Vec<&Actor> = officials
+            .iter()
+            .filter(|a| a.folded.end <= trigger.start)
+            .collect();
+        let after: Vec<&Actor> = officials
+            .iter()
+            .filter(|a| a.folded.start >= trigger.end)
+            .collect();
+        let countries = |side: &[&Actor]| {
+            let mut out: Vec<usize> = side.iter().filter_map(|a| a.country).collect();
+            out.dedup();
+            out.sort_unstable();
+            out.dedup();
+            out.len()
+        };
+        let (list, one) = match (countries(&before), countries(&after)) {
+            (n, 1) if n >= 2 => (before, after[0]),
+            (1, n) if n >= 2 => (after, before[0]),
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        for a in list {
+            if a.country == one.country || seen.contains(&a.country) {
+                continue;
+            }
+            seen.push(a.country);
+            out.push(Finding::of_states(
+                trigger,
+                vec![a.clone(), one.clone()],
+                "bilateral: each of a list + one".to_string(),
+                t.confidence - 0.1,
+            ));
+        }
+        out
+    }
+
+    /// "He will not talk with Syria or Iran": two states after the trigger joined by
+    /// "or" are alternatives; each is paired with the subject (an official before the
+    /// trigger, or the one the sentence refers back to).
+    fn alternatives<'s>(
+        &self,
+        s: &Sentence,
+        trigger: &'s CueHit<'s>,
+        side: &[Actor],
+        protagonist: Option<&Actor>,
+        confidence: f32,
+    ) -> Option<Vec<Finding<'s>>> {
+        let after: Vec<&Actor> = side
+            .iter()
+            .filter(|a| a.folded.start >= trigger.end)
+            .collect();
+        let [a, b] = after[..] else { return None };
+        let gap = s.folded.text.get(a.folded.end..b.folded.start)?.trim();
+        if !matches!(gap, "or" | "nor" | "or with") {
+            return None;
+        }
+        let subject = s
+            .actors
+            .iter()
+            .rev()
+            .find(|x| {
+                matches!(x.kind, ActorKind::Named | ActorKind::Role)
+                    && x.folded.end <= trigger.start
+            })
+            .or(protagonist)?;
+        let found: Vec<Finding> = [a, b]
+            .into_iter()
+            .filter(|x| x.country != subject.country)
+            .map(|x| {
+                Finding::of_states(
+                    trigger,
+                    vec![subject.clone(), x.clone()],
+                    format!("bilateral: {} + alternative", kind_name(subject.kind)),
+                    confidence - 0.1,
+                )
+            })
+            .collect();
+        (!found.is_empty()).then_some(found)
     }
 }
 
