@@ -157,8 +157,9 @@ pub struct PhraseMatcher {
     /// their lengths: one search at a start finds the longest match and these give the
     /// shorter ones.
     shorter: Vec<Vec<(usize, usize)>>,
-    /// The phrases' first words, each with the automaton's state after it: a walk starts
-    /// there instead of stepping through the word's bytes again.
+    /// The phrases' first words, each with the automaton's state after it and the bytes
+    /// that follow it in the phrases: a walk starts there instead of stepping through the
+    /// word's bytes again, or is not needed at all.
     after_first_word: FirstWordStates,
 }
 
@@ -233,8 +234,19 @@ impl PhraseMatcher {
         hash: FirstWord,
     ) -> Option<(usize, usize)> {
         let word = &bytes[start..start + len];
-        let sid = self.after_first_word.get(hash, word)?;
-        self.longest_from(bytes, start, len, sid)
+        let slot = self.after_first_word.get(hash, word)?;
+        // Most words go on in a way no phrase does ("foreign policy" against "foreign
+        // minister"): the two bytes after the word say so without a walk, unless some
+        // phrase is the word and one byte more.
+        let after = start + len;
+        if !slot.one_byte_more {
+            if let Some(&[b1, b2]) = bytes.get(after..after + 2) {
+                if slot.next_two & FirstWordSlot::bit(b1, b2) == 0 {
+                    return slot.match_here.map(|pattern| (pattern, len));
+                }
+            }
+        }
+        self.longest_from(bytes, start, len, slot.state)
     }
 
     /// The walk of [`PhraseMatcher::longest_at`] from state `sid`, reached after `done`
@@ -320,7 +332,7 @@ impl FirstWord {
 }
 
 /// The automaton's state after each phrase's first word (its leading run of word
-/// bytes), in an open-addressing table keyed by the word's [`FirstWord`] hash; the words
+/// bytes), and what follows the word in the phrases, in an open-addressing table keyed by the word's [`FirstWord`] hash; the words
 /// themselves are kept to tell apart words of the same hash.
 struct FirstWordStates {
     /// Power-of-two length; `None` is an empty slot.
@@ -334,6 +346,20 @@ struct FirstWordSlot {
     hash: FirstWord,
     word: Range<u32>,
     state: aho_corasick::automaton::StateID,
+    /// The phrase the word itself is, as the automaton reports it at `state`.
+    match_here: Option<usize>,
+    /// Whether some phrase is the word and one byte more ("jr.").
+    one_byte_more: bool,
+    /// The two bytes after the word in the phrases longer than that ([`Self::bit`]): a
+    /// text whose next two bytes are not among them matches no longer phrase.
+    next_two: u128,
+}
+
+impl FirstWordSlot {
+    /// The bit of [`FirstWordSlot::next_two`] for the two bytes after a word.
+    fn bit(b1: u8, b2: u8) -> u128 {
+        1 << ((b1 as usize * 37 + b2 as usize) & 127)
+    }
 }
 
 impl FirstWordStates {
@@ -343,16 +369,24 @@ impl FirstWordStates {
         phrases: &[P],
     ) -> FirstWordStates {
         use aho_corasick::automaton::Automaton;
-        let mut distinct: Vec<&[u8]> = phrases
-            .iter()
-            .map(|p| {
-                let b = p.as_ref().as_bytes();
-                &b[..b.iter().take_while(|&&b| is_word_byte(b)).count()]
-            })
-            .filter(|w| !w.is_empty())
-            .collect();
+        // Each first word with what follows it in its phrases: (one byte more, next two).
+        let mut after: std::collections::HashMap<&[u8], (bool, u128)> =
+            std::collections::HashMap::new();
+        for p in phrases {
+            let b = p.as_ref().as_bytes();
+            let len = b.iter().take_while(|&&b| is_word_byte(b)).count();
+            if len == 0 {
+                continue;
+            }
+            let (one_byte_more, next_two) = after.entry(&b[..len]).or_default();
+            match b[len..] {
+                [_] => *one_byte_more = true,
+                [b1, b2, ..] => *next_two |= FirstWordSlot::bit(b1, b2),
+                [] => {}
+            }
+        }
+        let mut distinct: Vec<&[u8]> = after.keys().copied().collect();
         distinct.sort_unstable();
-        distinct.dedup();
         let mut table = FirstWordStates {
             slots: vec![None; (distinct.len() * 2).next_power_of_two().max(1)],
             words: Vec::new(),
@@ -369,24 +403,30 @@ impl FirstWordStates {
             while table.slots[i].is_some() {
                 i = (i + 1) & mask;
             }
+            let (one_byte_more, next_two) = after[w];
             table.slots[i] = Some(FirstWordSlot {
                 hash,
                 word: from..table.words.len() as u32,
                 state,
+                match_here: dfa
+                    .is_match(state)
+                    .then(|| dfa.match_pattern(state, 0).as_usize()),
+                one_byte_more,
+                next_two,
             });
         }
         table
     }
 
-    /// The state after `word` (hashed `hash`), if some phrase starts with it.
-    fn get(&self, hash: FirstWord, word: &[u8]) -> Option<aho_corasick::automaton::StateID> {
+    /// What follows `word` (hashed `hash`) in the phrases, if some phrase starts with it.
+    fn get(&self, hash: FirstWord, word: &[u8]) -> Option<&FirstWordSlot> {
         let mask = self.slots.len() - 1;
         let mut i = hash.0 as usize & mask;
         while let Some(slot) = &self.slots[i] {
             if slot.hash == hash
                 && &self.words[slot.word.start as usize..slot.word.end as usize] == word
             {
-                return Some(slot.state);
+                return Some(slot);
             }
             i = (i + 1) & mask;
         }
