@@ -699,10 +699,18 @@ mod tests {
                 files.push(path);
             }
         }
+        /// The fields of an article line that detection reads.
+        #[derive(Deserialize)]
+        struct ArticleLine {
+            date: chrono::NaiveDate,
+            #[serde(default)]
+            title: String,
+            text: String,
+        }
         let mut out = Vec::new();
         for file in files {
             for line in std::fs::read_to_string(file).unwrap().lines() {
-                let a: crate::eval::BatchArticle = serde_json::from_str(line).unwrap();
+                let a: ArticleLine = serde_json::from_str(line).unwrap();
                 let article = super::super::Article {
                     title: &a.title,
                     text: &a.text,
