@@ -113,6 +113,11 @@ fn month_named(w: &str) -> Option<u32> {
 }
 
 fn day_number(w: &str) -> Option<u32> {
+    // Only a word that starts with an ASCII digit can parse (words hold no sign): most
+    // words are turned away here, before their letters are trimmed.
+    if !w.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let digits = w.trim_end_matches(|c: char| c.is_alphabetic());
     let suffix = &w[digits.len()..];
     if !matches!(suffix, "" | "st" | "nd" | "rd" | "th") {

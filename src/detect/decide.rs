@@ -14,6 +14,7 @@
 //! keeps the rules' verdict and confidence.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::{Arguments, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -150,6 +151,26 @@ impl DecisionModel {
         self.calibration.probability(self.score(features))
     }
 
+    /// [`DecisionModel::score`] of the proposal's [`features`], without making them: each
+    /// feature's name is written into one buffer and looked up in the weights. The same
+    /// weights are added in the same order (of the feature names) as `score` adds them,
+    /// so the two agree to the bit.
+    pub fn score_proposal(&self, p: &Proposal, title: &str) -> f64 {
+        let mut name = String::with_capacity(64);
+        let mut found: Vec<(&str, f64)> = Vec::with_capacity(64);
+        each_feature(p, title, &mut |feature| {
+            name.clear();
+            name.write_fmt(feature)
+                .expect("writing to a String cannot fail");
+            if let Some((key, &weight)) = self.weights.get_key_value(name.as_str()) {
+                found.push((key.as_str(), weight));
+            }
+        });
+        found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        found.dedup_by(|a, b| a.0 == b.0);
+        self.bias + found.iter().map(|&(_, w)| w).sum::<f64>()
+    }
+
     /// Keeps the candidates the model accepts, with their calibrated probability as
     /// confidence; candidates of types the model does not decide pass unchanged.
     pub fn decide(&self, title: &str, proposals: Vec<Proposal>) -> Vec<Detection> {
@@ -159,7 +180,7 @@ impl DecisionModel {
                 if !self.types.contains(&p.detection.event_type) {
                     return Some(p.detection);
                 }
-                let probability = self.probability(&features(&p, title));
+                let probability = self.calibration.probability(self.score_proposal(&p, title));
                 let mut d = p.detection;
                 (probability >= self.threshold).then(|| {
                     // The model decides; an official named for an office they did not
@@ -182,89 +203,98 @@ pub fn round_confidence(p: f64) -> f32 {
     ((p * 100.0).round() / 100.0) as f32
 }
 
-/// Lower-cased words of a text (letters and digits; apostrophes end a word).
-fn words(text: &str) -> Vec<String> {
-    words_of(&text.to_lowercase())
-        .into_iter()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The words of an already lower-cased text, borrowed.
-fn words_of(lower: &str) -> Vec<&str> {
+/// The words of an already lower-cased text (letters and digits; apostrophes end a
+/// word), borrowed.
+fn words_of(lower: &str) -> impl DoubleEndedIterator<Item = &str> {
     lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .collect()
 }
 
-/// Words that change what a sentence says about a meeting, whatever the type.
+/// Words that change what a sentence says about a meeting, whatever the type; sorted,
+/// for [`is_marker`].
 const MARKERS: &[&str] = &[
-    "phone",
-    "telephone",
+    "adopted",
+    "agreed",
+    "ambassador",
+    "and",
+    "between",
     "call",
     "called",
+    "canceled",
+    "cancelled",
+    "could",
+    "delegation",
+    "denied",
+    "expected",
+    "former",
+    "invitation",
+    "invited",
     "letter",
-    "message",
-    "summit",
-    "visit",
-    "visited",
-    "visiting",
-    "trip",
-    "talks",
-    "met",
+    "may",
     "meet",
     "meeting",
-    "will",
-    "would",
-    "could",
-    "may",
+    "message",
+    "met",
     "might",
+    "minister",
+    "never",
+    "no",
+    "not",
+    "officials",
+    "passed",
+    "phone",
     "plan",
     "planned",
     "plans",
-    "expected",
-    "to",
-    "not",
-    "no",
-    "never",
-    "denied",
-    "refused",
-    "cancelled",
-    "canceled",
     "postponed",
-    "urged",
-    "said",
-    "told",
-    "invited",
-    "invitation",
-    "agreed",
-    "signed",
+    "president",
+    "refused",
     "resolution",
-    "vote",
-    "voted",
-    "adopted",
-    "passed",
+    "said",
+    "sanctions",
+    "signed",
+    "summit",
+    "talks",
+    "telephone",
+    "to",
+    "told",
+    "trip",
+    "urged",
     "veto",
     "vetoed",
-    "sanctions",
+    "visit",
+    "visited",
+    "visiting",
+    "vote",
+    "voted",
+    "will",
     "with",
-    "between",
-    "and",
-    "former",
-    "ambassador",
-    "minister",
-    "president",
-    "officials",
-    "delegation",
+    "would",
 ];
 
+/// Whether a lower-cased word is one of the [`MARKERS`].
+fn is_marker(word: &str) -> bool {
+    MARKERS.binary_search(&word).is_ok()
+}
+
 /// The features of one candidate. Every feature is binary; its name says what it is.
+/// Sorted, each once.
 pub fn features(p: &Proposal, title: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(64);
+    each_feature(p, title, &mut |feature| out.push(feature.to_string()));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Writes the name of each of the candidate's [`features`] to `emit`, in no particular
+/// order and perhaps more than once: what [`features`] collects and
+/// [`DecisionModel::score_proposal`] looks up.
+fn each_feature(p: &Proposal, title: &str, emit: &mut dyn FnMut(Arguments)) {
     let d = &p.detection;
     let t = &d.event_type;
-    let mut out: Vec<String> = Vec::with_capacity(64);
-    out.push(format!(
+    emit(format_args!(
         "support={t}|{}",
         match p.support {
             0 | 1 => "1",
@@ -272,7 +302,7 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
             _ => "3+",
         }
     ));
-    out.push(format!(
+    emit(format_args!(
         "states={}",
         match p.states_in_sentence {
             0..=2 => "2",
@@ -281,32 +311,33 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
         }
     ));
     let rule = &d.evidence.rule;
-    out.push(format!("type={t}"));
-    out.push(format!("rule={t}|{rule}"));
+    emit(format_args!("type={t}"));
+    emit(format_args!("rule={t}|{rule}"));
     // The rule's family ("bilateral", "organization", …) generalises across its variants.
     if let Some((family, _)) = rule.split_once(':') {
-        out.push(format!("family={t}|{family}"));
+        emit(format_args!("family={t}|{family}"));
     }
-    out.push(format!(
+    emit(format_args!(
         "field={t}|{}",
         match d.evidence.field {
             Field::Title => "title",
             Field::Text => "text",
         }
     ));
-    out.push(format!("modality={t}|{}", d.modality.as_str()));
-    out.push(format!("date={}", d.date.is_some()));
-    out.push(format!("place={}", d.location.is_some()));
+    emit(format_args!("modality={t}|{}", d.modality.as_str()));
+    emit(format_args!("date={}", d.date.is_some()));
+    emit(format_args!("place={}", d.location.is_some()));
     let actor_texts: Vec<&str> = d.actors.iter().map(|a| a.text.as_str()).collect();
     let mut matched = d.evidence.matched.iter();
     if let Some(trigger) = matched.next() {
-        out.push(format!("trigger={t}|{}", trigger.to_lowercase()));
-        for w in words(trigger) {
-            out.push(format!("trigger_word={w}"));
+        let trigger = trigger.to_lowercase();
+        emit(format_args!("trigger={t}|{trigger}"));
+        for w in words_of(&trigger) {
+            emit(format_args!("trigger_word={w}"));
         }
     }
     for cue in matched.filter(|m| !actor_texts.contains(&m.as_str())) {
-        out.push(format!("cue={}", cue.to_lowercase()));
+        emit(format_args!("cue={}", cue.to_lowercase()));
     }
     // The parties: what kind each is, and the pair.
     let kinds: Vec<&str> = d
@@ -320,58 +351,57 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
         })
         .collect();
     for (a, kind) in d.actors.iter().zip(&kinds) {
-        out.push(format!("party={kind}"));
+        emit(format_args!("party={kind}"));
         if let Some(role) = &a.role {
-            out.push(format!("role={role}"));
+            emit(format_args!("role={role}"));
         }
     }
     let mut pair = kinds.clone();
     pair.sort();
-    out.push(format!("parties={t}|{}", pair.join("+")));
-    out.push(format!("party_count={}", d.actors.len().min(4)));
+    emit(format_args!("parties={t}|{}", pair.join("+")));
+    emit(format_args!("party_count={}", d.actors.len().min(4)));
     if d.organization.is_some() {
-        out.push(format!("organization={t}|{}", d.key()));
+        emit(format_args!("organization={t}|{}", d.key()));
     }
     // The sentence: its words near the trigger and between the parties.
     let sentence = &d.evidence.sentence;
     let lower = sentence.to_lowercase();
-    let sentence_words = words_of(&lower);
-    let marked: BTreeSet<&str> = sentence_words
-        .iter()
-        .copied()
-        .filter(|w| MARKERS.contains(w))
-        .collect();
-    for w in marked {
-        out.push(format!("says={w}"));
+    let mut word_count = 0;
+    for w in words_of(&lower) {
+        word_count += 1;
+        if is_marker(w) {
+            emit(format_args!("says={w}"));
+        }
     }
     if sentence.contains('"') || sentence.contains('“') || sentence.contains('”') {
-        out.push("quoted".into());
+        emit(format_args!("quoted"));
     }
     if lower.contains("n't") {
-        out.push("says=not".into());
+        emit(format_args!("says=not"));
     }
-    let length = match sentence_words.len() {
+    let length = match word_count {
         0..=12 => "short",
         13..=30 => "medium",
         _ => "long",
     };
-    out.push(format!("length={length}"));
+    emit(format_args!("length={length}"));
+    let actors_lower: Vec<String> = actor_texts.iter().map(|a| a.to_lowercase()).collect();
     if let Some(trigger) = d.evidence.matched.first() {
         if let Some(at) = lower.find(&trigger.to_lowercase()) {
-            let before = words_of(&lower[..at]);
-            let after = words_of(&lower[at + trigger.len()..]);
-            for w in before.iter().rev().take(3) {
-                out.push(format!("before_trigger={w}"));
+            let mut before = words_of(&lower[..at]).rev().peekable();
+            if before.peek().is_none() {
+                emit(format_args!("trigger_first"));
             }
-            for w in after.iter().take(3) {
-                out.push(format!("after_trigger={w}"));
+            for w in before.take(3) {
+                emit(format_args!("before_trigger={w}"));
             }
-            if before.is_empty() {
-                out.push("trigger_first".into());
+            for w in words_of(&lower[at + trigger.len()..]).take(3) {
+                emit(format_args!("after_trigger={w}"));
             }
             let nearest = actor_texts
                 .iter()
-                .filter_map(|a| lower.find(&a.to_lowercase()).map(|p| (p, a.len())))
+                .zip(&actors_lower)
+                .filter_map(|(a, a_lower)| lower.find(a_lower.as_str()).map(|p| (p, a.len())))
                 .map(|(p, len)| {
                     if p + len <= at {
                         at - (p + len)
@@ -381,7 +411,7 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
                 })
                 .min();
             if let Some(gap) = nearest {
-                out.push(format!(
+                emit(format_args!(
                     "trigger_gap={}",
                     match gap {
                         0..=10 => "0-10",
@@ -393,9 +423,9 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
             }
         }
     }
-    let positions: Vec<Option<usize>> = actor_texts
+    let positions: Vec<Option<usize>> = actors_lower
         .iter()
-        .map(|a| lower.find(&a.to_lowercase()))
+        .map(|a| lower.find(a.as_str()))
         .collect();
     if let [Some(a), Some(b), ..] = positions[..] {
         let (first, second, first_len) = if a <= b {
@@ -404,7 +434,7 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
             (b, a, actor_texts[1].len())
         };
         let gap = second.saturating_sub(first + first_len);
-        out.push(format!(
+        emit(format_args!(
             "gap={}",
             match gap {
                 0..=5 => "0-5",
@@ -414,24 +444,20 @@ pub fn features(p: &Proposal, title: &str) -> Vec<String> {
             }
         ));
         if first + first_len <= second {
-            let between = words_of(&lower[first + first_len..second]);
-            for w in between.iter().take(12) {
-                out.push(format!("between={w}"));
+            for w in words_of(&lower[first + first_len..second]).take(12) {
+                emit(format_args!("between={w}"));
             }
         }
     } else if positions.iter().any(Option::is_none) {
-        out.push("party_outside_sentence".into());
+        emit(format_args!("party_outside_sentence"));
     }
     // The title: does it name the parties too?
     let title_lower = title.to_lowercase();
-    let in_title = actor_texts
+    let in_title = actors_lower
         .iter()
-        .filter(|a| title_lower.contains(&a.to_lowercase()))
+        .filter(|a| title_lower.contains(a.as_str()))
         .count();
-    out.push(format!("in_title={}", in_title.min(2)));
-    out.sort();
-    out.dedup();
-    out
+    emit(format_args!("in_title={}", in_title.min(2)));
 }
 
 /// Fits a model on labelled candidates: features seen in at least `min_count`
@@ -653,6 +679,82 @@ mod tests {
         ] {
             assert!(f.contains(&expected.to_string()), "{expected} not in {f:?}");
         }
+    }
+
+    /// Every proposal of the fixture articles, and of the shared corpus when it is there
+    /// (`../shared/corpus/`), with its article's title.
+    fn real_proposals() -> Vec<(Proposal, String)> {
+        let detector = super::super::Detector::embedded().unwrap().rules_only();
+        let mut files = vec![concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/detect/articles.jsonl"
+        )
+        .to_string()];
+        for set in ["train", "dev"] {
+            let path = format!(
+                "{}/../shared/corpus/{set}/articles.jsonl",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            if Path::new(&path).exists() {
+                files.push(path);
+            }
+        }
+        /// The fields of an article line that detection reads.
+        #[derive(Deserialize)]
+        struct ArticleLine {
+            date: chrono::NaiveDate,
+            #[serde(default)]
+            title: String,
+            text: String,
+        }
+        let mut out = Vec::new();
+        for file in files {
+            for line in std::fs::read_to_string(file).unwrap().lines() {
+                let a: ArticleLine = serde_json::from_str(line).unwrap();
+                let article = super::super::Article {
+                    title: &a.title,
+                    text: &a.text,
+                    published: a.date,
+                };
+                for p in detector.propose(&article) {
+                    out.push((p, a.title.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn scoring_a_proposal_agrees_with_scoring_its_features() {
+        let proposals = real_proposals();
+        assert!(proposals.len() > 20, "{}", proposals.len());
+        let shipped = DecisionModel::embedded().unwrap();
+        // A model that weighs every feature of these proposals, each differently, so a
+        // feature missed, added or counted twice changes the score.
+        let mut every = shipped.clone();
+        for (p, title) in &proposals {
+            for f in features(p, title) {
+                let n = every.weights.len() as f64;
+                every.weights.entry(f).or_insert(0.01 + n * 1e-3);
+            }
+        }
+        for model in [&shipped, &every] {
+            for (p, title) in &proposals {
+                let f = features(p, title);
+                assert!(f.windows(2).all(|w| w[0] < w[1]), "{f:?}");
+                assert_eq!(
+                    model.score_proposal(p, title).to_bits(),
+                    model.score(&f).to_bits(),
+                    "{f:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_markers_are_sorted_for_their_binary_search() {
+        assert!(MARKERS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_marker("phone") && is_marker("with") && !is_marker("phoned"));
     }
 
     #[test]

@@ -157,6 +157,10 @@ pub struct PhraseMatcher {
     /// their lengths: one search at a start finds the longest match and these give the
     /// shorter ones.
     shorter: Vec<Vec<(usize, usize)>>,
+    /// The phrases' first words, each with the automaton's state after it and the bytes
+    /// that follow it in the phrases: a walk starts there instead of stepping through the
+    /// word's bytes again, or is not needed at all.
+    after_first_word: FirstWordStates,
 }
 
 impl PhraseMatcher {
@@ -188,6 +192,7 @@ impl PhraseMatcher {
             .enumerate()
             .map(|(i, p)| (p.as_ref(), i))
             .collect();
+        let after_first_word = FirstWordStates::new(&automaton, start, phrases);
         let shorter = phrases
             .iter()
             .map(|p| {
@@ -207,26 +212,65 @@ impl PhraseMatcher {
             first_words,
             apostrophe_phrases,
             shorter,
+            after_first_word,
         })
     }
 
     /// The longest phrase starting at `start`, as (pattern, length): an anchored
     /// leftmost-longest walk of the automaton until it can match no further.
     fn longest_at(&self, bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+        self.longest_from(bytes, start, 0, self.start)
+    }
+
+    /// [`PhraseMatcher::longest_at`] for a start whose first word is
+    /// `bytes[start..start + len]` (hashed `hash`), from the state after that word. A
+    /// phrase that ends inside the word could not end on a word boundary, so it is no
+    /// loss that the walk does not see it; a word that begins no phrase has no match.
+    fn longest_after_word(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        len: usize,
+        hash: FirstWord,
+    ) -> Option<(usize, usize)> {
+        let word = &bytes[start..start + len];
+        let slot = self.after_first_word.get(hash, word)?;
+        // Most words go on in a way no phrase does ("foreign policy" against "foreign
+        // minister"): the two bytes after the word say so without a walk, unless some
+        // phrase is the word and one byte more.
+        let after = start + len;
+        if !slot.one_byte_more {
+            if let Some(&[b1, b2]) = bytes.get(after..after + 2) {
+                if slot.next_two & FirstWordSlot::bit(b1, b2) == 0 {
+                    return slot.match_here.map(|pattern| (pattern, len));
+                }
+            }
+        }
+        self.longest_from(bytes, start, len, slot.state)
+    }
+
+    /// The walk of [`PhraseMatcher::longest_at`] from state `sid`, reached after `done`
+    /// bytes from `start`.
+    fn longest_from(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        done: usize,
+        mut sid: aho_corasick::automaton::StateID,
+    ) -> Option<(usize, usize)> {
         use aho_corasick::automaton::Automaton;
         let dfa = &self.automaton;
-        let mut sid = self.start;
         let mut found = dfa
             .is_match(sid)
-            .then(|| (dfa.match_pattern(sid, 0).as_usize(), 0));
-        for (i, &b) in bytes[start..].iter().enumerate() {
+            .then(|| (dfa.match_pattern(sid, 0).as_usize(), done));
+        for (i, &b) in bytes[start + done..].iter().enumerate() {
             sid = dfa.next_state(aho_corasick::Anchored::Yes, sid, b);
             if dfa.is_special(sid) {
                 if dfa.is_dead(sid) {
                     break;
                 }
                 if dfa.is_match(sid) {
-                    found = Some((dfa.match_pattern(sid, 0).as_usize(), i + 1));
+                    found = Some((dfa.match_pattern(sid, 0).as_usize(), done + i + 1));
                 }
             }
         }
@@ -252,12 +296,13 @@ fn bit(bits: &[u64; 1024], i: usize) -> bool {
 }
 
 /// A hash of a run of word bytes, built a byte at a time (FNV-1a), for the first-word
-/// filter.
+/// filter and [`FirstWordStates`].
 ///
 /// The filter is exact for word starts: a phrase that matches at a word start and ends
 /// on a word boundary either is the text's whole first word or continues past it with
 /// the non-word byte that ends it, so its own first run of word bytes is that word.
 /// Words that begin no phrase ("they", "there" against "the hague") are skipped.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct FirstWord(u32);
 
 impl Default for FirstWord {
@@ -275,18 +320,129 @@ impl FirstWord {
     fn index(&self) -> usize {
         (self.0 ^ (self.0 >> 16)) as usize & 0xffff
     }
+
+    /// The hash of a whole word.
+    fn of(word: &[u8]) -> FirstWord {
+        let mut hash = FirstWord::default();
+        for &b in word {
+            hash.push(b);
+        }
+        hash
+    }
 }
 
-/// A place where a phrase may start: a word start, with its first word's filter index
-/// ([`FirstWord::index`]), or an apostrophe ([`APOSTROPHE`]).
+/// The automaton's state after each phrase's first word (its leading run of word
+/// bytes), and what follows the word in the phrases, in an open-addressing table keyed by the word's [`FirstWord`] hash; the words
+/// themselves are kept to tell apart words of the same hash.
+struct FirstWordStates {
+    /// Power-of-two length; `None` is an empty slot.
+    slots: Vec<Option<FirstWordSlot>>,
+    /// The words, end to end (`FirstWordSlot::word` indexes it).
+    words: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct FirstWordSlot {
+    hash: FirstWord,
+    word: Range<u32>,
+    state: aho_corasick::automaton::StateID,
+    /// The phrase the word itself is, as the automaton reports it at `state`.
+    match_here: Option<usize>,
+    /// Whether some phrase is the word and one byte more ("jr.").
+    one_byte_more: bool,
+    /// The two bytes after the word in the phrases longer than that ([`Self::bit`]): a
+    /// text whose next two bytes are not among them matches no longer phrase.
+    next_two: u128,
+}
+
+impl FirstWordSlot {
+    /// The bit of [`FirstWordSlot::next_two`] for the two bytes after a word.
+    fn bit(b1: u8, b2: u8) -> u128 {
+        1 << ((b1 as usize * 37 + b2 as usize) & 127)
+    }
+}
+
+impl FirstWordStates {
+    fn new<P: AsRef<str>>(
+        dfa: &aho_corasick::dfa::DFA,
+        start: aho_corasick::automaton::StateID,
+        phrases: &[P],
+    ) -> FirstWordStates {
+        use aho_corasick::automaton::Automaton;
+        // Each first word with what follows it in its phrases: (one byte more, next two).
+        let mut after: std::collections::HashMap<&[u8], (bool, u128)> =
+            std::collections::HashMap::new();
+        for p in phrases {
+            let b = p.as_ref().as_bytes();
+            let len = b.iter().take_while(|&&b| is_word_byte(b)).count();
+            if len == 0 {
+                continue;
+            }
+            let (one_byte_more, next_two) = after.entry(&b[..len]).or_default();
+            match b[len..] {
+                [_] => *one_byte_more = true,
+                [b1, b2, ..] => *next_two |= FirstWordSlot::bit(b1, b2),
+                [] => {}
+            }
+        }
+        let mut distinct: Vec<&[u8]> = after.keys().copied().collect();
+        distinct.sort_unstable();
+        let mut table = FirstWordStates {
+            slots: vec![None; (distinct.len() * 2).next_power_of_two().max(1)],
+            words: Vec::new(),
+        };
+        let mask = table.slots.len() - 1;
+        for w in distinct {
+            let state = w.iter().fold(start, |sid, &b| {
+                dfa.next_state(aho_corasick::Anchored::Yes, sid, b)
+            });
+            let hash = FirstWord::of(w);
+            let from = table.words.len() as u32;
+            table.words.extend_from_slice(w);
+            let mut i = hash.0 as usize & mask;
+            while table.slots[i].is_some() {
+                i = (i + 1) & mask;
+            }
+            let (one_byte_more, next_two) = after[w];
+            table.slots[i] = Some(FirstWordSlot {
+                hash,
+                word: from..table.words.len() as u32,
+                state,
+                match_here: dfa
+                    .is_match(state)
+                    .then(|| dfa.match_pattern(state, 0).as_usize()),
+                one_byte_more,
+                next_two,
+            });
+        }
+        table
+    }
+
+    /// What follows `word` (hashed `hash`) in the phrases, if some phrase starts with it.
+    fn get(&self, hash: FirstWord, word: &[u8]) -> Option<&FirstWordSlot> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash.0 as usize & mask;
+        while let Some(slot) = &self.slots[i] {
+            if slot.hash == hash
+                && &self.words[slot.word.start as usize..slot.word.end as usize] == word
+            {
+                return Some(slot);
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+}
+
+/// A place where a phrase may start: a word start, with its first word's length and
+/// hash, or an apostrophe (length 0).
 #[derive(Debug, Clone, Copy)]
 struct PhraseStart {
     at: u32,
-    first_word: u32,
+    /// The length of the first word; 0 for an apostrophe.
+    word_len: u32,
+    hash: u32,
 }
-
-/// [`PhraseStart::first_word`] of an apostrophe.
-const APOSTROPHE: u32 = u32::MAX;
 
 /// The word starts and apostrophes of folded text, in order. Both are char boundaries: a
 /// word start's byte follows a non-word (ASCII) byte, so it is never a UTF-8
@@ -300,7 +456,8 @@ fn phrase_starts(bytes: &[u8]) -> Vec<PhraseStart> {
             if b == b'\'' {
                 starts.push(PhraseStart {
                     at: at as u32,
-                    first_word: APOSTROPHE,
+                    word_len: 0,
+                    hash: 0,
                 });
             }
             at += 1;
@@ -314,7 +471,8 @@ fn phrase_starts(bytes: &[u8]) -> Vec<PhraseStart> {
         }
         starts.push(PhraseStart {
             at: start as u32,
-            first_word: word.index() as u32,
+            word_len: (at - start) as u32,
+            hash: word.0,
         });
     }
     starts
@@ -328,16 +486,20 @@ fn phrases_at_word_starts(
     let bytes = folded.text.as_bytes();
     for s in &folded.starts {
         // Only words that begin some phrase, and apostrophes if a phrase starts with one.
-        let searched = if s.first_word == APOSTROPHE {
-            matcher.apostrophe_phrases
-        } else {
-            bit(&matcher.first_words, s.first_word as usize)
-        };
-        if !searched {
-            continue;
-        }
         let start = s.at as usize;
-        let Some((longest, longest_len)) = matcher.longest_at(bytes, start) else {
+        let longest = if s.word_len == 0 {
+            if !matcher.apostrophe_phrases {
+                continue;
+            }
+            matcher.longest_at(bytes, start)
+        } else {
+            let hash = FirstWord(s.hash);
+            if !bit(&matcher.first_words, hash.index()) {
+                continue;
+            }
+            matcher.longest_after_word(bytes, start, s.word_len as usize, hash)
+        };
+        let Some((longest, longest_len)) = longest else {
             continue;
         };
         let candidates =
