@@ -590,7 +590,10 @@ mod tests {
             ("hold exercises:held", &["held exercises"]),
             ("hold joint drills:held", &["held joint drills"]),
             ("talk with", &["talks with", "talked with", "talking with"]),
-            ("hold a summit:held", &["holds a summit", "held a summit", "holding a summit"]),
+            (
+                "hold a summit:held",
+                &["holds a summit", "held a summit", "holding a summit"],
+            ),
             ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
             ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
             ("vote", &["votes", "voted", "voting"]),
