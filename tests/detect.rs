@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -173,20 +172,7 @@ fn batch_mode_answers_every_line_in_order_and_reports_bad_ones() {
         r#"{"id":"d","date":"2023-02-22","title":"Blinken meets Wang","text":"U.S. Secretary of State Antony Blinken met China's top diplomat Wang Yi in Munich on Saturday."}"#,
     ]
     .join("\n");
-    let mut child = Command::new(BIN)
-        .args(["detect", "--jsonl", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_with_stdin(&["detect", "--jsonl", "-"], &input);
     assert!(
         !out.status.success(),
         "a bad line makes the exit status non-zero"

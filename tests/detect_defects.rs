@@ -7,30 +7,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
-
-use common::BIN;
 
 /// What `tidings detect --json --published DATE -` finds in `text`.
 fn detect(text: &str, published: &str) -> Vec<Value> {
-    let mut child = Command::new(BIN)
-        .args(["detect", "--json", "--published", published, "-"])
-        .env_remove("TIDINGS_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_with_stdin(&["detect", "--json", "--published", published, "-"], text);
     assert!(
         out.status.success(),
         "{}",

@@ -408,7 +408,6 @@ impl Detector {
             .collect();
         let countries = |side: &[&Actor]| {
             let mut out: Vec<usize> = side.iter().filter_map(|a| a.country).collect();
-            out.dedup();
             out.sort_unstable();
             out.dedup();
             out.len()
