@@ -3,7 +3,9 @@
 //! portfolio, coordinated nationalities, a cancellation stated in the passive,
 //! `expel`'s past tense; and shapes of meetings read from `train/`: an envoy introduced
 //! by a possessive, officials of a list of states who each met one, alternatives joined
-//! by "or", a surname as the subject.
+//! by "or", a surname as the subject; and what is no event: a proposal "met with
+//! criticism", a call for talks, envoys of two states met by a third, a national body
+//! named like a UN organ, a trip in someone else's words.
 
 mod common;
 
@@ -280,4 +282,82 @@ fn a_surname_before_the_trigger_is_the_subject_not_a_state_after_the_object() {
         "{keys:?}"
     );
     assert!(!keys.iter().any(|k| k.contains("IRQ")), "{keys:?}");
+}
+
+#[test]
+fn a_proposal_met_with_criticism_is_no_meeting() {
+    for text in [
+        "The agreement between Japan and China has been met with widespread criticism.",
+        "The Chinese proposal was met with skepticism by Japanese officials.",
+    ] {
+        assert_eq!(detect(text, "2008-01-01"), Vec::<Value>::new(), "{text}");
+    }
+    // Met with people is still a meeting.
+    let found = detect(
+        "Putin met with Japanese Prime Minister Yasuo Fukuda in Moscow.",
+        "2008-01-01",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["JPN","RUS"] occurred"#]);
+}
+
+#[test]
+fn a_call_or_readiness_for_talks_is_no_meeting() {
+    for text in [
+        "Russia urged Iran to hold talks with the United States.",
+        "Iran is ready for negotiations with the United States, its foreign minister said.",
+    ] {
+        assert_eq!(detect(text, "2008-01-01"), Vec::<Value>::new(), "{text}");
+    }
+    // The stance of a draft ("calling for a ceasefire") ends where its own predicate
+    // starts: the vote is still planned.
+    let found = detect(
+        "U.S. sources said a U.S.-French draft resolution calling for a ceasefire would reach a Security Council vote on Thursday.",
+        "2006-08-10",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["organization"], "UNSC");
+    assert_eq!(found[0]["modality"], "planned");
+}
+
+#[test]
+fn meetings_with_envoys_of_two_states_are_not_their_meeting() {
+    let found = detect(
+        "The minister held meetings with envoys from Germany and France.",
+        "2008-01-01",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+}
+
+#[test]
+fn a_national_body_named_like_a_un_organ_holds_no_un_vote() {
+    let found = detect(
+        "The New Jersey General Assembly voted to abolish the death penalty.",
+        "2007-12-14",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+    let found = detect(
+        "The United Nations General Assembly voted to condemn the death penalty.",
+        "2007-12-14",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["organization"], "UNGA");
+}
+
+#[test]
+fn a_trip_reported_in_someone_elses_words_is_not_the_speakers() {
+    let found = detect(
+        "Bush, who visited Iraq last year, was quoted as saying that Rice will travel to Egypt.",
+        "2007-05-01",
+    );
+    // Bush's own visit stands; Rice's trip is not Bush's meeting with Iraq or Egypt.
+    assert_eq!(keys_and_modalities(&found), [r#"["IRQ","USA"] occurred"#]);
+}
+
+#[test]
+fn a_korean_officials_family_name_comes_first() {
+    let found = detect(
+        "South Korean Foreign Minister Ban Ki-moon spoke on Monday. Ban held talks with his Japanese counterpart, Nobutaka Machimura.",
+        "2005-12-01",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["JPN","KOR"] occurred"#]);
 }

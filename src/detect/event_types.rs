@@ -105,6 +105,8 @@ struct EventTypeFile {
 struct ModalityFile {
     planned: Vec<String>,
     cancelled: Vec<String>,
+    #[serde(default)]
+    stances: Vec<String>,
 }
 
 /// A validated event type.
@@ -142,6 +144,9 @@ pub enum Cue {
     BodyHint(usize, usize),
     Planned(Option<usize>),
     Cancelled(Option<usize>),
+    /// A stance toward an event, not the event: "ready for talks", "urged Tehran to
+    /// continue talks".
+    Stance,
 }
 
 /// One lexicon phrase found in a text (folded byte span).
@@ -210,6 +215,9 @@ impl EventTypes {
         }
         for p in &cues.cancelled {
             phrases.add(p, Cue::Cancelled(None));
+        }
+        for p in &cues.stances {
+            phrases.add(p, Cue::Stance);
         }
         let mut out: Vec<EventType> = Vec::new();
         for (origin, text) in &types {

@@ -57,6 +57,7 @@ pub struct Lexicon {
     pub meet_forms: WordList,
     pub goals: WordList,
     pub goal_object_stops: WordList,
+    pub receptions: WordList,
     pub reactions: WordList,
     pub sites: WordList,
     pub both_sides: PhraseList,
@@ -75,6 +76,7 @@ pub struct Lexicon {
     pub itinerary_verbs: WordList,
     pub noun_markers: WordList,
     pub irregular_pasts: WordList,
+    pub family_name_first: WordList,
 }
 
 /// One list of the lexicon, for checking.
@@ -94,6 +96,8 @@ enum Form {
     FoldedPhrase,
     /// One word as it stands capitalised in the original text.
     CapitalisedWord,
+    /// A country's ISO 3166-1 alpha-3 code, as the gazetteer writes it.
+    CountryCode,
 }
 
 impl Lexicon {
@@ -157,6 +161,7 @@ impl Lexicon {
                 Form::FoldedWord,
                 &self.goal_object_stops,
             ),
+            words("receptions", Form::FoldedWord, &self.receptions),
             words("reactions", Form::FoldedWord, &self.reactions),
             words("sites", Form::FoldedWord, &self.sites),
             List {
@@ -191,6 +196,11 @@ impl Lexicon {
             words("itinerary_verbs", Form::FoldedWord, &self.itinerary_verbs),
             words("noun_markers", Form::FoldedWord, &self.noun_markers),
             words("irregular_pasts", Form::FoldedWord, &self.irregular_pasts),
+            words(
+                "family_name_first",
+                Form::CountryCode,
+                &self.family_name_first,
+            ),
         ]
     }
 }
@@ -209,6 +219,11 @@ impl Form {
             Form::CapitalisedWord if !entry.starts_with(char::is_uppercase) => {
                 Some("is not capitalised")
             }
+            Form::CountryCode
+                if entry.len() != 3 || !entry.chars().all(|c| c.is_ascii_uppercase()) =>
+            {
+                Some("is not a three-letter country code")
+            }
             _ => None,
         }
     }
@@ -222,13 +237,13 @@ mod tests {
     fn the_embedded_lexicon_loads_and_no_list_is_empty() {
         let lexicon = Lexicon::embedded().unwrap();
         let lists = lexicon.lists();
-        assert_eq!(lists.len(), 21, "every table is listed");
+        assert_eq!(lists.len(), 23, "every table is listed");
         for list in lists {
             assert!(!list.entries.is_empty(), "[{}] is empty", list.table);
         }
         // What each list does is tested beside its rule: rules/mod.rs (meet_forms, goals,
-        // goal_object_stops), rules/bilateral.rs (reactions … regions, apart_before, apart), modality.rs
-        // (itinerary_verbs, noun_markers, irregular_pasts).
+        // goal_object_stops, receptions), rules/bilateral.rs (reactions … regions, apart_before, apart), modality.rs
+        // (itinerary_verbs, noun_markers, irregular_pasts, family_name_first: by surname).
     }
 
     #[test]
@@ -257,5 +272,10 @@ mod tests {
         assert!(e.starts_with("x.toml:"), "{e}");
         let e = err(&good.replace("\"took\"", "\"took it\""));
         assert!(e.contains("not one word"), "{e}");
+        let e = err(&good.replace("\"KOR\"", "\"Korea\""));
+        assert!(
+            e.contains("[family_name_first]") && e.contains("country code"),
+            "{e}"
+        );
     }
 }

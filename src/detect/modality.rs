@@ -122,6 +122,22 @@ pub(super) fn timing<'s>(
     }
 }
 
+/// Whether a stance cue shortly before the trigger, in its clause, makes it a stance
+/// toward the event rather than the event: "Iran is ready for negotiations", "China urged
+/// Tehran to continue talks", "called on the council to meet urgently to adopt measures".
+pub(super) fn under_stance(s: &Sentence, trigger: &CueHit) -> bool {
+    s.cues.iter().any(|h| {
+        h.end <= trigger.start
+            && h.end + STANCE_BEFORE >= trigger.start
+            && h.cues.contains(&Cue::Stance)
+            && {
+                let between = &s.folded.text[h.end..trigger.start];
+                !between.contains([',', ';', ':'])
+                    && !STANCE_CLAUSE_BREAKS.iter().any(|w| between.contains(w))
+            }
+    })
+}
+
 /// Whether the text before a cue ends in a passive auxiliary: "was", "were", "has
 /// been", "will be" (then the cue's subject is what came before: "the talks … were
 /// postponed").
@@ -185,6 +201,15 @@ fn is_itinerary(lex: &Lexicon, field: Field, first_word: &str) -> bool {
 /// How far before and after a trigger a modality cue may stand (bytes of folded text).
 const CUE_BEFORE: usize = 60;
 const CUE_AFTER: usize = 40;
+/// How far before a trigger a stance cue may stand.
+const STANCE_BEFORE: usize = 60;
+/// Words between a stance cue and a trigger that start another clause or predicate, so
+/// the stance is about something else: "urged that …", "a draft calling for a ceasefire
+/// would reach a council vote".
+const STANCE_CLAUSE_BREAKS: [&str; 17] = [
+    " that ", " when ", " while ", " after ", " before ", " would ", " will ", " could ",
+    " should ", " can ", " may ", " might ", " must ", " is ", " are ", " was ", " were ",
+];
 
 #[cfg(test)]
 mod tests {
@@ -249,6 +274,40 @@ mod tests {
             [Modality::Occurred]
         );
         assert!(passive_before("the meeting was") && !passive_before("the wasp"));
+    }
+
+    #[test]
+    fn a_stance_toward_an_event_is_no_event() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let found = |text: &str| {
+            d.detect(&Article {
+                title: "",
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .len()
+        };
+        assert_eq!(found("Putin said Russia is ready for talks with Iran."), 0);
+        assert_eq!(found("Putin urged Iran to hold talks with China."), 0);
+        assert_eq!(found("Russia called on Iran to meet Chinese officials."), 0);
+        // A stance in a clause of its own, or after the trigger, is about something else.
+        assert_eq!(
+            found("Putin met the Iranian foreign minister, and urged him to act."),
+            1
+        );
+        assert_eq!(
+            found("Putin, urging calm, met the Iranian foreign minister."),
+            1
+        );
+        // The stance's own object ends where another predicate starts.
+        assert_eq!(
+            found("Putin said a draft calling for calm would be discussed when he met the Iranian foreign minister."),
+            1
+        );
+        assert_eq!(
+            found("A plan calling for peace was agreed in talks between Iran and China."),
+            1
+        );
     }
 
     #[test]

@@ -73,13 +73,25 @@ impl Detector {
         None
     }
 
-    /// The last word of a named official's name: "Hill" for Christopher Hill.
-    fn surname_of<'a>(&'a self, a: &'a Actor) -> Option<&'a str> {
-        match a.official {
-            Some(o) => self.gazetteer.officials[o].name.rsplit(' ').next(),
+    /// Whether `word` is the family name of a named official: the last word of the name
+    /// ("Hill" for Christopher Hill), or the first where names put it first ("Ban" for
+    /// Ban Ki-moon).
+    fn is_surname_of(&self, a: &Actor, word: &str) -> bool {
+        let name = match a.official {
+            Some(o) => self.gazetteer.officials[o].name.as_str(),
             // "US Energy Secretary Sam Bodman" … "Bodman said".
-            None => a.name_in_text.as_deref()?.rsplit(' ').next(),
-        }
+            None => match a.name_in_text.as_deref() {
+                Some(name) => name,
+                None => return false,
+            },
+        };
+        let family_first = a.country.is_some_and(|c| {
+            self.lexicon
+                .family_name_first
+                .contains(&self.gazetteer.countries[c].code)
+        });
+        name.rsplit(' ').next() == Some(word)
+            || family_first && name.contains(' ') && name.split(' ').next() == Some(word)
     }
 
     /// The pairs of states of a bilateral event in this sentence: two states near the
@@ -174,7 +186,7 @@ impl Detector {
                 .protagonist
                 .iter()
                 .chain(&ctx.recent)
-                .find(|p| self.surname_of(p) == Some(word)),
+                .find(|p| self.is_surname_of(p, word)),
         };
         // "Rice did have a discussion with Walid Moallem, the foreign minister of Syria,
         // to alleviate Iraq's problems": the official named before by surname is the
@@ -189,7 +201,15 @@ impl Detector {
             let visitor = side
                 .iter()
                 .filter(official)
-                .find(|a| a.folded.start < p.start)
+                // "Yadlin was quoted as saying that missiles had arrived in Iran": a
+                // clause with a subject of its own between them.
+                .find(|a| {
+                    a.folded.start < p.start
+                        && !other_subject_between(
+                            &self.lexicon,
+                            &s.folded.text[a.folded.end.min(p.start)..p.start],
+                        )
+                })
                 .or_else(|| {
                     // "a visit to Moscow by Chinese President Xi Jinping", in the same clause
                     // (not "arrived in London, and was met by the Chinese ambassador").
@@ -207,6 +227,19 @@ impl Detector {
                 })
                 .or(protagonist)
                 .cloned();
+            // "Bush was quoted as saying that Rice will travel to Egypt": the trip is
+            // the other subject's, so neither is Bush's meeting with another state.
+            let trip_of_another_subject = visitor.is_none()
+                && side.iter().filter(official).any(|a| {
+                    a.folded.start < p.start
+                        && other_subject_between(
+                            &self.lexicon,
+                            &s.folded.text[a.folded.end.min(p.start)..p.start],
+                        )
+                });
+            if trip_of_another_subject {
+                return Vec::new();
+            }
             // "visits British personnel": the visitor's own people, not a host.
             let own_people = |v: &Actor| {
                 s.actors.iter().any(|a| {
@@ -357,6 +390,11 @@ impl Detector {
         if side.len() != 2 {
             return Vec::new();
         }
+        // "Further meetings with UN envoys from France and the United States": a list
+        // after "with" is one side, met by someone the sentence does not name.
+        if !rule.contains(&"previous sentence") && listed_after_with(s, trigger, &side) {
+            return Vec::new();
+        }
         confidence += match (side[0].kind, side[1].kind) {
             (ActorKind::Named, ActorKind::Named) => 0.15,
             (ActorKind::Named | ActorKind::Role, ActorKind::Named | ActorKind::Role) => 0.05,
@@ -369,6 +407,50 @@ impl Detector {
             confidence,
         )]
     }
+}
+
+/// Whether the words between an official and a trigger open a clause with a subject of
+/// its own: "… as saying that BM-25 missiles had arrived in", "… over the fact that the
+/// victims had ignored an advisory against travelling to" — but not "… said that he
+/// would travel to".
+fn other_subject_between(lex: &Lexicon, between: &str) -> bool {
+    let Some(at) = between.rfind(" that ") else {
+        return false;
+    };
+    let next = between[at + 6..]
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty());
+    next.is_some_and(|w| !lex.subject_pronouns.contains(w))
+}
+
+/// Whether both parties follow the trigger as one list after "with": "meetings with
+/// envoys from France and the United States", "talks with Israeli and Palestinian
+/// negotiators".
+fn listed_after_with(s: &Sentence, trigger: &CueHit, side: &[Actor]) -> bool {
+    let [a, b] = side else { return false };
+    let (first, second) = if a.folded.start <= b.folded.start {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if first.folded.start < trigger.start || first.folded.end > second.folded.start {
+        return false;
+    }
+    let Some(lead) = s.folded.text.get(trigger.start..first.folded.start) else {
+        return false;
+    };
+    let Some(gap) = s.folded.text.get(first.folded.end..second.folded.start) else {
+        return false;
+    };
+    let gap = gap.trim();
+    let gap = gap.strip_suffix(" the").unwrap_or(gap).trim();
+    lead.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "with")
+        && !lead.contains([',', ';'])
+        // Two items make a list only with "and": after a comma alone the second is the
+        // sentence's subject ("At a news conference with President Bush, Prime
+        // Minister Blair said").
+        && matches!(gap, "and" | ", and")
 }
 
 impl Detector {

@@ -10,7 +10,7 @@ use super::actors::{Actor, ActorKind};
 use super::candidates::{Candidate, Context, Sentence};
 use super::event_types::{Cue, CueHit, EventType, Shape};
 use super::lexicon::Lexicon;
-use super::Detector;
+use super::{modality, Detector};
 
 impl Detector {
     /// Applies one event type's rule to one sentence.
@@ -31,11 +31,15 @@ impl Detector {
         if has_cue(s, &|c| *c == Cue::Exclude(ti)) {
             return Vec::new();
         }
-        match t.shape {
+        let mut found = match t.shape {
             Shape::Organization => self.organization_rule(ti, t, s, ctx, trigger),
             Shape::Bilateral => self.bilateral_rule(ti, t, s, ctx, triggers),
             Shape::Multilateral | Shape::StateAction => self.state_action_rule(ti, t, s, trigger),
-        }
+        };
+        // "Iran is ready for negotiations", "urged Tehran to continue talks": a stance
+        // toward the event, not the event.
+        found.retain(|c| !modality::under_stance(s, &c.trigger));
+        found
     }
 
     /// The triggers of type `ti` in the sentence, in order: triggers, place triggers, and
@@ -85,14 +89,20 @@ fn near(a: &Actor, trigger: &CueHit, limit: usize) -> bool {
     gap <= limit
 }
 
-/// Whether "meet" starts a phrase about a goal rather than people: "meet land reform
-/// promises", "met the conditions", "meeting its targets".
+/// Whether "meet" starts a phrase about a goal or a reception rather than people: "meet
+/// land reform promises", "met the conditions", "meeting its targets", "met with
+/// criticism".
 fn meets_a_goal(lex: &Lexicon, from_trigger: &str) -> bool {
     let mut words = from_trigger
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty());
     if !words.next().is_some_and(|w| lex.meet_forms.contains(w)) {
         return false;
+    }
+    // "has been met with celebration": a reception, not people.
+    let mut after = words.clone();
+    if after.next() == Some("with") && after.take(2).any(|w| lex.receptions.contains(w)) {
+        return true;
     }
     // The object: up to four words, stopping at a preposition that introduces people.
     words
@@ -139,6 +149,17 @@ mod tests {
             );
         }
         assert!(!meets_a_goal(&lex, "greeted its targets"));
+        for reception in lex.receptions.words() {
+            assert!(
+                meets_a_goal(&lex, &format!("met with {reception}")),
+                "{reception}"
+            );
+            assert!(meets_a_goal(
+                &lex,
+                &format!("met with widespread {reception}")
+            ));
+        }
+        assert!(!meets_a_goal(&lex, "met with the president"));
         for stop in lex.goal_object_stops.words() {
             assert!(
                 !meets_a_goal(&lex, &format!("met {stop} the targets")),

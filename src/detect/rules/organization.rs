@@ -42,6 +42,11 @@ impl Detector {
         let mut chosen: Vec<OrganChoice> = Vec::new();
         for a in &s.actors {
             let Some(o) = a.organization else { continue };
+            // "the New Jersey General Assembly", "Russia's Security Council": a national
+            // body of the same name.
+            if self.named_for_a_place(s, a) {
+                continue;
+            }
             let Some(h) = decisions.iter().copied().min_by_key(|h| distance(a, h)) else {
                 continue;
             };
@@ -150,6 +155,31 @@ impl Detector {
     fn body_code(&self, org: usize) -> String {
         let o = &self.gazetteer.organizations[org];
         o.vote_body.clone().unwrap_or_else(|| o.code.clone())
+    }
+
+    /// Whether the capitalised word right before an organ's name makes it another body
+    /// of that name: "New Jersey General Assembly", "Russian Security Council" — but not
+    /// "United Nations' General Assembly", "Monday's Security Council vote".
+    fn named_for_a_place(&self, s: &Sentence, a: &Actor) -> bool {
+        let before = s.original[s.span.start..a.span.start.max(s.span.start)].trim_end();
+        let mut words = before.rsplit(char::is_whitespace);
+        let mut word = words.next().unwrap_or("");
+        if matches!(word, "'s" | "’s" | "'" | "’") {
+            word = words.next().unwrap_or("");
+        }
+        let word = word
+            .trim_end_matches("'s")
+            .trim_end_matches("’s")
+            .trim_end_matches(['\'', '’']);
+        // A headline capitalises every word.
+        s.field == crate::model::Field::Text
+            && word.starts_with(char::is_uppercase)
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '.' || c == '-')
+            && !matches!(word, "UN" | "U.N." | "U.N" | "Nations" | "The" | "A" | "An")
+            && !self.lexicon.sentence_openers.contains(word)
+            && !crate::detect::dates::is_calendar_word(word)
     }
 
     /// Whether an organisation's name or an alias contains `word` ("council").
