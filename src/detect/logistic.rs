@@ -271,9 +271,22 @@ impl Platt {
                 tolerance: 1e-9,
             },
         );
+        if m.weights[0] > 0.0 {
+            return Platt {
+                a: m.weights[0],
+                b: m.bias,
+            };
+        }
+        // Scores that rank the held-out candidates no better than chance (or upside
+        // down) say nothing: every candidate gets the smoothed share that was right.
+        let share = scored
+            .iter()
+            .map(|&(_, y)| if y { hi } else { lo })
+            .sum::<f64>()
+            / scored.len() as f64;
         Platt {
-            a: m.weights[0],
-            b: m.bias,
+            a: 0.0,
+            b: (share / (1.0 - share)).ln(),
         }
     }
 
@@ -385,6 +398,20 @@ mod tests {
         assert!((p.probability(4.0) - 0.6).abs() < 0.02, "{p:?}");
         assert!((p.probability(-4.0) - 0.1).abs() < 0.02, "{p:?}");
         assert_eq!(Platt::fit(&[(1.0, true)]), Platt::IDENTITY);
+    }
+
+    #[test]
+    fn scores_ranked_upside_down_give_every_candidate_the_share_that_was_right() {
+        // Higher scores are wrong more often: the fit would turn them upside down.
+        let mut scored = Vec::new();
+        for i in 0..100 {
+            scored.push((1.0, i % 10 < 7));
+            scored.push((-1.0, i % 10 < 9));
+        }
+        let p = Platt::fit(&scored);
+        assert_eq!(p.a, 0.0, "{p:?}");
+        assert!((p.probability(1.0) - 0.8).abs() < 0.01, "{p:?}");
+        assert_eq!(p.probability(1.0), p.probability(-1.0));
     }
 
     #[test]
