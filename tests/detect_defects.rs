@@ -361,3 +361,78 @@ fn a_korean_officials_family_name_comes_first() {
     );
     assert_eq!(keys_and_modalities(&found), [r#"["JPN","KOR"] occurred"#]);
 }
+
+/// What `detect --json` finds in a story with this title and text.
+fn detect_titled(title: &str, text: &str, published: &str) -> Vec<Value> {
+    let out = common::run_with_stdin(
+        &[
+            "detect",
+            "--json",
+            "--published",
+            published,
+            "--title",
+            title,
+            "-",
+        ],
+        text,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_headline_that_reads_occurred_yields_to_the_bodys_plan() {
+    let found = detect_titled(
+        "Blair meets Bush in Washington",
+        "British Prime Minister Tony Blair will fly to Washington on Thursday to meet US President George W. Bush.",
+        "2004-11-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["GBR","USA"] planned"#]);
+    assert_eq!(found[0]["evidence"]["field"], "text");
+}
+
+#[test]
+fn a_meeting_in_a_fronted_time_phrase_takes_the_main_clauses_tense() {
+    let found = detect(
+        "After the talks between Russia and China, the two leaders will sign a treaty.",
+        "2004-11-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["CHN","RUS"] planned"#]);
+    let found = detect(
+        "After the talks between Russia and China, the two leaders signed a treaty.",
+        "2004-11-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["CHN","RUS"] occurred"#]);
+}
+
+#[test]
+fn what_would_have_happened_did_not() {
+    let found = detect(
+        "The meeting between Iranian and American diplomats would have been the highest-level talks in decades.",
+        "2010-05-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["IRN","USA"] cancelled"#]);
+}
+
+#[test]
+fn an_organ_a_matter_is_sent_to_or_whose_report_is_rejected_did_not_vote() {
+    let found = detect(
+        "The IAEA board adopted a resolution to report Iran to the Security Council.",
+        "2006-02-04",
+    );
+    let organs: Vec<&Value> = found.iter().map(|e| &e["organization"]).collect();
+    assert_eq!(organs, ["UN_OTHER"], "{found:?}");
+    let found = detect(
+        "Lebanon's government rejected a UN Security Council report on Monday.",
+        "2006-02-04",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+}

@@ -250,6 +250,17 @@ impl Detector {
                 context.update(&self.gazetteer, &sentence);
             }
         }
+        // "Blair flies to Washington" over "Blair flies tomorrow to meet Bush": a headline
+        // sums up its story, so a meeting the headline alone reads as occurred, and the
+        // body states only with another modality, is the body's.
+        out.retain(|p| {
+            let d = &p.detection;
+            !(d.evidence.field == Field::Title
+                && d.modality == Modality::Occurred
+                && seen.iter().any(|(ty, key, m)| {
+                    *ty == d.event_type && *key == d.key() && *m != Modality::Occurred
+                }))
+        });
         for p in &mut out {
             p.support = support
                 .get(&(p.detection.event_type.clone(), p.detection.key()))

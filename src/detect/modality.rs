@@ -84,6 +84,9 @@ pub(super) fn timing<'s>(
                     .text
                     .get(trigger.end..h.start)
                     .is_some_and(|between| between.contains(" that "))
+                // "At the recent talks … it was announced that the program would …": a
+                // cue after the trigger that opens a clause is about that clause.
+                && !(h.start >= trigger.end && s.folded.text[h.start..h.end].ends_with(" that"))
                 && h.cues.iter().any(|c| match c {
                     Cue::Cancelled(None) => want_cancelled,
                     Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
@@ -93,7 +96,18 @@ pub(super) fn timing<'s>(
                 })
         })
     };
-    let (mut modality, cue) = match (cue(true), cue(false)) {
+    // "After the meeting, Lula and Sarkozy will present a bridge": a trigger in a fronted
+    // time phrase takes the tense of the main clause that follows it.
+    let main_clause_cue = || {
+        let clause = main_clause_after_fronted(s, trigger)?;
+        s.cues.iter().find(|h| {
+            clause.contains(&h.start)
+                && h.cues
+                    .iter()
+                    .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
+        })
+    };
+    let (mut modality, cue) = match (cue(true), cue(false).or_else(main_clause_cue)) {
         (Some(h), _) => (Modality::Cancelled, Some(*h)),
         (None, Some(h)) => (Modality::Planned, Some(*h)),
         _ if itinerary => (Modality::Planned, None),
@@ -120,6 +134,42 @@ pub(super) fn timing<'s>(
         cue,
         date,
     }
+}
+
+/// The main clause after a fronted time phrase that holds the trigger ("After the
+/// meeting, Lula and Sarkozy will present …"), as a range of folded text: from the
+/// phrase's comma to a reporting verb, "that" or the next comma.
+fn main_clause_after_fronted(s: &Sentence, trigger: &CueHit) -> Option<std::ops::Range<usize>> {
+    let before = &s.folded.text[s.folded_span.start..trigger.start];
+    let mut words = before.split_whitespace().peekable();
+    if words.peek().is_some_and(|w| FRONTED_ADVERBS.contains(w)) {
+        words.next();
+    }
+    if !words
+        .next()
+        .is_some_and(|w| FRONTED_PREPOSITIONS.contains(&w))
+    {
+        return None;
+    }
+    // "after the", "during their first", "following his bilateral".
+    let rest: Vec<&str> = words.collect();
+    if rest.len() > 3
+        || rest
+            .iter()
+            .any(|w| w.contains(|c: char| !c.is_alphabetic()))
+    {
+        return None;
+    }
+    let after = &s.folded.text[trigger.end..s.folded_span.end];
+    let comma = after.find(',').filter(|&at| at <= FRONTED_PHRASE_AFTER)?;
+    let start = trigger.end + comma + 1;
+    let clause = &s.folded.text[start..s.folded_span.end];
+    let end = [" said", " says", " told", " that ", ","]
+        .iter()
+        .filter_map(|w| clause.find(w))
+        .min()
+        .unwrap_or(clause.len());
+    Some(start..start + end)
 }
 
 /// Whether a stance cue shortly before the trigger, in its clause, makes it a stance
@@ -201,6 +251,12 @@ fn is_itinerary(lex: &Lexicon, field: Field, first_word: &str) -> bool {
 /// How far before and after a trigger a modality cue may stand (bytes of folded text).
 const CUE_BEFORE: usize = 60;
 const CUE_AFTER: usize = 40;
+/// Words that open a fronted time phrase holding a trigger ("After the talks, …"), and
+/// an adverb that may come first ("Shortly before the meeting, …").
+const FRONTED_PREPOSITIONS: [&str; 4] = ["after", "before", "during", "following"];
+const FRONTED_ADVERBS: [&str; 4] = ["shortly", "soon", "immediately", "just"];
+/// How far after the trigger the fronted phrase's comma may stand.
+const FRONTED_PHRASE_AFTER: usize = 60;
 /// How far before a trigger a stance cue may stand.
 const STANCE_BEFORE: usize = 60;
 /// Words between a stance cue and a trigger that start another clause or predicate, so
@@ -307,6 +363,40 @@ mod tests {
         assert_eq!(
             found("A plan calling for peace was agreed in talks between Iran and China."),
             1
+        );
+    }
+
+    #[test]
+    fn a_fronted_time_phrase_takes_the_main_clauses_tense() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let modalities = |text: &str| -> Vec<Modality> {
+            d.detect(&Article {
+                title: "",
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .iter()
+            .map(|e| e.modality)
+            .collect()
+        };
+        assert_eq!(
+            modalities(
+                "After the talks between Russia and China, the two leaders will sign a treaty."
+            ),
+            [Modality::Planned]
+        );
+        // Reported speech after the phrase, or a past main clause: it happened.
+        assert_eq!(
+            modalities(
+                "After the talks between Russia and China, the Kremlin said it will sign a treaty."
+            ),
+            [Modality::Occurred]
+        );
+        assert_eq!(
+            modalities(
+                "After the talks between Russia and China, the two leaders signed a treaty."
+            ),
+            [Modality::Occurred]
         );
     }
 

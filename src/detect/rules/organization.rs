@@ -3,10 +3,36 @@
 //! Nations voted to impose sanctions"), or referred back to ("the council voted 13-0").
 
 use super::has_cue;
-use crate::detect::actors::Actor;
+use crate::detect::actors::{Actor, ActorKind};
 use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
 use crate::detect::{text, Detector};
+
+/// Whether an organ's mention is where something is sent: "to the Security Council".
+fn addressed_to(s: &Sentence, a: &Actor) -> bool {
+    let before =
+        s.folded.text[s.folded_span.start..a.folded.start.max(s.folded_span.start)].trim_end();
+    let before = before.strip_suffix(" the").unwrap_or(before);
+    before.ends_with(" to") || before == "to"
+}
+
+/// Whether `decision`, before the organ's mention, is a state's rejection of the organ's
+/// work: "Lebanon's government rejected a UN Security Council report".
+fn rejects_its_work(s: &Sentence, organ: &Actor, decision: &CueHit) -> bool {
+    let word = &s.folded.text[decision.start..decision.end];
+    let between = &s.folded.text[decision.end..organ.folded.start];
+    matches!(word, "reject" | "rejects" | "rejected" | "rejecting")
+        && between.split_whitespace().count() <= 2
+        && !between.contains([',', ';'])
+        && s.actors.iter().any(|b| {
+            b.folded.end <= decision.start
+                && b.country.is_some()
+                && matches!(
+                    b.kind,
+                    ActorKind::State | ActorKind::Named | ActorKind::Role
+                )
+        })
+}
 
 /// An organ the rule credits with a decision.
 struct OrganChoice<'s> {
@@ -47,9 +73,19 @@ impl Detector {
             if self.named_for_a_place(s, a) {
                 continue;
             }
+            // "a resolution by the IAEA to report Iran to the Security Council": the
+            // organ a matter is sent to is not the one that decided.
+            if addressed_to(s, a) {
+                continue;
+            }
             let Some(h) = decisions.iter().copied().min_by_key(|h| distance(a, h)) else {
                 continue;
             };
+            // "Lebanon's government rejected a UN Security Council report": a state
+            // rejecting the organ's work, not the organ deciding.
+            if h.end <= a.folded.start && rejects_its_work(s, a, h) {
+                continue;
+            }
             // The organ nearest its decision word wins it.
             let nearest = s
                 .actors
