@@ -436,3 +436,57 @@ fn an_organ_a_matter_is_sent_to_or_whose_report_is_rejected_did_not_vote() {
     );
     assert_eq!(found, Vec::<Value>::new());
 }
+
+#[test]
+fn states_listed_after_a_plural_role_or_opening_the_clause_meet() {
+    let found = detect(
+        "The foreign ministers of Greece and Turkey met in Athens on Friday.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["GRC","TUR"] occurred"#]);
+    let found = detect(
+        "Japan and South Korea held their first summit in three years in Tokyo on Saturday.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["JPN","KOR"] occurred"#]);
+}
+
+#[test]
+fn a_trip_to_a_gathering_is_no_visit_to_the_host_but_a_meeting_there_counts() {
+    let found = detect(
+        "President Obama will travel to Singapore for the APEC summit, where he is expected to meet Chinese President Hu Jintao.",
+        "2009-11-10",
+    );
+    // The organisation behind "for the" is no subject; Singapore is only the venue.
+    assert_eq!(keys_and_modalities(&found), [r#"["CHN","USA"] planned"#]);
+    // A trip for talks with the host's official is a visit.
+    let found = detect(
+        "President Obama will travel to Beijing for the summit with Chinese President Hu Jintao.",
+        "2009-11-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["CHN","USA"] planned"#]);
+}
+
+#[test]
+fn talks_that_have_not_been_held_did_not_happen() {
+    let found = detect(
+        "Argentina and the UK have not held talks over the islands since 1982.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["ARG","GBR"] cancelled"#]);
+}
+
+#[test]
+fn a_vow_to_veto_any_resolution_is_no_vote() {
+    let found = detect(
+        "The United States has said it will veto any Security Council resolution condemning Israel.",
+        "2010-06-15",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+    let found = detect(
+        "The United States vetoed a Security Council resolution condemning Israel on Friday.",
+        "2010-06-15",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["organization"], "UNSC");
+}

@@ -472,7 +472,9 @@ pub fn resolve(
                 ..base
             });
             previous_bare = None;
-            previous_role = None;
+            // "The foreign ministers of Greece and Turkey": the states listed after a
+            // plural role of the first share it.
+            previous_role = role.filter(|_| plural_role_of_a_state(folded, chain));
             continue;
         }
         if !officials.is_empty() {
@@ -603,6 +605,28 @@ fn unlisted_name_after(
     // A single word could be the start of the next sentence part ("President Obama
     // Tuesday"); two or more make a name.
     (words >= 2).then(|| (name_end, original[start..name_end].to_string()))
+}
+
+/// Whether `chain` is a plural role followed by "of" and a state's name: "the foreign
+/// ministers of Greece" (and Turkey), "the leaders of India" (and Pakistan).
+fn plural_role_of_a_state(folded: &Folded, chain: &[&Mention]) -> bool {
+    let [.., role, state] = chain else {
+        return false;
+    };
+    let is_role = role.targets.iter().any(|t| matches!(t, Target::Role(_)));
+    let is_state = state
+        .targets
+        .iter()
+        .any(|t| matches!(t, Target::Country(_, CountryForm::Name)));
+    let gap = folded
+        .text
+        .get(role.folded.end..state.folded.start)
+        .unwrap_or("")
+        .trim();
+    is_role
+        && is_state
+        && matches!(gap, "of" | "of the")
+        && folded.text[role.folded.clone()].ends_with('s')
 }
 
 /// The role of `chain` when it is a role of no state that `next` follows after "from"

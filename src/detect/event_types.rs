@@ -602,6 +602,14 @@ mod tests {
                 "hold a summit:held",
                 &["holds a summit", "held a summit", "holding a summit"],
             ),
+            (
+                "hold their first summit:held",
+                &["hold their first summit", "held their first summit"],
+            ),
+            (
+                "hold their summit:held",
+                &["holds their summit", "held their summit"],
+            ),
             ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
             ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
             ("vote", &["votes", "voted", "voting"]),

@@ -138,7 +138,21 @@ impl Detector {
         let subject = s.actors.iter().rev().find(|a| {
             a.folded.end <= trigger.start && !matches!(a.kind, ActorKind::Place | ActorKind::Topic)
         });
-        if subject.is_some_and(|a| a.kind == ActorKind::Organization) {
+        // "… will travel to Vietnam for the APEC summit, where he is expected to meet Hu":
+        // an organisation behind a preposition is no subject — unless the trigger is its
+        // own meeting ("during the UN Security Council meeting").
+        let behind_a_preposition = |a: &Actor| {
+            if a.folded.end + 1 >= trigger.start {
+                return false;
+            }
+            let before = s.folded.text[s.folded_span.start..a.folded.start].trim_end();
+            let before = before.strip_suffix(" the").unwrap_or(before);
+            before
+                .rsplit(' ')
+                .next()
+                .is_some_and(|w| self.lexicon.organisation_prepositions.contains(w))
+        };
+        if subject.is_some_and(|a| a.kind == ActorKind::Organization && !behind_a_preposition(a)) {
             return Vec::new();
         }
         let mut side: Vec<Actor> = Vec::new();
@@ -162,7 +176,17 @@ impl Detector {
                 a.kind == ActorKind::State
                     && near(a, trigger, NEAR_STATE)
                     && (a.folded.end + 1 != trigger.start
-                        || opens_a_clause(&s.folded.text[s.folded_span.start..a.folded.start]))
+                        || opens_a_clause(&s.folded.text[s.folded_span.start..a.folded.start])
+                        // "Japan and South Korea held their first summit": the last of
+                        // two states that open the clause.
+                        || s.actors.iter().any(|b| {
+                            b.kind == ActorKind::State
+                                && b.folded.end < a.folded.start
+                                && s.folded.text[b.folded.end..a.folded.start].trim() == "and"
+                                && opens_a_clause(
+                                    &s.folded.text[s.folded_span.start..b.folded.start],
+                                )
+                        }))
                     // "China condemned the meeting": a state reacting to it.
                     && !reacts(&self.lexicon, &s.folded.text[a.folded.end..s.folded_span.end])
             })
@@ -315,6 +339,16 @@ impl Detector {
                                 && a.country == h.country
                                 && a.folded.start > h.folded.end
                         });
+                        // "will travel to Singapore for the APEC summit": a trip to a
+                        // gathering, not to the host's government.
+                        if host_official.is_none()
+                            && for_a_gathering(
+                                &self.lexicon,
+                                &s.folded.text[h.folded.end..s.folded_span.end],
+                            )
+                        {
+                            continue;
+                        }
                         let h = host_official.unwrap_or(h);
                         let conf = confidence
                             + if visitor.kind == ActorKind::Named {
@@ -629,6 +663,26 @@ fn names_a_site(lex: &Lexicon, between: &str) -> bool {
     between
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| lex.sites.contains(w))
+}
+
+/// Whether the words after a visit's place say the trip is for a gathering there: "for
+/// the APEC summit", "to attend the funeral of …" (at most four words to the gathering).
+fn for_a_gathering(lex: &Lexicon, after_place: &str) -> bool {
+    let mut words = after_place
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    let lead = match (words.next(), words.next()) {
+        (Some("for"), Some(_)) => 1,
+        (Some("to"), Some("attend")) => 2,
+        _ => return false,
+    };
+    after_place
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .skip(lead)
+        .take(5)
+        .take_while(|w| !matches!(*w, "with" | "and"))
+        .any(|w| lex.gatherings.contains(w))
 }
 
 /// Whether a sentence speaks of both parties at once: "the two sides", "the two leaders".
