@@ -490,3 +490,59 @@ fn a_vow_to_veto_any_resolution_is_no_vote() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["organization"], "UNSC");
 }
+
+#[test]
+fn a_name_before_its_appositive_role_is_the_official_and_its_surname_refers_back() {
+    let found = detect(
+        "Hilary Benn, the British International Development Secretary, arrived in Khartoum on Tuesday. Benn is due to meet Sudanese President Omar al-Bashir on Wednesday.",
+        "2006-06-15",
+    );
+    assert_eq!(
+        keys_and_modalities(&found),
+        [r#"["GBR","SDN"] occurred"#, r#"["GBR","SDN"] planned"#]
+    );
+    assert_eq!(names(&found[1]), ["Hilary Benn", "Omar al-Bashir"]);
+    // A place or a medium before the comma is nobody's name: the role's holder that day
+    // is the actor.
+    let found = detect(
+        "Speaking to Al Jazeera, the British foreign secretary met Sudanese President Omar al-Bashir.",
+        "2006-06-15",
+    );
+    assert_eq!(names(&found[0])[0], "Margaret Beckett", "{found:?}");
+}
+
+#[test]
+fn an_adjective_and_a_short_name_share_the_role_that_ends_their_list() {
+    let found = detect(
+        "Mexican and US officials discussed immigration at a meeting in Mexico City on Thursday.",
+        "2006-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["MEX","USA"] occurred"#]);
+}
+
+#[test]
+fn un_votes_blocked_refused_or_held_elsewhere() {
+    // "blocked" is the decision here, not a cancellation.
+    let found = detect(
+        "China and Russia blocked a UN Security Council resolution on Zimbabwe.",
+        "2008-07-12",
+    );
+    assert_eq!(keys_and_modalities(&found), ["[] occurred"], "{found:?}");
+    assert_eq!(found[0]["organization"], "UNSC");
+    // The organ others are elected to did not vote.
+    let found = detect(
+        "The UN General Assembly elected five new non-permanent members of the Security Council on Thursday.",
+        "2008-10-18",
+    );
+    let organs: Vec<&Value> = found.iter().map(|e| &e["organization"]).collect();
+    assert_eq!(organs, ["UNGA"], "{found:?}");
+}
+
+#[test]
+fn a_refusal_in_reported_speech_cancels() {
+    let found = detect(
+        "Colombian President Alvaro Uribe said he would not meet Venezuelan President Hugo Chavez until the dispute was resolved.",
+        "2008-03-10",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["COL","VEN"] cancelled"#]);
+}

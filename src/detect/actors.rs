@@ -117,6 +117,24 @@ const FILLERS: &[&str] = &[
     "culture",
     "information",
     "mines",
+    "international",
+    "development",
+    "home",
+    "affairs",
+    "economy",
+    "planning",
+    "communications",
+    "water",
+    "tourism",
+    "social",
+    "welfare",
+    "housing",
+    "sports",
+    "science",
+    "technology",
+    "commerce",
+    "fisheries",
+    "cooperation",
 ];
 
 const PLACE_WORDS: &[&str] = &[
@@ -448,13 +466,20 @@ pub fn resolve(
         {
             // A name the gazetteer does not know right after the role: "US Energy
             // Secretary Sam Bodman" is Sam Bodman, whoever held the office that day.
-            let unlisted = unlisted_name_after(original, last.span.end, mentions);
+            // … or the name before it, in apposition: "Hilary Benn, the British
+            // International Development Secretary".
+            let unlisted = unlisted_name_after(original, last.span.end, mentions)
+                .map(|(end, name)| (base.span.start, end, name))
+                .or_else(|| {
+                    name_before_apposition(original, first.span.start, mentions)
+                        .map(|(start, name)| (start, base.span.end, name))
+                });
             let holder = match &unlisted {
                 Some(_) => None,
                 None => role.and_then(|r| g.holder(c, r, date)),
             };
             let (span, name_in_text) = match unlisted {
-                Some((end, name)) => (base.span.start..end, Some(name)),
+                Some((start, end, name)) => (start..end, Some(name)),
                 None => (base.span.clone(), None),
             };
             // "protested against the US government": what the sentence is about, not a party.
@@ -607,6 +632,58 @@ fn unlisted_name_after(
     (words >= 2).then(|| (name_end, original[start..name_end].to_string()))
 }
 
+/// A person's name just before an appositive role that starts at byte `start` of
+/// `original`: "Hilary Benn" in "Hilary Benn, the British International Development
+/// Secretary". Two to four capitalised words before ", the" or ",", none a gazetteer
+/// mention or a calendar word, opening the text or after a word that may stand before a
+/// person (not "in", "to", …: "Speaking to Al Jazeera, the minister"). Returns where the
+/// name starts and the name.
+fn name_before_apposition(
+    original: &str,
+    start: usize,
+    mentions: &[Mention],
+) -> Option<(usize, String)> {
+    let before = original.get(..start)?.trim_end();
+    let before = before.strip_suffix("the").unwrap_or(before).trim_end();
+    let rest = before.strip_suffix(',')?;
+    let mut name_start = rest.len();
+    let mut words = 0;
+    let mut word_before = "";
+    for word in rest.rsplit(' ') {
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase)
+            && word.chars().skip(1).any(char::is_lowercase)
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '.' || c == '\'');
+        if !capitalised || words == 4 {
+            word_before = word;
+            break;
+        }
+        let at = word.as_ptr() as usize - original.as_ptr() as usize;
+        if crate::detect::dates::is_calendar_word(word)
+            || mentions
+                .iter()
+                .any(|m| m.span.start <= at && at < m.span.end)
+        {
+            return None;
+        }
+        name_start = at;
+        words += 1;
+    }
+    let opens = word_before.is_empty() || word_before.ends_with(['.', '"', '“']);
+    let fits = opens
+        || word_before.chars().all(char::is_lowercase)
+            && !NOT_BEFORE_A_PERSON.contains(&word_before);
+    (words >= 2 && fits).then(|| (name_start, original[name_start..rest.len()].to_string()))
+}
+
+/// Words before a capitalised phrase that make it a place or a medium rather than a
+/// person: "in", "to", "at" ("Speaking to Al Jazeera, the minister …").
+const NOT_BEFORE_A_PERSON: &[&str] = &[
+    "in", "at", "to", "from", "on", "for", "of", "into", "near", "across", "outside", "inside",
+    "speaking", "told", "says", "said",
+];
+
 /// Whether `chain` is a plural role followed by "of" and a state's name: "the foreign
 /// ministers of Greece" (and Turkey), "the leaders of India" (and Pakistan).
 fn plural_role_of_a_state(folded: &Folded, chain: &[&Mention]) -> bool {
@@ -701,11 +778,13 @@ fn coordinated_roles(folded: &Folded, chains: &[Vec<&Mention>]) -> Vec<Option<Ro
                 .any(|t| matches!(t, Target::Role(_) | Target::Official(_)))
     };
     let role_of = |chain: &[&Mention]| -> Option<Role> {
-        let adjective_first = chain[0]
+        // "Thai and Laotian officials", and "Mexican and US officials" (a short name
+        // used as an adjective).
+        let country_first = chain[0]
             .targets
             .iter()
-            .any(|t| matches!(t, Target::Country(_, CountryForm::Adjective)));
-        if !adjective_first {
+            .any(|t| matches!(t, Target::Country(..)));
+        if !country_first {
             return None;
         }
         chain

@@ -625,6 +625,7 @@ mod tests {
             ("extend", &["extends", "extended", "extending"]),
             ("condemn", &["condemns", "condemned", "condemning"]),
             ("appoint", &["appoints", "appointed", "appointing"]),
+            ("block", &["blocks", "blocked", "blocking"]),
         ];
         let mut shipped = Vec::new();
         for (_, text) in EMBEDDED_TYPES {

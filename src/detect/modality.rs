@@ -87,6 +87,9 @@ pub(super) fn timing<'s>(
                 // "At the recent talks … it was announced that the program would …": a
                 // cue after the trigger that opens a clause is about that clause.
                 && !(h.start >= trigger.end && s.folded.text[h.start..h.end].ends_with(" that"))
+                // "China and Russia blocked a resolution": a decision word of the type
+                // itself is the event, not its cancellation.
+                && !(want_cancelled && h.cues.contains(&Cue::Require(ti)))
                 && h.cues.iter().any(|c| match c {
                     Cue::Cancelled(None) => want_cancelled,
                     Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,

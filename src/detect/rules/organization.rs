@@ -8,12 +8,18 @@ use crate::detect::candidates::{Candidate, Context, Finding, Sentence};
 use crate::detect::event_types::{Cue, CueHit, EventType};
 use crate::detect::{text, Detector};
 
-/// Whether an organ's mention is where something is sent: "to the Security Council".
+/// Whether an organ's mention is where something is sent ("to the Security Council"), or
+/// what others are elected to ("five new non-permanent members of the Security Council"):
+/// not the organ that decides.
 fn addressed_to(s: &Sentence, a: &Actor) -> bool {
     let before =
         s.folded.text[s.folded_span.start..a.folded.start.max(s.folded_span.start)].trim_end();
     let before = before.strip_suffix(" the").unwrap_or(before);
-    before.ends_with(" to") || before == "to"
+    before.ends_with(" to")
+        || before == "to"
+        || before.ends_with(" members of")
+        || before.ends_with(" seat on")
+        || before.ends_with(" seats on")
 }
 
 /// Whether `decision`, before the organ's mention, is a state's rejection of the organ's
