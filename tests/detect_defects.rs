@@ -546,3 +546,12 @@ fn a_refusal_in_reported_speech_cancels() {
     );
     assert_eq!(keys_and_modalities(&found), [r#"["COL","VEN"] cancelled"#]);
 }
+
+#[test]
+fn a_condition_for_talks_to_come_is_no_meeting() {
+    let found = detect(
+        "The Indian prime minister said Pakistan must stop supporting militants before any talks can take place.",
+        "2008-12-01",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+}
