@@ -555,3 +555,32 @@ fn a_condition_for_talks_to_come_is_no_meeting() {
     );
     assert_eq!(found, Vec::<Value>::new());
 }
+
+#[test]
+fn a_reception_in_the_passive_names_its_host_after_by() {
+    let found = detect(
+        "The vice president of Colombia was received at the Miraflores palace by President Chavez.",
+        "2008-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["COL","VEN"] occurred"#]);
+}
+
+#[test]
+fn the_state_that_hosts_talks_between_others_is_no_party() {
+    let found = detect(
+        "Qatar hosted talks between Sudan and rebel groups from Darfur.",
+        "2010-02-20",
+    );
+    assert_eq!(found, Vec::<Value>::new());
+    let found = detect(
+        "Turkey hosted talks between Israel and Syria in Istanbul.",
+        "2008-05-21",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["ISR","SYR"] occurred"#]);
+    // "between" and two days is when, not who.
+    let found = detect(
+        "Turkey and Syria held talks between Monday and Wednesday.",
+        "2008-05-21",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["SYR","TUR"] occurred"#]);
+}

@@ -155,8 +155,24 @@ impl Detector {
         if subject.is_some_and(|a| a.kind == ActorKind::Organization && !behind_a_preposition(a)) {
             return Vec::new();
         }
+        // "Qatar hosted talks between Sudan and rebel groups": the parties are those after
+        // "between"; the state before the trigger hosts or mediates.
+        // Not "held talks between Monday and Wednesday".
+        let between_after = s.folded.text[trigger.end..s.folded_span.end]
+            .strip_prefix(" between ")
+            .and_then(|rest| {
+                rest.split([' ', ',', '.'])
+                    .find(|w| !w.is_empty() && *w != "the")
+            })
+            .is_some_and(|w| {
+                !crate::detect::dates::is_calendar_word(w)
+                    && !w.starts_with(|c: char| c.is_ascii_digit())
+            });
         let mut side: Vec<Actor> = Vec::new();
         let push = |a: &Actor, side: &mut Vec<Actor>| {
+            if between_after && a.folded.end <= trigger.start {
+                return;
+            }
             if a.country.is_some() && side.iter().all(|c| c.country != a.country) {
                 side.push(a.clone());
             }

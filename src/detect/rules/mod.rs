@@ -60,15 +60,52 @@ impl Detector {
                 }
                 trigger && !meets_a_goal(&self.lexicon, &s.folded.text[h.start..s.folded_span.end])
                     || object_trigger
-                        && s.actors.iter().any(|a| {
+                        && (s.actors.iter().any(|a| {
                             matches!(a.kind, ActorKind::Named | ActorKind::Role)
                                 && a.folded.start >= h.end
                                 && a.folded.start <= h.end + 14
-                        })
+                        }) || received_by_an_official(s, h))
             })
             .collect()
     }
 }
+
+/// Whether an object trigger in the passive has an official as its agent: "was received
+/// at the Miraflores palace by President Chavez", "were welcomed by the Saudi king".
+fn received_by_an_official(s: &Sentence, h: &CueHit) -> bool {
+    let before = s.folded.text[s.folded_span.start..h.start].trim_end();
+    let passive = [
+        "was",
+        "were",
+        "is",
+        "are",
+        "has been",
+        "have been",
+        "had been",
+        "being",
+    ]
+    .iter()
+    .any(|aux| before.ends_with(&format!(" {aux}")));
+    if !passive {
+        return false;
+    }
+    let after = &s.folded.text[h.end..s.folded_span.end];
+    let Some(by) = after.find(" by ").filter(|&at| at <= PASSIVE_AGENT_WITHIN) else {
+        return false;
+    };
+    if after[..by].contains([',', ';']) {
+        return false;
+    }
+    let agent = h.end + by + " by ".len();
+    s.actors.iter().any(|a| {
+        matches!(a.kind, ActorKind::Named | ActorKind::Role)
+            && a.folded.start >= agent
+            && a.folded.start <= agent + "the ".len()
+    })
+}
+
+/// How far after a passive object trigger its "by" may stand (bytes of folded text).
+const PASSIVE_AGENT_WITHIN: usize = 50;
 
 /// Whether any phrase of the sentence is a cue that `f` accepts.
 fn has_cue(s: &Sentence, f: &dyn Fn(&Cue) -> bool) -> bool {
