@@ -584,3 +584,31 @@ fn the_state_that_hosts_talks_between_others_is_no_party() {
     );
     assert_eq!(keys_and_modalities(&found), [r#"["SYR","TUR"] occurred"#]);
 }
+
+#[test]
+fn north_and_south_korea_are_two_states() {
+    let found = detect(
+        "Officials said a summit between the leaders of North and South Korea could take place in August.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["KOR","PRK"] planned"#]);
+    let found = detect(
+        "The leaders of South and North Korea met in Pyongyang on Tuesday.",
+        "2007-10-03",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["KOR","PRK"] occurred"#]);
+}
+
+#[test]
+fn plural_roles_and_refusals_to_attend() {
+    let found = detect(
+        "The Indian and Pakistani foreign secretaries will resume talks in Islamabad next month.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["IND","PAK"] planned"#]);
+    let found = detect(
+        "Syrian President Bashar al-Assad will not attend talks with Lebanese President Michel Suleiman, his office said.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["LBN","SYR"] cancelled"#]);
+}

@@ -593,7 +593,94 @@ pub fn resolve(
             ..base
         });
     }
+    elided_states(g, original, folded, mentions, &mut actors);
     actors
+}
+
+/// States whose name is shared with the next one in the text: "North and South Korea",
+/// "South and North Korea", "North and South Sudan". (word before "and", the state named
+/// after it, the state the word stands for.)
+const ELIDED_STATES: &[(&str, &str, &str)] = &[
+    ("north", "KOR", "PRK"),
+    ("south", "PRK", "KOR"),
+    ("north", "SSD", "SDN"),
+];
+
+/// Adds the state of the word elided before "and" ("North" in "North and South Korea"),
+/// as an actor of the same kind and role as the state named after it; after a role and
+/// "of" ("the leaders of North and South Korea") both are officials in that role.
+fn elided_states(
+    g: &Gazetteer,
+    original: &str,
+    folded: &Folded,
+    mentions: &[Mention],
+    actors: &mut Vec<Actor>,
+) {
+    let mut added = Vec::new();
+    let mut officials = Vec::new();
+    for (index, a) in actors.iter().enumerate() {
+        let Some(code) = a.country.map(|c| g.countries[c].code.as_str()) else {
+            continue;
+        };
+        let before = &folded.text[..a.folded.start];
+        for &(word, named, elided) in ELIDED_STATES {
+            if code != named {
+                continue;
+            }
+            let Some(head) = before
+                .strip_suffix(" and ")
+                .and_then(|b| b.strip_suffix(word))
+            else {
+                continue;
+            };
+            if head.chars().last().is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            let Some(country) = g.country_by_code(elided) else {
+                continue;
+            };
+            let folded_span = head.len()..head.len() + word.len();
+            let span = folded.original(folded_span.clone());
+            // Capitalised in the text: a name, not a direction ("north and South Korea").
+            if !original[span.clone()].starts_with(char::is_uppercase) {
+                continue;
+            }
+            let of_role = head.strip_suffix(" of ").and_then(|h| {
+                mentions.iter().find_map(|m| {
+                    (m.folded.end == h.len()).then_some(())?;
+                    m.targets.iter().find_map(|t| match *t {
+                        Target::Role(r) => Some(r),
+                        _ => None,
+                    })
+                })
+            });
+            let mut elided_actor = Actor {
+                country: Some(country),
+                official: None,
+                folded: folded_span,
+                span,
+                name_hint: None,
+                name_in_text: None,
+                ..a.clone()
+            };
+            if let Some(role) = of_role {
+                elided_actor.kind = ActorKind::Role;
+                elided_actor.role = Some(role);
+                officials.push((index, role));
+            }
+            added.push(elided_actor);
+        }
+    }
+    for (index, role) in officials {
+        let a = &mut actors[index];
+        a.kind = ActorKind::Role;
+        a.role = Some(role);
+        a.official = None;
+    }
+    if !added.is_empty() {
+        actors.extend(added);
+        actors.sort_by_key(|a| a.folded.start);
+    }
 }
 
 /// A person's name right after byte `end` of `original`: one to four capitalised words
