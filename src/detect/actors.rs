@@ -747,10 +747,14 @@ fn name_before_apposition(
             break;
         }
         let at = word.as_ptr() as usize - original.as_ptr() as usize;
+        // A listed official's name is a name too (off term: "Hilary Benn, the British
+        // International Development Secretary" after his listed term); a place is not.
         if crate::detect::dates::is_calendar_word(word)
-            || mentions
-                .iter()
-                .any(|m| m.span.start <= at && at < m.span.end)
+            || mentions.iter().any(|m| {
+                m.span.start <= at
+                    && at < m.span.end
+                    && !m.targets.iter().any(|t| matches!(t, Target::Official(_)))
+            })
         {
             return None;
         }

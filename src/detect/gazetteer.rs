@@ -38,6 +38,14 @@ pub const EMBEDDED: [(&str, &str); 4] = [
     ),
 ];
 
+/// The embedded officials converted from CountryInfo (heads of state and government and
+/// ministers, 2000 to about 2011), each one that `officials.toml` does not list. Written by
+/// `tools/gazetteer_from_countryinfo.py`; optional in a gazetteer directory.
+pub const EMBEDDED_MORE_OFFICIALS: (&str, &str) = (
+    "officials_countryinfo.toml",
+    include_str!("../../config/gazetteer/officials_countryinfo.toml"),
+);
+
 /// What an office is, whoever holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -266,16 +274,16 @@ impl std::fmt::Debug for Gazetteer {
 impl Gazetteer {
     /// The gazetteer embedded in the binary (`config/gazetteer/`).
     pub fn embedded() -> Result<Gazetteer, ConfigError> {
-        Gazetteer::from_sources(EMBEDDED.map(|(name, text)| {
-            (
-                format!("<embedded config/gazetteer/{name}>"),
-                text.to_string(),
-            )
-        }))
+        let origin = |name: &str| format!("<embedded config/gazetteer/{name}>");
+        let (more_name, more_text) = EMBEDDED_MORE_OFFICIALS;
+        Gazetteer::from_sources_with(
+            EMBEDDED.map(|(name, text)| (origin(name), text.to_string())),
+            vec![(origin(more_name), more_text.to_string())],
+        )
     }
 
     /// Loads `countries.toml`, `officials.toml`, `organizations.toml` and `roles.toml`
-    /// from `dir`.
+    /// from `dir`, and `officials_countryinfo.toml` when it is there.
     pub fn load_dir(dir: &Path) -> Result<Gazetteer, ConfigError> {
         let mut sources = Vec::new();
         for (name, _) in EMBEDDED {
@@ -287,15 +295,38 @@ impl Gazetteer {
             sources.push((path.display().to_string(), text));
         }
         let sources: [(String, String); 4] = sources.try_into().expect("four files");
-        Gazetteer::from_sources(sources)
+        let more_path = dir.join(EMBEDDED_MORE_OFFICIALS.0);
+        let mut more = Vec::new();
+        if more_path.exists() {
+            let text = std::fs::read_to_string(&more_path).map_err(|source| ConfigError::Read {
+                path: more_path.clone(),
+                source,
+            })?;
+            more.push((more_path.display().to_string(), text));
+        }
+        Gazetteer::from_sources_with(sources, more)
     }
 
     /// Builds from the four files' (origin, text), in the order of [`EMBEDDED`].
     pub fn from_sources(sources: [(String, String); 4]) -> Result<Gazetteer, ConfigError> {
+        Gazetteer::from_sources_with(sources, Vec::new())
+    }
+
+    /// Builds from the four files, and more officials files (origin, text) whose
+    /// officials follow those of `officials.toml`.
+    pub fn from_sources_with(
+        sources: [(String, String); 4],
+        more_officials: Vec<(String, String)>,
+    ) -> Result<Gazetteer, ConfigError> {
         let [(c_origin, c_text), (o_origin, o_text), (g_origin, g_text), (r_origin, r_text)] =
             sources;
         let countries = parse_toml::<CountriesFile>(&c_text, &c_origin)?.country;
-        let officials = parse_toml::<OfficialsFile>(&o_text, &o_origin)?.official;
+        let listed = parse_toml::<OfficialsFile>(&o_text, &o_origin)?.official;
+        let mut officials_files = vec![(o_origin, o_text, listed)];
+        for (origin, text) in more_officials {
+            let listed = parse_toml::<OfficialsFile>(&text, &origin)?.official;
+            officials_files.push((origin, text, listed));
+        }
         let organizations = parse_toml::<OrganizationsFile>(&g_text, &g_origin)?.organization;
         let roles = parse_toml::<RolesFile>(&r_text, &r_origin)?.role;
 
@@ -310,19 +341,25 @@ impl Gazetteer {
                 ));
             }
         }
-        for o in &officials {
-            if !country_index.contains_key(&o.country) {
-                return Err(at_text(
-                    &o_text,
-                    &o_origin,
-                    &format!("name = \"{}\"", o.name),
-                    format!(
-                        "official {:?} has country {:?}, which is not in the country list",
-                        o.name, o.country
-                    ),
-                ));
+        for (origin, text, listed) in &officials_files {
+            for o in listed {
+                if !country_index.contains_key(&o.country) {
+                    return Err(at_text(
+                        text,
+                        origin,
+                        &format!("name = \"{}\"", o.name),
+                        format!(
+                            "official {:?} has country {:?}, which is not in the country list",
+                            o.name, o.country
+                        ),
+                    ));
+                }
             }
         }
+        let officials: Vec<Official> = officials_files
+            .into_iter()
+            .flat_map(|(_, _, listed)| listed)
+            .collect();
 
         let mut builder = PatternSet::default();
         for (i, c) in countries.iter().enumerate() {
@@ -657,6 +694,49 @@ phrases = ["president"]
             Role::HeadOfState
         );
         assert!(putin.term_at("1995-01-01".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn more_officials_follow_the_listed_ones_and_a_bad_one_names_its_file() {
+        let sources = || -> [(String, String); 4] {
+            [
+                ("c".into(), COUNTRIES.into()),
+                ("o".into(), OFFICIALS.into()),
+                ("g".into(), ORGS.into()),
+                ("r".into(), ROLES.into()),
+            ]
+        };
+        let more =
+            "[[official]]\nname = \"Mahinda Rajapakse\"\naliases = [\"Mahinda Rajapaksa\"]\n\
+                    country = \"RUS\"\nterms = [{ role = \"head_of_state\", title = \"President\", \
+                    from = \"2005-11-19\", to = \"2011-12-31\" }]\n";
+        let g =
+            Gazetteer::from_sources_with(sources(), vec![("m.toml".into(), more.into())]).unwrap();
+        let base = Gazetteer::from_sources(sources()).unwrap();
+        assert_eq!(g.officials.len(), base.officials.len() + 1);
+        assert_eq!(found(&g, "Mahinda Rajapaksa spoke"), ["Mahinda Rajapaksa"]);
+        let e = Gazetteer::from_sources_with(
+            sources(),
+            vec![("m.toml".into(), more.replace("RUS", "XXX"))],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("m.toml:2:") && e.contains("XXX"), "{e}");
+    }
+
+    #[test]
+    fn the_embedded_gazetteer_holds_the_converted_officials() {
+        let g = Gazetteer::embedded().unwrap();
+        let bolivia = g.country_by_code("BOL").unwrap();
+        let morales = g
+            .officials
+            .iter()
+            .position(|o| o.name == "Evo Morales")
+            .expect("Evo Morales, from officials_countryinfo.toml");
+        assert_eq!(
+            g.holder(bolivia, Role::HeadOfState, "2008-06-01".parse().unwrap()),
+            Some(morales)
+        );
     }
 
     #[test]
