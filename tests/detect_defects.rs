@@ -612,3 +612,21 @@ fn plural_roles_and_refusals_to_attend() {
     );
     assert_eq!(keys_and_modalities(&found), [r#"["LBN","SYR"] cancelled"#]);
 }
+
+#[test]
+fn a_veto_of_a_resolution_is_the_security_councils_even_unnamed() {
+    for text in [
+        "Russia vetoed a resolution on Syria.",
+        "Russia has vetoed four resolutions on Syria since 2011.",
+        "The US veto of the 2011 resolution on settlements was cited by the ambassador.",
+    ] {
+        let found = detect(text, "2012-06-15");
+        let organs: Vec<&Value> = found.iter().map(|e| &e["organization"]).collect();
+        assert_eq!(organs, ["UNSC"], "{text}: {found:?}");
+    }
+    // A threat to veto is no vote.
+    assert_eq!(
+        detect("Russia threatened to veto the resolution.", "2012-06-15"),
+        Vec::<Value>::new()
+    );
+}

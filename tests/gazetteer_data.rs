@@ -10,9 +10,9 @@ use std::process::Command;
 
 #[test]
 fn the_converted_officials_are_the_tools_output_on_the_source() {
-    let Some(shared) = common::shared_dir_or_skip(
-        "the_converted_officials_are_the_tools_output_on_the_source",
-    ) else {
+    let Some(shared) =
+        common::shared_dir_or_skip("the_converted_officials_are_the_tools_output_on_the_source")
+    else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

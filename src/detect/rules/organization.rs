@@ -149,25 +149,36 @@ impl Detector {
                 .cues
                 .iter()
                 .find(|h| h.cues.contains(&Cue::BackReference(ti)));
-            let org = match back {
+            let tally = || {
+                has_cue(s, &|c| *c == Cue::Tally(ti))
+                    .then_some(ctx.last_organization)
+                    .flatten()
+                    .filter(|&o| self.organization_counts(t, o))
+            };
+            // "Russia has vetoed four resolutions on Syria": only the Security Council's
+            // resolutions can be vetoed.
+            let veto = || {
+                vetoes_a_resolution(s)
+                    .then(|| self.security_council())
+                    .flatten()
+                    .filter(|&o| self.organization_counts(t, o))
+            };
+            let (org, rule) = match back {
                 Some(h) => {
                     let phrase = &s.folded.text[h.start..h.end];
                     let head = phrase.rsplit(' ').next().unwrap_or(phrase);
-                    ctx.last_organization
-                        .filter(|&o| self.organization_counts(t, o) && self.org_named(o, head))
+                    let o = ctx
+                        .last_organization
+                        .filter(|&o| self.organization_counts(t, o) && self.org_named(o, head));
+                    (o, "organization: back-reference")
                 }
-                None if has_cue(s, &|c| *c == Cue::Tally(ti)) => ctx
-                    .last_organization
-                    .filter(|&o| self.organization_counts(t, o)),
-                None => None,
+                None => match tally() {
+                    Some(o) => (Some(o), "organization: tally"),
+                    None => (veto(), "organization: veto"),
+                },
             };
             let Some(o) = org else {
                 return Vec::new();
-            };
-            let rule = if back.is_some() {
-                "organization: back-reference"
-            } else {
-                "organization: tally"
             };
             chosen.push(OrganChoice {
                 organization: o,
@@ -191,6 +202,14 @@ impl Detector {
                 self.candidate(ti, t, s, found)
             })
             .collect()
+    }
+
+    /// The Security Council among the gazetteer's organisations.
+    fn security_council(&self) -> Option<usize> {
+        self.gazetteer
+            .organizations
+            .iter()
+            .position(|o| o.vote_body.as_deref() == Some(COUNCIL) && o.code == COUNCIL)
     }
 
     /// The key an organisation's decisions are filed under: its UN vote body, or its code.
@@ -238,6 +257,20 @@ impl Detector {
             .iter()
             .any(|want| Some(want) == o.vote_body.as_ref() || *want == o.code)
     }
+}
+
+/// The Security Council's code, as a UN vote body and an organisation.
+const COUNCIL: &str = "UNSC";
+
+/// Whether the sentence states a veto of a resolution or a draft ("the US veto of the 2011
+/// resolution", "Russia has vetoed four resolutions"), which only the Security Council's
+/// permanent members can cast.
+fn vetoes_a_resolution(s: &Sentence) -> bool {
+    let text = &s.folded.text[s.folded_span.clone()];
+    let vetoed = text
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| matches!(w, "veto" | "vetoed" | "vetoes" | "vetoing"));
+    vetoed && ["resolution", "draft"].iter().any(|w| text.contains(w))
 }
 
 /// How far (bytes of folded text) a second organ may stand from its decision word.
