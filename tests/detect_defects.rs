@@ -630,3 +630,42 @@ fn a_veto_of_a_resolution_is_the_security_councils_even_unnamed() {
         Vec::<Value>::new()
     );
 }
+
+#[test]
+fn talks_that_open_the_sentence_take_their_predicates_tense() {
+    let found = detect(
+        "Talks between the Thai and Cambodian defence ministers are scheduled for Friday.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["KHM","THA"] planned"#]);
+    // A verb after its subject is not a subject trigger: what "will" says is another
+    // meeting.
+    let found = detect(
+        "Sri Lankan President Mahinda Rajapaksa is in Beijing. He met Chinese Premier Wen Jiabao on Tuesday and will meet President Hu Jintao on Wednesday.",
+        "2010-06-16",
+    );
+    let keys = keys_and_modalities(&found);
+    assert!(
+        keys.contains(&r#"["CHN","LKA"] occurred"#.to_string()),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn his_visit_in_a_fronted_phrase_is_the_main_clauses_subjects() {
+    let found = detect(
+        "After his visit to Moscow, the German foreign minister said relations were strong.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["DEU","RUS"] occurred"#]);
+    let found = detect(
+        "Ahead of his visit to Moscow, the German foreign minister said relations were strong.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["DEU","RUS"] planned"#]);
+    let found = detect(
+        "The Syrian foreign minister has been invited to Ankara for talks.",
+        "2010-06-15",
+    );
+    assert_eq!(keys_and_modalities(&found), [r#"["SYR","TUR"] planned"#]);
+}

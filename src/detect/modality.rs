@@ -110,7 +110,38 @@ pub(super) fn timing<'s>(
                     .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
         })
     };
-    let (mut modality, cue) = match (cue(true), cue(false).or_else(main_clause_cue)) {
+    // "Talks between the Thai and Cambodian defence ministers are scheduled for Friday": a
+    // trigger that opens the sentence as its subject takes the tense of its predicate,
+    // however long the subject (up to a comma or a relative clause).
+    let predicate_cue = || {
+        let opening = &s.folded.text[s.folded_span.start..trigger.start];
+        if past_tense
+            || opening.split_whitespace().count() > SUBJECT_OPENING_WORDS
+            || !opening
+                .split_whitespace()
+                .all(|w| SUBJECT_DETERMINERS.contains(&w))
+        {
+            return None;
+        }
+        let after = &s.folded.text[trigger.end..s.folded_span.end];
+        let stop = [",", ";", " which ", " that ", " who ", " said", " says"]
+            .iter()
+            .filter_map(|w| after.find(w))
+            .min()
+            .unwrap_or(after.len())
+            .min(PREDICATE_WITHIN);
+        s.cues.iter().find(|h| {
+            h.start >= trigger.end
+                && h.start < trigger.end + stop
+                && h.cues
+                    .iter()
+                    .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
+        })
+    };
+    let (mut modality, cue) = match (
+        cue(true),
+        cue(false).or_else(main_clause_cue).or_else(predicate_cue),
+    ) {
         (Some(h), _) => (Modality::Cancelled, Some(*h)),
         (None, Some(h)) => (Modality::Planned, Some(*h)),
         _ if itinerary => (Modality::Planned, None),
@@ -260,6 +291,29 @@ const FRONTED_PREPOSITIONS: [&str; 4] = ["after", "before", "during", "following
 const FRONTED_ADVERBS: [&str; 4] = ["shortly", "soon", "immediately", "just"];
 /// How far after the trigger the fronted phrase's comma may stand.
 const FRONTED_PHRASE_AFTER: usize = 60;
+/// How many words may open a sentence before a trigger that is its subject ("The
+/// planned talks …").
+const SUBJECT_OPENING_WORDS: usize = 2;
+/// Words that may open a sentence before a trigger that is its subject: the trigger is
+/// then a noun ("The talks", "A planned visit"), not a verb after its subject ("He met").
+const SUBJECT_DETERMINERS: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "planned",
+    "upcoming",
+    "first",
+    "new",
+    "further",
+    "bilateral",
+    "formal",
+    "official",
+    "fresh",
+    "direct",
+    "high-level",
+];
+/// How far after a subject trigger its predicate's cue may stand.
+const PREDICATE_WITHIN: usize = 120;
 /// How far before a trigger a stance cue may stand.
 const STANCE_BEFORE: usize = 60;
 /// Words between a stance cue and a trigger that start another clause or predicate, so

@@ -265,6 +265,9 @@ impl Detector {
                             && !s.folded.text[p.end..a.folded.start].contains([',', ';'])
                     })
                 })
+                // "After his visit to Moscow, the German foreign minister said …": the
+                // subject after a fronted phrase is who "his" stands for.
+                .or_else(|| cataphoric_visitor(s, p))
                 .or(protagonist)
                 .cloned();
             // "Bush was quoted as saying that Rice will travel to Egypt": the trip is
@@ -679,6 +682,38 @@ fn names_a_site(lex: &Lexicon, between: &str) -> bool {
     between
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| lex.sites.contains(w))
+}
+
+/// The official who opens the main clause after a fronted phrase holding the trigger
+/// with "his" or "her": "After his visit to Moscow, the German foreign minister said …",
+/// "During her trip to Kenya, Rice met …".
+fn cataphoric_visitor<'a>(s: &'a Sentence, trigger: &CueHit) -> Option<&'a Actor> {
+    let opening = &s.folded.text[s.folded_span.start..trigger.start];
+    let mut words = opening.split_whitespace().peekable();
+    if words.peek() == Some(&"ahead") {
+        words.next();
+        if words.next() != Some("of") {
+            return None;
+        }
+    } else if !words
+        .next()
+        .is_some_and(|w| matches!(w, "after" | "before" | "during" | "following" | "on"))
+    {
+        return None;
+    }
+    if !words.next().is_some_and(|w| matches!(w, "his" | "her")) || words.count() > 2 {
+        return None;
+    }
+    let after = &s.folded.text[trigger.end..s.folded_span.end];
+    let comma = after.find(',').filter(|&at| at <= 60)?;
+    let clause = trigger.end + comma + 1;
+    s.actors.iter().find(|a| {
+        matches!(a.kind, ActorKind::Named | ActorKind::Role)
+            && a.folded.start >= clause
+            && s.folded.text[clause..a.folded.start]
+                .split_whitespace()
+                .all(|w| w == "the")
+    })
 }
 
 /// Whether the words after a visit's place say the trip is for a gathering there: "for
