@@ -669,3 +669,13 @@ fn his_visit_in_a_fronted_phrase_is_the_main_clauses_subjects() {
     );
     assert_eq!(keys_and_modalities(&found), [r#"["SYR","TUR"] planned"#]);
 }
+
+#[test]
+fn a_states_name_before_a_company_or_a_court_is_no_party() {
+    assert_eq!(
+        detect("US boss holds crisis gas talks with UK", "2021-09-20"),
+        Vec::<Value>::new()
+    );
+    let found = detect("The US held crisis gas talks with the UK.", "2021-09-20");
+    assert_eq!(keys_and_modalities(&found), [r#"["GBR","USA"] occurred"#]);
+}

@@ -199,6 +199,52 @@ fn next_word(s: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
+/// Nouns after a state's name that make it a modifier of people or bodies outside its
+/// government: "US boss", "UK firm", "US court".
+const NON_GOVERNMENT_NOUNS: &[&str] = &[
+    "boss",
+    "bosses",
+    "firm",
+    "firms",
+    "company",
+    "companies",
+    "bank",
+    "banks",
+    "giant",
+    "giants",
+    "carmaker",
+    "automaker",
+    "airline",
+    "airlines",
+    "stocks",
+    "shares",
+    "markets",
+    "economy",
+    "fans",
+    "team",
+    "players",
+    "media",
+    "newspaper",
+    "newspapers",
+    "broadcaster",
+    "court",
+    "courts",
+    "judge",
+    "police",
+    "hackers",
+    "businessman",
+    "businessmen",
+    "investors",
+    "executives",
+    "ceo",
+    "chief",
+    "tourists",
+    "students",
+    "activists",
+    "researchers",
+    "scientists",
+];
+
 /// Words before a chain that make it a past office holder.
 const FORMER_WORDS: &[&str] = &[
     "former",
@@ -572,7 +618,12 @@ pub fn resolve(
             continue;
         }
         previous_role = None;
-        let kind = if compound || part_of_name {
+        // "US boss holds crisis gas talks", "UK firm": a state's name before a noun for
+        // people or bodies outside its government modifies that noun.
+        let modifies_a_noun = matches!(form, CountryForm::Name)
+            && next_word(&folded.text[last.folded.end..])
+                .is_some_and(|w| NON_GOVERNMENT_NOUNS.contains(&w));
+        let kind = if compound || part_of_name || modifies_a_noun {
             ActorKind::Topic
         } else if listed {
             previous_bare.unwrap_or(ActorKind::State)
