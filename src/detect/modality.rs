@@ -90,6 +90,9 @@ pub(super) fn timing<'s>(
                 // "China and Russia blocked a resolution": a decision word of the type
                 // itself is the event, not its cancellation.
                 && !(want_cancelled && h.cues.contains(&Cue::Require(ti)))
+                // "flew to New Delhi on Sunday to meet Singh": the purpose of a trip
+                // that was made.
+                && !(!want_cancelled && purpose_of_a_made_trip(lex, s, h))
                 && h.cues.iter().any(|c| match c {
                     Cue::Cancelled(None) => want_cancelled,
                     Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
@@ -272,6 +275,31 @@ fn dates_a_report(before: &str) -> bool {
 }
 
 /// Whether a word is in the past tense: "visited", "met".
+/// Whether a planned cue "to …" is the purpose of a journey the same clause reports as
+/// made: "flew to New Delhi on Sunday to meet Indian Prime Minister Manmohan Singh".
+fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
+    let cue = &s.folded.text[h.start..h.end];
+    if !cue.starts_with("to ") {
+        return false;
+    }
+    let from = h
+        .start
+        .saturating_sub(PURPOSE_AFTER_TRIP)
+        .max(s.folded_span.start);
+    let Some(before) = s.folded.text.get(from..h.start) else {
+        return false;
+    };
+    let clause = before.rsplit([',', ';']).next().unwrap_or(before);
+    let mut words = clause.split_whitespace();
+    words.any(|w| lex.journey_pasts.contains(w))
+        && !clause
+            .split_whitespace()
+            .any(|w| matches!(w, "will" | "would" | "plans" | "planned" | "expected"))
+}
+
+/// How far before its "to …" a journey's past tense may stand.
+const PURPOSE_AFTER_TRIP: usize = 80;
+
 fn is_past(lex: &Lexicon, word: &str) -> bool {
     word.ends_with("ed") || lex.irregular_pasts.contains(word)
 }
