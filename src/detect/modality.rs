@@ -92,7 +92,7 @@ pub(super) fn timing<'s>(
                 && !(want_cancelled && h.cues.contains(&Cue::Require(ti)))
                 // "flew to New Delhi on Sunday to meet Singh": the purpose of a trip
                 // that was made.
-                && !(!want_cancelled && purpose_of_a_made_trip(lex, s, h))
+                && (want_cancelled || !purpose_of_a_made_trip(lex, s, h))
                 && h.cues.iter().any(|c| match c {
                     Cue::Cancelled(None) => want_cancelled,
                     Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
