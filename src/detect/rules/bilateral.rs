@@ -123,10 +123,13 @@ impl Detector {
         }
         // Three or more states among the officials of the sentence: a multilateral
         // meeting, unless two of them are said to meet apart.
+        // "…, a US official said": the source of a report after the event is no party
+        // to it.
         let officials: Vec<Actor> = s
             .actors
             .iter()
             .filter(|a| matches!(a.kind, ActorKind::Named | ActorKind::Role))
+            .filter(|a| !(a.folded.start > trigger.end && reports_it(s, a)))
             .cloned()
             .collect();
         if distinct_countries(&officials).len() >= 3
@@ -440,6 +443,9 @@ impl Detector {
             rule.extend(["previous sentence", "previous sentence"]);
             confidence -= 0.2;
         }
+        if side.len() > 2 {
+            side.retain(|a| !(a.folded.start > trigger.end && reports_it(s, a)));
+        }
         if side.len() != 2 {
             return Vec::new();
         }
@@ -714,6 +720,25 @@ fn cataphoric_visitor<'a>(s: &'a Sentence, trigger: &CueHit) -> Option<&'a Actor
                 .split_whitespace()
                 .all(|w| w == "the")
     })
+}
+
+/// Whether an actor is the source of a report after a comma: "…, a US official said",
+/// "…, Chinese diplomats told reporters".
+fn reports_it(s: &Sentence, a: &Actor) -> bool {
+    let before = s.folded.text[s.folded_span.start..a.folded.start].trim_end();
+    let before = ["a", "an", "the", "one", "another", "two", "senior"]
+        .iter()
+        .find_map(|w| before.strip_suffix(w).filter(|b| b.ends_with([' ', ','])))
+        .unwrap_or(before)
+        .trim_end();
+    let after = &s.folded.text[a.folded.end..s.folded_span.end];
+    let after = after
+        .strip_prefix(" official")
+        .map_or(after, |rest| rest.strip_prefix('s').unwrap_or(rest));
+    before.ends_with(',')
+        && [" said", " says", " told", " added", " reported", " stated"]
+            .iter()
+            .any(|w| after.starts_with(w))
 }
 
 /// Whether the words after a visit's place say the trip is for a gathering there: "for
