@@ -259,7 +259,9 @@ impl Detector {
                     // "the official visit of Chinese President Xi Jinping to Russia"
                     // too; and "visiting US Secretary of State Condoleezza Rice".
                     side.iter().filter(official).find(|a| {
+                        // "a visit to Beijing by the French president".
                         let before = s.folded.text[..a.folded.start].trim_end();
+                        let before = before.strip_suffix(" the").unwrap_or(before);
                         a.folded.start > p.end
                             && (before.ends_with(" by")
                                 || before.ends_with(" of")
