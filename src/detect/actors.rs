@@ -305,6 +305,19 @@ fn possessive_of_person(chain: &[&Mention], next: &Mention, folded: &Folded) -> 
             .any(|t| matches!(t, Target::Country(..)))
 }
 
+/// "Merkel, Sarkozy hold talks": two officials' names with a comma between are a list (a
+/// headline's "and"), not a name in apposition to a role ("Russia's foreign minister,
+/// Sergey Lavrov").
+fn names_in_a_list(chain: &[&Mention], next: &Mention, folded: &Folded) -> bool {
+    let last = chain.last().expect("non-empty");
+    let only_official = |m: &Mention| {
+        !m.targets.is_empty() && m.targets.iter().all(|t| matches!(t, Target::Official(_)))
+    };
+    folded.text[last.folded.end..next.folded.start].contains(',')
+        && only_official(last)
+        && only_official(next)
+}
+
 /// Resolves the mentions of one sentence into actors.
 pub fn resolve(
     g: &Gazetteer,
@@ -321,7 +334,8 @@ pub fn resolve(
                 if joins(
                     &folded.text[chain.last().expect("non-empty").folded.end..m.folded.start],
                     m,
-                ) && !possessive_of_person(chain, m, folded) =>
+                ) && !possessive_of_person(chain, m, folded)
+                    && !names_in_a_list(chain, m, folded) =>
             {
                 chain.push(m)
             }
