@@ -46,6 +46,19 @@ pub const EMBEDDED_MORE_OFFICIALS: (&str, &str) = (
     include_str!("../../config/gazetteer/officials_countryinfo.toml"),
 );
 
+/// The adjective `adjective` written as its country's `name`, a space and the rest
+/// ("Israel i" for Israeli, "South Korea n" for South Korean), when it is the name and
+/// one to three more letters that are no English word after a name ("Israel is",
+/// "Zimbabwe an ultimatum") and no plural ("Israelis").
+fn split_adjective(name: &str, adjective: &str) -> Option<String> {
+    let rest = adjective.strip_prefix(name)?;
+    ((1..=3).contains(&rest.len())
+        && rest.chars().all(|c| c.is_ascii_lowercase())
+        && !rest.ends_with('s')
+        && !matches!(rest, "an" | "in" | "at" | "on" | "it" | "a" | "i'"))
+    .then(|| format!("{name} {rest}"))
+}
+
 /// What an office is, whoever holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -368,6 +381,11 @@ impl Gazetteer {
             }
             for n in &c.adjectives {
                 builder.add(n, Target::Country(i, CountryForm::Adjective));
+                // "Israel i", "Russia n", "Japan ese": an adjective split from its
+                // country's name, as text taken from wiki links ("[[Israel]]i") reads.
+                if let Some(split) = split_adjective(&c.name, n) {
+                    builder.add(&split, Target::Country(i, CountryForm::Adjective));
+                }
             }
             for n in &c.capitals {
                 builder.add(n, Target::Country(i, CountryForm::Capital));
@@ -722,6 +740,20 @@ phrases = ["president"]
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("m.toml:2:") && e.contains("XXX"), "{e}");
+    }
+
+    #[test]
+    fn an_adjective_split_from_its_name_is_the_adjective_and_the_name_stays_the_name() {
+        let g = Gazetteer::embedded().unwrap();
+        assert_eq!(
+            found(&g, "Israel i and Palestinian negotiators"),
+            ["Israel i", "Palestinian", "negotiators"]
+        );
+        assert_eq!(found(&g, "Israel is harming the talks"), ["Israel"]);
+        assert_eq!(
+            found(&g, "South Korea n officials"),
+            ["South Korea n", "officials"]
+        );
     }
 
     #[test]
