@@ -573,6 +573,48 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
         i += 1;
     }
     push_trimmed(text, start..text.len(), &mut out);
+    if text.contains("==") {
+        out = without_headings(text, out);
+    }
+    out
+}
+
+/// The sentences with section headings taken out of them: "…were unrelated. ==Responses==
+/// Prime Minister Tony Blair has cancelled…" (text taken from a wiki page) holds the
+/// heading "==Responses==", which is neither the end of one sentence nor the start of
+/// the next. A heading is two or more "=", a title of at most 80 bytes on one line, and
+/// as many "=".
+fn without_headings(text: &str, sentences: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(sentences.len() + 4);
+    for r in sentences {
+        let mut from = r.start;
+        let mut at = r.start;
+        while let Some(found) = text[at..r.end].find("==") {
+            let open = at + found;
+            let marks = text[open..r.end].bytes().take_while(|&b| b == b'=').count();
+            let title_start = open + marks;
+            let Some(close) = text[title_start..r.end]
+                .find('=')
+                .map(|i| title_start + i)
+                .filter(|&c| c - title_start <= 80 && !text[title_start..c].contains('\n'))
+            else {
+                at = title_start;
+                continue;
+            };
+            let closing = text[close..r.end]
+                .bytes()
+                .take_while(|&b| b == b'=')
+                .count();
+            if closing < 2 {
+                at = close + closing;
+                continue;
+            }
+            push_trimmed(text, from..open, &mut out);
+            from = close + closing;
+            at = from;
+        }
+        push_trimmed(text, from..r.end, &mut out);
+    }
     out
 }
 
@@ -698,6 +740,23 @@ mod tests {
                 "New paragraph"
             ]
         );
+    }
+
+    #[test]
+    fn section_headings_are_no_part_of_a_sentence() {
+        let text = "Police said it was unrelated. ==Responses== Prime Minister Tony Blair has cancelled a visit. A == B is true.";
+        let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            got,
+            [
+                "Police said it was unrelated.",
+                "Prime Minister Tony Blair has cancelled a visit.",
+                "A == B is true."
+            ]
+        );
+        let text = "It ended.\n\n=== International reaction ===\nThe US welcomed it.";
+        let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(got, ["It ended.", "The US welcomed it."]);
     }
 
     #[test]
