@@ -93,6 +93,8 @@ pub(super) fn timing<'s>(
                 // "flew to New Delhi on Sunday to meet Singh": the purpose of a trip
                 // that was made.
                 && (want_cancelled || !purpose_of_a_made_trip(lex, s, h))
+                // "European countries tried to postpone the process": an attempt.
+                && !(want_cancelled && attempted(lex, s, h))
                 && h.cues.iter().any(|c| match c {
                     Cue::Cancelled(None) => want_cancelled,
                     Cue::Cancelled(Some(i)) => want_cancelled && *i == ti,
@@ -295,6 +297,19 @@ fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
         && !clause
             .split_whitespace()
             .any(|w| matches!(w, "will" | "would" | "plans" | "planned" | "expected"))
+}
+
+/// Whether a cancellation cue is only attempted: "tried to postpone", "threatened to
+/// cancel".
+fn attempted(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
+    let before = s.folded.text[s.folded_span.start..h.start].trim_end();
+    lex.attempts.phrases().any(|p| {
+        before.ends_with(p)
+            && before[..before.len() - p.len()]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric())
+    })
 }
 
 /// How far before its "to …" a journey's past tense may stand.
