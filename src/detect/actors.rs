@@ -485,6 +485,30 @@ pub fn resolve(
                 }
             }
         }
+        // "President Mahinda Rajapaksa" on a day past his listed terms (the gazetteer's
+        // sources end before some terms do): the text gives him the office; keep him,
+        // with less confidence, as when a country names the office too.
+        // Only for the office the gazetteer lists them in, begun before the day.
+        if country.is_none() && chain.len() > 1 && !former {
+            let named = officials.iter().copied().find(|&o| {
+                g.officials[o]
+                    .terms
+                    .iter()
+                    .any(|t| Some(t.role) == role && t.from <= date)
+            });
+            if let Some(o) = named {
+                actors.push(Actor {
+                    kind: ActorKind::Named,
+                    country: g.country_by_code(&g.officials[o].country),
+                    official: Some(o),
+                    off_term: true,
+                    ..base
+                });
+                previous_bare = None;
+                previous_role = None;
+                continue;
+            }
+        }
         let Some((c, form)) = country else {
             previous_bare = None;
             previous_role = None;
