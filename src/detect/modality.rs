@@ -143,8 +143,21 @@ pub(super) fn timing<'s>(
                     .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
         })
     };
+    // "Pompeo cancels visit to Germany, likely to meet Lavrov again soon": a planned cue
+    // between a cancellation and the trigger is the nearer, and governs.
+    let cancelled = cue(true).filter(|c| {
+        !(c.end <= trigger.start
+            && s.cues.iter().any(|h| {
+                h.start >= c.end
+                    && h.start <= trigger.start
+                    && h.cues
+                        .iter()
+                        .any(|x| matches!(x, Cue::Planned(None)) || *x == Cue::Planned(Some(ti)))
+                    && s.folded.text[c.end..h.start].contains(',')
+            }))
+    });
     let (mut modality, cue) = match (
-        cue(true),
+        cancelled,
         cue(false).or_else(main_clause_cue).or_else(predicate_cue),
     ) {
         (Some(h), _) => (Modality::Cancelled, Some(*h)),

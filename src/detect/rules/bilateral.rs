@@ -73,6 +73,19 @@ impl Detector {
         None
     }
 
+    /// Whether the word right after a place trigger is a region ("a trip to Asia").
+    fn to_a_region(&self, s: &Sentence, trigger: &CueHit) -> bool {
+        let after = s.folded.original(trigger.end..trigger.end).start;
+        s.original
+            .get(after..s.span.end)
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|w| {
+                self.lexicon
+                    .regions
+                    .contains(w.trim_end_matches(|c: char| !c.is_alphanumeric()))
+            })
+    }
+
     /// Whether `word` is the family name of a named official: the last word of the name
     /// ("Hill" for Christopher Hill), or the first where names put it first ("Ban" for
     /// Ban Ki-moon).
@@ -120,6 +133,11 @@ impl Detector {
                 "bilateral: hyphenated pair".to_string(),
                 t.confidence - 0.05,
             )];
+        }
+        // "a trip to Asia to deal with the crisis afflicting Haiti": a trip whose
+        // destination is a region; a country named later is no host and no party.
+        if trigger.cues.contains(&Cue::PlaceTrigger(ti)) && self.to_a_region(s, trigger) {
+            return Vec::new();
         }
         // Three or more states among the officials of the sentence: a multilateral
         // meeting, unless two of them are said to meet apart.
