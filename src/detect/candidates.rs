@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::actors::{self, distinct_countries, Actor, ActorKind};
 use super::dates::DateMention;
 use super::event_types::{CueHit, EventType, Shape};
-use super::gazetteer::{CountryForm, Gazetteer, Mention};
+use super::gazetteer::{CountryForm, Gazetteer, Mention, Target};
 use super::text::{self, Folded};
 use super::{modality, Detection, Detector};
 use crate::model::{DateBasis, DatedBy, EventActor, Evidence, Field, Modality};
@@ -86,6 +86,50 @@ impl<'a> Passage<'a> {
             folded,
             mentions,
             cues,
+        }
+    }
+
+    /// The field's text.
+    pub fn body(&self) -> &'a str {
+        self.body
+    }
+
+    /// The officials this field names in full (two words or more: "Mahinda Rajapaksa",
+    /// not "Rajapaksa").
+    pub fn named_in_full(&self, gazetteer: &Gazetteer, into: &mut Vec<usize>) {
+        for m in &self.mentions {
+            if !self.body[m.span.clone()].contains(' ') {
+                continue;
+            }
+            for t in m.targets {
+                if let Target::Official(o) = *t {
+                    if !into.contains(&o) && gazetteer.officials[o].name.contains(' ') {
+                        into.push(o);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the family names of the officials the story names in full (`named`) as
+    /// mentions of them ("Zardari will leave Beijing" after "President Asif Ali
+    /// Zardari").
+    pub fn add_family_names(
+        &mut self,
+        gazetteer: &'a Gazetteer,
+        named: &[usize],
+        published: NaiveDate,
+    ) {
+        let more = gazetteer.family_name_mentions(
+            named,
+            published,
+            self.body,
+            &self.folded,
+            &self.mentions,
+        );
+        if !more.is_empty() {
+            self.mentions.extend(more);
+            self.mentions.sort_by_key(|m| m.span.start);
         }
     }
 

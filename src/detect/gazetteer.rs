@@ -271,6 +271,8 @@ pub struct Gazetteer {
     by_country: Vec<Vec<usize>>,
     patterns: Vec<Pattern>,
     matcher: PhraseMatcher,
+    /// Each official as a mention's targets (for surnames found in an article).
+    official_targets: Vec<[Target; 1]>,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -426,6 +428,9 @@ impl Gazetteer {
                 by_country[c].push(i);
             }
         }
+        let official_targets = (0..officials.len())
+            .map(|i| [Target::Official(i)])
+            .collect();
         Ok(Gazetteer {
             countries,
             officials,
@@ -434,7 +439,78 @@ impl Gazetteer {
             by_country,
             patterns,
             matcher,
+            official_targets,
         })
+    }
+
+    /// Mentions of the officials an article names in full (`named`) and who are in office
+    /// on `date`, by their family name alone ("Rajapaksa" after "President Mahinda Rajapaksa"), in `original`
+    /// (folded as `folded`), where no other mention (`found`) stands. The family name is
+    /// the last word of the official's name; a name two named officials share is left
+    /// alone. Within one story the name is no longer ambiguous, as it is in the gazetteer
+    /// at large ("Zardari", "Kim").
+    pub fn family_name_mentions(
+        &self,
+        named: &[usize],
+        date: NaiveDate,
+        original: &str,
+        folded: &Folded,
+        found: &[Mention],
+    ) -> Vec<Mention<'_>> {
+        let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
+        // Only officials in office on the day: the family name of one named off term is
+        // read as an unknown name that refers back to them (see the bilateral rule).
+        for &o in named
+            .iter()
+            .filter(|&&o| self.officials[o].term_at(date).is_some())
+        {
+            let official = &self.officials[o];
+            // The last word of the name and of each alias of two words or more
+            // ("Rajapakse", "Rajapaksa").
+            let names = std::iter::once(&official.name).chain(&official.aliases);
+            for family in names
+                .filter(|n| n.contains(' '))
+                .filter_map(|n| n.rsplit(' ').next())
+            {
+                if family.len() < 3 || !family.starts_with(char::is_uppercase) {
+                    continue;
+                }
+                by_name
+                    .entry(family)
+                    .and_modify(|v| {
+                        if *v != Some(o) {
+                            *v = None
+                        }
+                    })
+                    .or_insert(Some(o));
+            }
+        }
+        if by_name.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for word in original.split(|c: char| !(c.is_alphanumeric() || c == '-')) {
+            let start = at;
+            at += word.len() + 1;
+            let Some(Some(o)) = by_name.get(word) else {
+                continue;
+            };
+            let span = start..start + word.len();
+            if found
+                .iter()
+                .any(|m| m.span.start < span.end && span.start < m.span.end)
+            {
+                continue;
+            }
+            let folded_span = folded.folded_offset(span.start)..folded.folded_offset(span.end);
+            out.push(Mention {
+                span,
+                folded: folded_span,
+                targets: &self.official_targets[*o],
+            });
+        }
+        out
     }
 
     /// The one official who held `role` in `country` on `date`, if exactly one did:
@@ -754,6 +830,36 @@ phrases = ["president"]
             found(&g, "South Korea n officials"),
             ["South Korea n", "officials"]
         );
+    }
+
+    #[test]
+    fn family_names_of_officials_named_in_full_are_mentions_of_them() {
+        let g = Gazetteer::embedded().unwrap();
+        let text = "Sri Lankan President Mahinda Rajapaksa arrived in Beijing. Rajapaksa met Hu. Kim spoke.";
+        let folded = fold(text);
+        let found = g.find(text, &folded);
+        let rajapaksa = g
+            .officials
+            .iter()
+            .position(|o| o.name == "Mahinda Rajapakse")
+            .unwrap();
+        let day = "2010-07-07".parse().unwrap();
+        let more = g.family_name_mentions(&[rajapaksa], day, text, &folded, &found);
+        let words: Vec<&str> = more.iter().map(|m| &text[m.span.clone()]).collect();
+        // The family name inside the full name is the full name's mention already; an
+        // alias's spelling counts too.
+        assert_eq!(words, ["Rajapaksa"]);
+        assert_eq!(more[0].span.start, text.find("Rajapaksa met").unwrap());
+        assert_eq!(more[0].targets, [Target::Official(rajapaksa)]);
+        // Out of office on the day: left to the rules' reference to an unknown name.
+        let later = g.family_name_mentions(
+            &[rajapaksa],
+            "2030-01-01".parse().unwrap(),
+            text,
+            &folded,
+            &found,
+        );
+        assert!(later.is_empty());
     }
 
     #[test]

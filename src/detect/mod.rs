@@ -202,11 +202,26 @@ impl Detector {
         // The sentences that proposed each type and key, any rule, any modality.
         let mut support: HashMap<(String, String), HashSet<(bool, usize)>> = HashMap::new();
         let mut context = Context::default();
-        for (field, body) in [(Field::Title, article.title), (Field::Text, article.text)] {
-            if body.trim().is_empty() {
-                continue;
+        let mut passages: Vec<(Field, Passage)> =
+            [(Field::Title, article.title), (Field::Text, article.text)]
+                .into_iter()
+                .filter(|(_, body)| !body.trim().is_empty())
+                .map(|(field, body)| (field, Passage::new(self, field, body)))
+                .collect();
+        // An official the story names in full may be named by family name alone,
+        // anywhere in it ("Zardari arrives in Beijing" over "President Asif Ali Zardari …").
+        let mut named = Vec::new();
+        for (_, passage) in &passages {
+            passage.named_in_full(&self.gazetteer, &mut named);
+        }
+        if !named.is_empty() {
+            for (_, passage) in &mut passages {
+                passage.add_family_names(&self.gazetteer, &named, article.published);
             }
-            let passage = Passage::new(self, field, body);
+        }
+        for (field, passage) in &passages {
+            let field = *field;
+            let body = passage.body();
             for sentence in passage.sentences(&self.gazetteer, article.published) {
                 // Counted only for a sentence that proposes something.
                 let mut states_cache: Option<usize> = None;

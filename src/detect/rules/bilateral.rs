@@ -466,6 +466,25 @@ impl Detector {
         if side.len() > 2 {
             side.retain(|a| !(a.folded.start > trigger.end && reports_it(s, a)));
         }
+        // "On Monday Smith will meet with Condoleezza Rice … to discuss Afghanistan, where
+        // Australia …": with more than two states near the trigger, the official who is
+        // its subject (in its clause) and the first official of another state after it.
+        if side.len() > 2 {
+            let official = |a: &&Actor| matches!(a.kind, ActorKind::Named | ActorKind::Role);
+            let subject = side.iter().filter(official).rev().find(|a| {
+                a.folded.end <= trigger.start
+                    && !s.folded.text[a.folded.end..trigger.start].contains([',', ';'])
+            });
+            let object = subject.and_then(|subject| {
+                side.iter()
+                    .filter(official)
+                    .find(|a| a.folded.start >= trigger.end && a.country != subject.country)
+            });
+            if let (Some(subject), Some(object)) = (subject, object) {
+                side = vec![subject.clone(), object.clone()];
+                rule = vec![kind_name(side[0].kind), kind_name(side[1].kind)];
+            }
+        }
         if side.len() != 2 {
             return Vec::new();
         }
