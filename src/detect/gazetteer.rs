@@ -457,7 +457,8 @@ impl Gazetteer {
         folded: &Folded,
         found: &[Mention],
     ) -> Vec<Mention<'_>> {
-        let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
+        // Few officials per story: a list, looked up only for capitalised words.
+        let mut by_name: Vec<(&str, Option<usize>)> = Vec::new();
         // Only officials in office on the day: the family name of one named off term is
         // read as an unknown name that refers back to them (see the bilateral rule).
         for &o in named
@@ -475,39 +476,36 @@ impl Gazetteer {
                 if family.len() < 3 || !family.starts_with(char::is_uppercase) {
                     continue;
                 }
-                by_name
-                    .entry(family)
-                    .and_modify(|v| {
-                        if *v != Some(o) {
-                            *v = None
-                        }
-                    })
-                    .or_insert(Some(o));
+                match by_name.iter_mut().find(|(n, _)| *n == family) {
+                    Some((_, holder)) if *holder != Some(o) => *holder = None,
+                    Some(_) => {}
+                    None => by_name.push((family, Some(o))),
+                }
             }
         }
         if by_name.is_empty() {
             return Vec::new();
         }
+        // Matched as whole words of the folded text, then checked for a capital.
+        let folded_names: Vec<String> = by_name
+            .iter()
+            .map(|(n, _)| super::text::fold(n).text)
+            .collect();
         let mut out = Vec::new();
-        let mut at = 0;
-        for word in original.split(|c: char| !(c.is_alphanumeric() || c == '-')) {
-            let start = at;
-            at += word.len() + 1;
-            let Some(Some(o)) = by_name.get(word) else {
-                continue;
-            };
-            let span = start..start + word.len();
-            if found
-                .iter()
-                .any(|m| m.span.start < span.end && span.start < m.span.end)
+        for (i, folded_span) in folded.whole_words(&folded_names) {
+            let Some(o) = by_name[i].1 else { continue };
+            let span = folded.original(folded_span.clone());
+            if !original[span.clone()].starts_with(char::is_uppercase)
+                || found
+                    .iter()
+                    .any(|m| m.folded.start < folded_span.end && folded_span.start < m.folded.end)
             {
                 continue;
             }
-            let folded_span = folded.folded_offset(span.start)..folded.folded_offset(span.end);
             out.push(Mention {
                 span,
                 folded: folded_span,
-                targets: &self.official_targets[*o],
+                targets: &self.official_targets[o],
             });
         }
         out

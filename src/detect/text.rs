@@ -25,6 +25,28 @@ pub struct Folded {
 }
 
 impl Folded {
+    /// Where a whole word of the folded text is one of `words` (folded, each a run of
+    /// word bytes): the word's index in `words` and its folded span, in text order.
+    /// Uses the word starts and hashes noted when folding, so no byte is read twice.
+    pub fn whole_words(&self, words: &[String]) -> Vec<(usize, Range<usize>)> {
+        let hashes: Vec<u32> = words
+            .iter()
+            .map(|w| FirstWord::of(w.as_bytes()).0)
+            .collect();
+        let bytes = self.text.as_bytes();
+        let mut out = Vec::new();
+        for s in self.starts.iter().filter(|s| s.word_len > 0) {
+            for (i, &hash) in hashes.iter().enumerate() {
+                let range = s.at as usize..(s.at + s.word_len) as usize;
+                if hash == s.hash && &bytes[range.clone()] == words[i].as_bytes() {
+                    out.push((i, range));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
     /// The original byte range of the folded range `start..end`.
     pub fn original(&self, range: Range<usize>) -> Range<usize> {
         let start = self.origin[range.start] as usize;
