@@ -318,6 +318,18 @@ fn names_in_a_list(chain: &[&Mention], next: &Mention, folded: &Folded) -> bool 
         && only_official(next)
 }
 
+/// Official `o`, named in the text for an office on a day outside their listed terms:
+/// kept as the text's actor, with less confidence (never the office's holder that day).
+fn off_term(g: &Gazetteer, o: usize, base: Actor) -> Actor {
+    Actor {
+        kind: ActorKind::Named,
+        country: g.country_by_code(&g.officials[o].country),
+        official: Some(o),
+        off_term: true,
+        ..base
+    }
+}
+
 /// Resolves the mentions of one sentence into actors.
 pub fn resolve(
     g: &Gazetteer,
@@ -497,13 +509,7 @@ pub fn resolve(
                     .any(|t| Some(t.role) == role && t.from <= date)
             });
             if let Some(o) = named {
-                actors.push(Actor {
-                    kind: ActorKind::Named,
-                    country: g.country_by_code(&g.officials[o].country),
-                    official: Some(o),
-                    off_term: true,
-                    ..base
-                });
+                actors.push(off_term(g, o, base));
                 previous_bare = None;
                 previous_role = None;
                 continue;
@@ -534,13 +540,7 @@ pub fn resolve(
                 .filter(|&o| g.country_by_code(&g.officials[o].country) == Some(c))
                 .min_by_key(|&o| g.officials[o].terms.iter().map(|t| seniority(t.role)).min());
             if let Some(o) = named {
-                actors.push(Actor {
-                    kind: ActorKind::Named,
-                    country: Some(c),
-                    official: Some(o),
-                    off_term: true,
-                    ..base
-                });
+                actors.push(off_term(g, o, base));
                 previous_bare = None;
                 previous_role = None;
                 continue;
