@@ -55,7 +55,7 @@ fn split_adjective(name: &str, adjective: &str) -> Option<String> {
     ((1..=3).contains(&rest.len())
         && rest.chars().all(|c| c.is_ascii_lowercase())
         && !rest.ends_with('s')
-        && !matches!(rest, "an" | "in" | "at" | "on" | "it" | "a" | "i'"))
+        && !matches!(rest, "an" | "in" | "at" | "on" | "it" | "a"))
     .then(|| format!("{name} {rest}"))
 }
 
@@ -444,8 +444,9 @@ impl Gazetteer {
     }
 
     /// Mentions of the officials an article names in full (`named`) and who are in office
-    /// on `date`, by their family name alone ("Rajapaksa" after "President Mahinda Rajapaksa"), in `original`
-    /// (folded as `folded`), where no other mention (`found`) stands. The family name is
+    /// on `date`, by their family name alone ("Rajapaksa" after "President Mahinda
+    /// Rajapaksa"), in `original` (folded as `folded`), where no other mention (`found`)
+    /// stands. The family name is
     /// the last word of the official's name; a name two named officials share is left
     /// alone. Within one story the name is no longer ambiguous, as it is in the gazetteer
     /// at large ("Zardari", "Kim").

@@ -270,11 +270,13 @@ impl Detector {
         // body states only with another modality, is the body's.
         out.retain(|p| {
             let d = &p.detection;
-            !(d.evidence.field == Field::Title
-                && d.modality == Modality::Occurred
-                && seen.iter().any(|(ty, key, m)| {
-                    *ty == d.event_type && *key == d.key() && *m != Modality::Occurred
-                }))
+            if d.evidence.field != Field::Title || d.modality != Modality::Occurred {
+                return true;
+            }
+            let key = d.key();
+            !seen
+                .iter()
+                .any(|(ty, k, m)| *ty == d.event_type && *k == key && *m != Modality::Occurred)
         });
         for p in &mut out {
             p.support = support

@@ -108,12 +108,9 @@ pub(super) fn timing<'s>(
     // time phrase takes the tense of the main clause that follows it.
     let main_clause_cue = || {
         let clause = main_clause_after_fronted(s, trigger)?;
-        s.cues.iter().find(|h| {
-            clause.contains(&h.start)
-                && h.cues
-                    .iter()
-                    .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
-        })
+        s.cues
+            .iter()
+            .find(|h| clause.contains(&h.start) && h.cues.iter().any(|c| plans(c, ti)))
     };
     // "Talks between the Thai and Cambodian defence ministers are scheduled for Friday": a
     // trigger that opens the sentence as its subject takes the tense of its predicate,
@@ -138,9 +135,7 @@ pub(super) fn timing<'s>(
         s.cues.iter().find(|h| {
             h.start >= trigger.end
                 && h.start < trigger.end + stop
-                && h.cues
-                    .iter()
-                    .any(|c| matches!(c, Cue::Planned(None)) || *c == Cue::Planned(Some(ti)))
+                && h.cues.iter().any(|c| plans(c, ti))
         })
     };
     // "Pompeo cancels visit to Germany, likely to meet Lavrov again soon": a planned cue
@@ -150,9 +145,7 @@ pub(super) fn timing<'s>(
             && s.cues.iter().any(|h| {
                 h.start >= c.end
                     && h.start <= trigger.start
-                    && h.cues
-                        .iter()
-                        .any(|x| matches!(x, Cue::Planned(None)) || *x == Cue::Planned(Some(ti)))
+                    && h.cues.iter().any(|c| plans(c, ti))
                     && s.folded.text[c.end..h.start].contains(',')
             }))
     });
@@ -289,7 +282,6 @@ fn dates_a_report(before: &str) -> bool {
     )
 }
 
-/// Whether a word is in the past tense: "visited", "met".
 /// Whether a planned cue "to …" is the purpose of a journey the same clause reports as
 /// made: "flew to New Delhi on Sunday to meet Indian Prime Minister Manmohan Singh".
 fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
@@ -325,9 +317,15 @@ fn attempted(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
     })
 }
 
+/// Whether a cue says that an event of type `ti` is planned.
+fn plans(cue: &Cue, ti: usize) -> bool {
+    matches!(cue, Cue::Planned(None)) || *cue == Cue::Planned(Some(ti))
+}
+
 /// How far before its "to …" a journey's past tense may stand.
 const PURPOSE_AFTER_TRIP: usize = 80;
 
+/// Whether a word is in the past tense: "visited", "met".
 fn is_past(lex: &Lexicon, word: &str) -> bool {
     word.ends_with("ed") || lex.irregular_pasts.contains(word)
 }

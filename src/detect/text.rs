@@ -36,12 +36,11 @@ impl Folded {
         let bytes = self.text.as_bytes();
         let mut out = Vec::new();
         for s in self.starts.iter().filter(|s| s.word_len > 0) {
-            for (i, &hash) in hashes.iter().enumerate() {
-                let range = s.at as usize..(s.at + s.word_len) as usize;
-                if hash == s.hash && &bytes[range.clone()] == words[i].as_bytes() {
-                    out.push((i, range));
-                    break;
-                }
+            let range = s.at as usize..(s.at + s.word_len) as usize;
+            if let Some(i) = (0..words.len())
+                .find(|&i| hashes[i] == s.hash && &bytes[range.clone()] == words[i].as_bytes())
+            {
+                out.push((i, range));
             }
         }
         out

@@ -785,16 +785,14 @@ fn reports_it(s: &Sentence, a: &Actor) -> bool {
 fn for_a_gathering(lex: &Lexicon, after_place: &str) -> bool {
     let mut words = after_place
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-        .filter(|w| !w.is_empty());
-    let lead = match (words.next(), words.next()) {
-        (Some("for"), Some(_)) => 1,
-        (Some("to"), Some("attend")) => 2,
-        _ => return false,
-    };
-    after_place
-        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
-        .skip(lead)
+        .peekable();
+    match words.next() {
+        Some("for") => {}
+        Some("to") if words.next_if_eq(&"attend").is_some() => {}
+        _ => return false,
+    }
+    words
         .take(5)
         .take_while(|w| !matches!(*w, "with" | "and"))
         .any(|w| lex.gatherings.contains(w))

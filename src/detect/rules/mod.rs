@@ -85,7 +85,11 @@ fn received_by_an_official(s: &Sentence, h: &CueHit) -> bool {
         "being",
     ]
     .iter()
-    .any(|aux| before.ends_with(&format!(" {aux}")));
+    .any(|aux| {
+        before
+            .strip_suffix(aux)
+            .is_some_and(|rest| rest.ends_with(' '))
+    });
     if !passive {
         return false;
     }
