@@ -71,6 +71,8 @@ struct RawEventType {
     #[serde(default)]
     place_triggers: Vec<String>,
     #[serde(default)]
+    place_verbs: Vec<String>,
+    #[serde(default)]
     object_triggers: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
@@ -288,6 +290,11 @@ impl EventTypes {
             // `triggers` or `verbs` too, it also counts for two officials.
             for t in &raw.place_triggers {
                 phrases.add(t, Cue::PlaceTrigger(i));
+            }
+            for v in &raw.place_verbs {
+                for form in inflect(v) {
+                    phrases.add(&form, Cue::PlaceTrigger(i));
+                }
             }
             for t in &raw.exclude {
                 phrases.add(t, Cue::Exclude(i));
@@ -610,6 +617,150 @@ mod tests {
                 "hold their summit:held",
                 &["holds their summit", "held their summit"],
             ),
+            (
+                "send an envoy to:sent",
+                &[
+                    "sends an envoy to",
+                    "sent an envoy to",
+                    "sending an envoy to",
+                ],
+            ),
+            (
+                "send a special envoy to:sent",
+                &[
+                    "sends a special envoy to",
+                    "sent a special envoy to",
+                    "sending a special envoy to",
+                ],
+            ),
+            (
+                "send his envoy to:sent",
+                &[
+                    "sends his envoy to",
+                    "sent his envoy to",
+                    "sending his envoy to",
+                ],
+            ),
+            (
+                "send her envoy to:sent",
+                &[
+                    "sends her envoy to",
+                    "sent her envoy to",
+                    "sending her envoy to",
+                ],
+            ),
+            (
+                "send its envoy to:sent",
+                &[
+                    "sends its envoy to",
+                    "sent its envoy to",
+                    "sending its envoy to",
+                ],
+            ),
+            (
+                "send a delegation to:sent",
+                &[
+                    "sends a delegation to",
+                    "sent a delegation to",
+                    "sending a delegation to",
+                ],
+            ),
+            (
+                "send a high-level delegation to:sent",
+                &[
+                    "sends a high-level delegation to",
+                    "sent a high-level delegation to",
+                    "sending a high-level delegation to",
+                ],
+            ),
+            (
+                "send his special envoy to:sent",
+                &[
+                    "sends his special envoy to",
+                    "sent his special envoy to",
+                    "sending his special envoy to",
+                ],
+            ),
+            (
+                "send her special envoy to:sent",
+                &[
+                    "sends her special envoy to",
+                    "sent her special envoy to",
+                    "sending her special envoy to",
+                ],
+            ),
+            (
+                "dispatch an envoy to",
+                &[
+                    "dispatches an envoy to",
+                    "dispatched an envoy to",
+                    "dispatching an envoy to",
+                ],
+            ),
+            (
+                "dispatch a special envoy to",
+                &[
+                    "dispatches a special envoy to",
+                    "dispatched a special envoy to",
+                    "dispatching a special envoy to",
+                ],
+            ),
+            (
+                "dispatch his envoy to",
+                &[
+                    "dispatches his envoy to",
+                    "dispatched his envoy to",
+                    "dispatching his envoy to",
+                ],
+            ),
+            (
+                "dispatch her envoy to",
+                &[
+                    "dispatches her envoy to",
+                    "dispatched her envoy to",
+                    "dispatching her envoy to",
+                ],
+            ),
+            (
+                "dispatch its envoy to",
+                &[
+                    "dispatches its envoy to",
+                    "dispatched its envoy to",
+                    "dispatching its envoy to",
+                ],
+            ),
+            (
+                "dispatch a delegation to",
+                &[
+                    "dispatches a delegation to",
+                    "dispatched a delegation to",
+                    "dispatching a delegation to",
+                ],
+            ),
+            (
+                "dispatch a high-level delegation to",
+                &[
+                    "dispatches a high-level delegation to",
+                    "dispatched a high-level delegation to",
+                    "dispatching a high-level delegation to",
+                ],
+            ),
+            (
+                "dispatch his special envoy to",
+                &[
+                    "dispatches his special envoy to",
+                    "dispatched his special envoy to",
+                    "dispatching his special envoy to",
+                ],
+            ),
+            (
+                "dispatch her special envoy to",
+                &[
+                    "dispatches her special envoy to",
+                    "dispatched her special envoy to",
+                    "dispatching her special envoy to",
+                ],
+            ),
             ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
             ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
             ("vote", &["votes", "voted", "voting"]),
@@ -630,9 +781,11 @@ mod tests {
         let mut shipped = Vec::new();
         for (_, text) in EMBEDDED_TYPES {
             let doc: toml::Value = toml::from_str(text).unwrap();
-            let verbs = doc["event_type"].get("verbs").and_then(|v| v.as_array());
-            for v in verbs.into_iter().flatten() {
-                shipped.push(v.as_str().unwrap().to_string());
+            for list in ["verbs", "place_verbs"] {
+                let verbs = doc["event_type"].get(list).and_then(|v| v.as_array());
+                for v in verbs.into_iter().flatten() {
+                    shipped.push(v.as_str().unwrap().to_string());
+                }
             }
         }
         assert!(shipped.len() >= 25, "{shipped:?}");

@@ -93,6 +93,8 @@ pub(super) fn timing<'s>(
                 // "flew to New Delhi on Sunday to meet Singh": the purpose of a trip
                 // that was made.
                 && (want_cancelled || !purpose_of_a_made_trip(lex, s, h))
+                // "the first Greek leader in 50 years to visit Turkey": a record set.
+                && (want_cancelled || !sets_a_record(s, h))
                 // "European countries tried to postpone the process": an attempt.
                 && !(want_cancelled && attempted(lex, s, h))
                 && h.cues.iter().any(|c| match c {
@@ -304,6 +306,42 @@ fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
             .any(|w| matches!(w, "will" | "would" | "plans" | "planned" | "expected"))
 }
 
+/// Whether a "to …" cue completes a record the subject set: "Karamanlis became the
+/// first Greek leader in 50 years to visit Turkey", "the first to meet him since 2004".
+/// A record yet to be set says so elsewhere ("will become the first …").
+fn sets_a_record(s: &Sentence, h: &CueHit) -> bool {
+    let cue = &s.folded.text[h.start..h.end];
+    if !cue.starts_with("to ") {
+        return false;
+    }
+    let from = h
+        .start
+        .saturating_sub(PURPOSE_AFTER_TRIP)
+        .max(s.folded_span.start);
+    let Some(before) = s.folded.text.get(from..h.start) else {
+        return false;
+    };
+    let clause = before.rsplit([',', ';']).next().unwrap_or(before);
+    let words: Vec<&str> = clause.split_whitespace().collect();
+    let Some(at) = words
+        .iter()
+        .rposition(|w| matches!(*w, "first" | "second" | "third" | "last" | "only"))
+    else {
+        return false;
+    };
+    at > 0
+        && words[at - 1] == "the"
+        && words.len() - at <= RECORD_WORDS
+        && at >= 2
+        && matches!(
+            words[at - 2],
+            "is" | "was" | "became" | "becomes" | "been" | "as"
+        )
+}
+
+/// How many words a record's "the first" may stand before its "to …".
+const RECORD_WORDS: usize = 9;
+
 /// Whether a cancellation cue is only attempted: "tried to postpone", "threatened to
 /// cancel".
 fn attempted(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
@@ -412,6 +450,38 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].modality, Modality::Planned);
         assert_eq!(found[0].date, None);
+    }
+
+    #[test]
+    fn the_first_to_visit_set_a_record_that_stands() {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        let found = |text: &str| {
+            d.detect(&Article {
+                title: "",
+                text,
+                published: "2023-02-22".parse().unwrap(),
+            })
+            .into_iter()
+            .map(|d| d.modality)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("Putin became the first Russian leader in ten years to visit Iran."),
+            [Modality::Occurred]
+        );
+        assert_eq!(
+            found("Putin is the first Russian president to meet the Iranian foreign minister in Tehran."),
+            [Modality::Occurred]
+        );
+        // A record still to be set, and a plain plan.
+        assert_eq!(
+            found("Putin will become the first Russian leader in ten years to visit Iran."),
+            [Modality::Planned]
+        );
+        assert_eq!(
+            found("Putin hopes to be the first Russian leader to visit Iran."),
+            [Modality::Planned]
+        );
     }
 
     #[test]

@@ -292,6 +292,22 @@ impl Detector {
                 // subject after a fronted phrase is who "his" stands for.
                 .or_else(|| cataphoric_visitor(s, p))
                 .or(protagonist)
+                // "Japan dispatched a special envoy to Pyongyang": the state that sends
+                // an emissary is the visiting side.
+                .or_else(|| {
+                    let sends = s.folded.text[p.start..p.end]
+                        .split(' ')
+                        .any(|w| self.lexicon.emissaries.contains(w));
+                    side.iter().find(|a| {
+                        sends
+                            && a.kind == ActorKind::State
+                            && a.folded.start < p.start
+                            && !other_subject_between(
+                                &self.lexicon,
+                                &s.folded.text[a.folded.end.min(p.start)..p.start],
+                            )
+                    })
+                })
                 .cloned();
             // "Bush was quoted as saying that Rice will travel to Egypt": the trip is
             // the other subject's, so neither is Bush's meeting with another state.
@@ -328,7 +344,15 @@ impl Detector {
                 if visiting(&s.folded.text[p.start..p.end]) && visitor.folded.start <= p.end + 1 {
                     reach = s.folded_span.end;
                 }
-                for a in s.actors.iter().filter(|a| a.folded.start >= p.start) {
+                // A bare "trip" names its host only before it ("Kan's China trip"): in
+                // "During his trip, Bush will meet officials from Iraq" the place after it
+                // is no host.
+                let bare_trip = &s.folded.text[p.start..p.end] == "trip";
+                for a in s
+                    .actors
+                    .iter()
+                    .filter(|a| a.folded.start >= p.start && !bare_trip)
+                {
                     if a.folded.start > reach {
                         break;
                     }
@@ -354,8 +378,24 @@ impl Detector {
                         reach = a.folded.end + 25;
                     }
                 }
-                // "… is in South Africa on an official visit": the place just before.
+                // "his first US visit", "Singh's China trip": a state named right before
+                // the journey, after whose it is.
                 if hosts.is_empty() {
+                    if let Some(h) = s.actors.iter().find(|a| {
+                        a.kind == ActorKind::State
+                            && a.folded.end + 1 == p.start
+                            && a.country != visitor.country
+                            && possessed_journey(
+                                &self.lexicon,
+                                &s.folded.text[s.folded_span.start..a.folded.start],
+                                &s.folded.text[p.start..p.end],
+                            )
+                    }) {
+                        hosts.push(h);
+                    }
+                }
+                // "… is in South Africa on an official visit": the place just before.
+                if hosts.is_empty() && !bare_trip {
                     if let Some(h) = s.actors.iter().rev().find(|a| {
                         a.kind == ActorKind::Place
                             && a.folded.end <= p.start
@@ -730,8 +770,9 @@ fn names_a_site(lex: &Lexicon, between: &str) -> bool {
 }
 
 /// The official who opens the main clause after a fronted phrase holding the trigger
-/// with "his" or "her": "After his visit to Moscow, the German foreign minister said …",
-/// "During her trip to Kenya, Rice met …".
+/// with "his", "her", "a" or "an": "After his visit to Moscow, the German foreign
+/// minister said …", "During her trip to Kenya, Rice met …", "On a state visit to Japan,
+/// Hu called …".
 fn cataphoric_visitor<'a>(s: &'a Sentence, trigger: &CueHit) -> Option<&'a Actor> {
     let opening = &s.folded.text[s.folded_span.start..trigger.start];
     let mut words = opening.split_whitespace().peekable();
@@ -740,13 +781,26 @@ fn cataphoric_visitor<'a>(s: &'a Sentence, trigger: &CueHit) -> Option<&'a Actor
         if words.next() != Some("of") {
             return None;
         }
-    } else if !words
-        .next()
-        .is_some_and(|w| matches!(w, "after" | "before" | "during" | "following" | "on"))
-    {
-        return None;
+    } else {
+        // "While on a visit to Japan, …", "While in Japan on his first visit, …".
+        if words.peek() == Some(&"while") {
+            words.next();
+        }
+        if !words
+            .next()
+            .is_some_and(|w| matches!(w, "after" | "before" | "during" | "following" | "on" | "in"))
+        {
+            return None;
+        }
     }
-    if !words.next().is_some_and(|w| matches!(w, "his" | "her")) || words.count() > 2 {
+    // "his" or "her", or "a"/"an": "In a recent visit to Armenia, Chirac …", "On a
+    // state visit to Japan, Hu …" (not "the": "During the visit, Putin said" may be
+    // the host speaking).
+    if !words
+        .next()
+        .is_some_and(|w| matches!(w, "his" | "her" | "a" | "an"))
+        || words.count() > 2
+    {
         return None;
     }
     let after = &s.folded.text[trigger.end..s.folded_span.end];
@@ -758,6 +812,22 @@ fn cataphoric_visitor<'a>(s: &'a Sentence, trigger: &CueHit) -> Option<&'a Actor
             && s.folded.text[clause..a.folded.start]
                 .split_whitespace()
                 .all(|w| w == "the")
+    })
+}
+
+/// Whether a journey noun after a state is someone's trip there: the words before the
+/// state end in a possessive ("his", "her", "their", "Singh's") and at most two
+/// modifiers ("his first US visit", "Obama's three-day India trip").
+fn possessed_journey(lex: &Lexicon, before_state: &str, trigger: &str) -> bool {
+    if !lex.journeys.contains(trigger) {
+        return false;
+    }
+    let words: Vec<&str> = before_state.split_whitespace().rev().take(3).collect();
+    words.iter().enumerate().any(|(i, w)| {
+        (matches!(*w, "his" | "her" | "their") || w.ends_with("'s"))
+            && words[..i]
+                .iter()
+                .all(|m| m.chars().all(|c| c.is_alphanumeric() || c == '-'))
     })
 }
 
@@ -910,6 +980,52 @@ mod tests {
             &lex,
             &actor(ActorKind::Role, "the Iranian envoy")
         ));
+    }
+
+    #[test]
+    fn a_journey_after_a_possessive_is_its_owners() {
+        let lex = lexicon();
+        for w in lex.journeys.words() {
+            assert!(possessed_journey(&lex, "he said his first", w), "{w}");
+            assert!(possessed_journey(&lex, "manmohan singh's", w), "{w}");
+            assert!(possessed_journey(&lex, "obama's three-day", w), "{w}");
+            assert!(!possessed_journey(&lex, "the", w), "{w}");
+            assert!(
+                !possessed_journey(&lex, "his visit was a success, the", w),
+                "{w}"
+            );
+        }
+        assert!(!possessed_journey(&lex, "his", "summit"));
+    }
+
+    #[test]
+    fn envoy_verbs_are_place_triggers_that_name_an_emissary() {
+        let lex = lexicon();
+        let types = EventTypes::embedded().unwrap();
+        let ti = types
+            .types
+            .iter()
+            .position(|t| t.id == "bilateral_meeting")
+            .unwrap();
+        for text in [
+            "japan sent an envoy to pyongyang",
+            "japan dispatched a special envoy to pyongyang",
+            "japan sends a delegation to pyongyang",
+        ] {
+            let folded = crate::detect::text::fold(text);
+            let hits = types.find(&folded);
+            let place = hits
+                .iter()
+                .find(|h| h.cues.contains(&Cue::PlaceTrigger(ti)))
+                .unwrap_or_else(|| panic!("no place trigger in {text}"));
+            assert!(
+                types
+                    .phrase_text(&folded, place)
+                    .split(' ')
+                    .any(|w| lex.emissaries.contains(w)),
+                "{text}"
+            );
+        }
     }
 
     #[test]

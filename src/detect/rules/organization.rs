@@ -52,7 +52,28 @@ struct OrganChoice<'s> {
     decision: &'s CueHit<'s>,
 }
 
+/// How many words before "resolution(s)" a citation word may stand ("in violation of UN
+/// Security Council resolutions").
+const CITATION_WORDS: usize = 6;
+
 impl Detector {
+    /// Whether a decision word is "resolution(s)" cited as a rule in force: "complied
+    /// with UN resolutions", "in violation of Security Council resolutions", "under
+    /// resolution 1701".
+    fn cited_as_a_norm(&self, s: &Sentence, h: &CueHit) -> bool {
+        if !s.folded.text[h.start..h.end].starts_with("resolution") {
+            return false;
+        }
+        let before = &s.folded.text[s.folded_span.start..h.start];
+        let clause = before.rsplit([',', ';']).next().unwrap_or(before);
+        clause
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .rev()
+            .take(CITATION_WORDS)
+            .any(|w| self.lexicon.norm_citations.contains(w))
+    }
+
     /// The organisational events of type `ti` in the sentence, one per organ.
     pub(super) fn organization_rule<'s>(
         &self,
@@ -70,6 +91,9 @@ impl Detector {
             .iter()
             .copied()
             .filter(|h| h.cues.contains(&Cue::Require(ti)) || h.cues.contains(&Cue::Trigger(ti)))
+            // "not in compliance with the resolutions of the Security Council": a
+            // resolution cited as a rule in force is no decision the text reports.
+            .filter(|h| !self.cited_as_a_norm(s, h))
             .collect();
         let mut chosen: Vec<OrganChoice> = Vec::new();
         for a in &s.actors {
@@ -281,5 +305,49 @@ fn distance(a: &Actor, h: &CueHit) -> usize {
         h.start - a.folded.end
     } else {
         a.folded.start.saturating_sub(h.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::{gazetteer, Article, Detector, EventTypes};
+
+    fn bodies(text: &str) -> Vec<String> {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        d.detect(&Article {
+            title: "",
+            text,
+            published: "2008-01-26".parse().unwrap(),
+        })
+        .into_iter()
+        .filter_map(|d| d.organization)
+        .collect()
+    }
+
+    #[test]
+    fn a_resolution_cited_as_a_rule_in_force_is_no_vote() {
+        let lex = crate::detect::lexicon::Lexicon::embedded().unwrap();
+        for w in lex.norm_citations.words() {
+            assert!(
+                bodies(&format!(
+                    "Iran acted {w} the resolutions of the General Assembly."
+                ))
+                .is_empty(),
+                "{w}"
+            );
+        }
+        assert!(bodies(
+            "Israel has held the land in violation of UN General Assembly resolutions since 1967."
+        )
+        .is_empty());
+        // Resolutions the organ passed, and one cited in a clause of its own.
+        assert_eq!(
+            bodies("The General Assembly has passed three resolutions on the crisis since 2006."),
+            ["UNGA"]
+        );
+        assert_eq!(
+            bodies("Under pressure, the General Assembly adopted two resolutions on Friday."),
+            ["UNGA"]
+        );
     }
 }
