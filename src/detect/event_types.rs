@@ -761,6 +761,26 @@ mod tests {
                     "dispatching her special envoy to",
                 ],
             ),
+            (
+                "shake hands with:shook",
+                &[
+                    "shakes hands with",
+                    "shook hands with",
+                    "shaking hands with",
+                ],
+            ),
+            (
+                "exchange views with",
+                &[
+                    "exchanges views with",
+                    "exchanged views with",
+                    "exchanging views with",
+                ],
+            ),
+            (
+                "exchange views:exchanged",
+                &["exchanges views", "exchanged views", "exchanging views"],
+            ),
             ("sanction", &["sanctions", "sanctioned", "sanctioning"]),
             ("blacklist", &["blacklists", "blacklisted", "blacklisting"]),
             ("vote", &["votes", "voted", "voting"]),

@@ -273,6 +273,9 @@ pub struct Gazetteer {
     matcher: PhraseMatcher,
     /// Each official as a mention's targets (for surnames found in an article).
     official_targets: Vec<[Target; 1]>,
+    /// Country names of two or more words, folded, by pattern: "north korea" lets
+    /// "North" in "North and South Korea" stand for it.
+    multiword_names: HashMap<String, usize>,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -431,6 +434,18 @@ impl Gazetteer {
         let official_targets = (0..officials.len())
             .map(|i| [Target::Official(i)])
             .collect();
+        let multiword_names = patterns
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.text.contains(' ')
+                    && !p.targets.is_empty()
+                    && p.targets
+                        .iter()
+                        .all(|t| matches!(t, Target::Country(_, CountryForm::Name)))
+            })
+            .map(|(i, p)| (p.text.clone(), i))
+            .collect();
         Ok(Gazetteer {
             countries,
             officials,
@@ -440,6 +455,7 @@ impl Gazetteer {
             patterns,
             matcher,
             official_targets,
+            multiword_names,
         })
     }
 
@@ -575,7 +591,63 @@ impl Gazetteer {
             }
             ok
         });
+        self.add_elided_names(original, folded, &mut found);
         found
+    }
+
+    /// Adds the first word of a coordination whose head noun is shared: "North" in "North
+    /// and South Korea" is North Korea when "north korea" is a country's name and
+    /// "North" is capitalised and not part of another mention.
+    fn add_elided_names<'g>(
+        &'g self,
+        original: &str,
+        folded: &Folded,
+        found: &mut Vec<Mention<'g>>,
+    ) {
+        let mut elided: Vec<Mention<'g>> = Vec::new();
+        for (k, m) in found.iter().enumerate() {
+            let name = &folded.text[m.folded.clone()];
+            let Some((_, rest)) = name.split_once(' ') else {
+                continue;
+            };
+            if !m
+                .targets
+                .iter()
+                .any(|t| matches!(t, Target::Country(_, CountryForm::Name)))
+            {
+                continue;
+            }
+            let Some(before) = folded.text[..m.folded.start].strip_suffix(" and ") else {
+                continue;
+            };
+            let start = before
+                .rfind(|c: char| !c.is_alphanumeric())
+                .map_or(0, |at| at + 1);
+            let word = &before[start..];
+            if word.is_empty() || k > 0 && found[k - 1].folded.end > start {
+                continue;
+            }
+            let Some(&p) = self.multiword_names.get(&format!("{word} {rest}")) else {
+                continue;
+            };
+            let span = folded.original(start..before.len());
+            if !original[span.clone()]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase())
+            {
+                continue;
+            }
+            elided.push(Mention {
+                span,
+                folded: start..before.len(),
+                targets: &self.patterns[p].targets,
+            });
+        }
+        if !elided.is_empty() {
+            found.extend(elided);
+            found.sort_by_key(|m| m.folded.start);
+        }
     }
 }
 
@@ -741,6 +813,34 @@ phrases = ["president"]
             .into_iter()
             .map(|m| text[m.span].to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_shared_head_noun_names_both_countries() {
+        let koreas = r#"
+[[country]]
+code = "PRK"
+name = "North Korea"
+status = "member"
+[[country]]
+code = "KOR"
+name = "South Korea"
+status = "member"
+"#;
+        let g = Gazetteer::from_sources([
+            ("countries".into(), format!("{COUNTRIES}{koreas}")),
+            ("officials".into(), OFFICIALS.into()),
+            ("orgs".into(), ORGS.into()),
+            ("roles".into(), ROLES.into()),
+        ])
+        .unwrap();
+        assert_eq!(
+            found(&g, "North and South Korea met"),
+            ["North", "South Korea"]
+        );
+        assert_eq!(found(&g, "the north and South Korea"), ["South Korea"]);
+        assert_eq!(found(&g, "West and South Korea"), ["South Korea"]);
+        assert_eq!(found(&g, "South Korea"), ["South Korea"]);
     }
 
     #[test]
