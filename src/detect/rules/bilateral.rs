@@ -887,16 +887,34 @@ fn is_group(lex: &Lexicon, a: &Actor) -> bool {
 /// Whether a sentence's subject refers back: it opens with "he", "she", "they", or "the"
 /// and a title ("The president …"), or "both" and a group ("Both leaders …").
 fn starts_with_reference(lex: &Lexicon, sentence: &str) -> bool {
-    let mut words = sentence
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty());
-    match (words.next(), words.next()) {
-        (Some(first), _) if lex.subject_pronouns.contains(first) => true,
-        (Some("the"), Some(w)) => lex.titles.contains(w),
-        (Some("both"), Some(w)) => lex.subjects_after_both.contains(w),
-        _ => false,
+    let opens = |clause: &str| {
+        let mut words = clause
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty());
+        match (words.next(), words.next()) {
+            (Some(first), _) if lex.subject_pronouns.contains(first) => true,
+            (Some("the"), Some(w)) => lex.titles.contains(w),
+            (Some("both"), Some(w)) => lex.subjects_after_both.contains(w),
+            _ => false,
+        }
+    };
+    if opens(sentence) {
+        return true;
     }
+    // After a fronted phrase: "Speaking in Brasilia, Brazil, he claimed …", "In Moscow
+    // on Monday, she met …" — the first clause after the phrase's commas.
+    let first = sentence.split_whitespace().next().unwrap_or("");
+    let fronted = first.len() > 4 && first.ends_with("ing")
+        || matches!(
+            first,
+            "in" | "on" | "at" | "after" | "before" | "during" | "while"
+        );
+    fronted && sentence.split(", ").skip(1).take(FRONTED_COMMAS).any(opens)
 }
+
+/// How many commas a fronted phrase may hold before the subject that follows it
+/// ("Speaking in Brasilia, Brazil, he …").
+const FRONTED_COMMAS: usize = 3;
 
 /// Whether a sentence refers back to someone named before: a pronoun or a title alone.
 fn refers_back(lex: &Lexicon, sentence: &str) -> bool {
@@ -1024,6 +1042,31 @@ mod tests {
                     .split(' ')
                     .any(|w| lex.emissaries.contains(w)),
                 "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_subject_after_a_fronted_phrase_refers_back() {
+        let lex = lexicon();
+        for w in lex.subject_pronouns.words() {
+            assert!(
+                starts_with_reference(
+                    &lex,
+                    &format!(
+                        "speaking in brasilia, brazil, {w} claimed support after meeting chavez"
+                    )
+                ),
+                "{w}"
+            );
+            assert!(
+                starts_with_reference(&lex, &format!("in moscow on monday, {w} met lavrov")),
+                "{w}"
+            );
+            // Not fronted: the subject is the name that opens the sentence.
+            assert!(
+                !starts_with_reference(&lex, &format!("lavrov met chavez, {w} said")),
+                "{w}"
             );
         }
     }
