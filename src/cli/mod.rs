@@ -6,6 +6,22 @@
 //! the dead-letter list, replay, a test alert), `detect` and `eval`. Read commands open
 //! the store, or ask the running daemon's API when the daemon holds it ([`reader`]).
 
+/// Writes a line to standard output; a closed pipe ends the command through its `?`
+/// (and [`main`] exits quietly), never a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*)?
+    };
+}
+
+/// Writes a line to standard error for the person at the terminal; if stderr is gone
+/// there is nobody to tell, and the command goes on.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod output;
 mod reader;
 
@@ -24,7 +40,7 @@ use tidings::detect::decide::TrainSettings;
 use tidings::detect::{Article, Detector};
 use tidings::eval::{BatchArticle, BatchResult, Labels};
 use tidings::model::Modality;
-use tidings::store::{AlertState, EventQuery, Store, StoryQuery};
+use tidings::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
 use tidings::telemetry::{self, LogFormat};
 
 use reader::Reader;
@@ -296,11 +312,28 @@ pub fn main() -> ExitCode {
     });
     match execute(cli) {
         Ok(code) => code,
+        // Piped into `head`, which stopped reading: done, as `ls | head` is.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Each cause once: an error that already quotes its source ("cannot read
+            // config file x: No such file…") is not followed by it again.
+            tell!("error: {}", tidings::http::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader went away.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn execute(cli: Cli) -> Result<ExitCode> {
@@ -313,7 +346,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                 check_secrets(&config)?;
             }
             let types: Vec<&str> = detector.types.types.iter().map(|t| t.id.as_str()).collect();
-            println!(
+            say!(
                 "{}: ok — {} feeds; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
                 config.origin,
                 config.feeds.len(),
@@ -388,7 +421,11 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Some(FeedsCommand::Export) => {
-                print!("{}", tidings::feedlist::export_opml(&config)?);
+                write!(
+                    std::io::stdout(),
+                    "{}",
+                    tidings::feedlist::export_opml(&config)?
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             Some(edit) => edit_feeds(&config, &data_dir, edit),
@@ -445,9 +482,9 @@ fn check_secrets(config: &Config) -> Result<()> {
         );
     }
     if named.is_empty() {
-        println!("secrets: the config names none");
+        say!("secrets: the config names none");
     } else {
-        println!("secrets: {} resolved: {}", named.len(), named.join(", "));
+        say!("secrets: {} resolved: {}", named.len(), named.join(", "));
     }
     Ok(())
 }
@@ -491,7 +528,7 @@ fn run_detect(config: &Config, args: DetectArgs) -> Result<ExitCode> {
                 Err(e) => {
                     failures += 1;
                     let message = format!("{}:{}: {e}", path.display(), n + 1);
-                    eprintln!("error: {message}");
+                    tell!("error: {message}");
                     let id = serde_json::from_str::<serde_json::Value>(line)
                         .ok()
                         .and_then(|v| v.get("id").cloned());
@@ -567,7 +604,7 @@ fn run_train(config: &Config, args: TrainArgs) -> Result<ExitCode> {
     );
     std::fs::write(&args.out, model.to_json())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    println!(
+    say!(
         "{}: trained on {} articles ({} candidates, {} of them labelled events) for {}; {} features, threshold {:.3}",
         args.out.display(),
         model.trained.article_count,
@@ -640,7 +677,7 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
             let attempt = runtime.block_on(tidings::alerts::send_test(config, sink))?;
             match attempt {
                 tidings::alerts::deliver::Attempt::Delivered { status } => {
-                    println!("sink {}: test alert delivered (HTTP {status})", sink.id);
+                    say!("sink {}: test alert delivered (HTTP {status})", sink.id);
                     Ok(ExitCode::SUCCESS)
                 }
                 other => bail!(
@@ -654,12 +691,12 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
             let reader = Reader::open(data_dir, config)?;
             if all_dead {
                 let n = reader.replay_dead()?;
-                println!("{n} dead alerts put back in the outbox");
+                say!("{n} dead alerts put back in the outbox");
             } else if let Some(id) = id {
                 if !reader.replay(id)? {
                     bail!("no dead alert with id {id}");
                 }
-                println!("alert {id} put back in the outbox");
+                say!("alert {id} put back in the outbox");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -709,7 +746,7 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
             let (edited, report) = feedlist::import_opml(&text, &opml)
                 .with_context(|| format!("cannot import {}", file.display()))?;
             for refused in &report.refused {
-                eprintln!("skipped {refused}");
+                tell!("skipped {refused}");
             }
             (
                 edited,
@@ -731,11 +768,11 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
     std::fs::write(&tmp, &edited)
         .and_then(|_| std::fs::rename(&tmp, &path))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!("{message} in {}", path.display());
+    say!("{message} in {}", path.display());
     if data_dir.join(tidings::daemon::DAEMON_FILE).exists() {
         match reader::Remote::find(data_dir, config).and_then(|r| r.reload()) {
-            Ok(()) => println!("the running daemon is reloading its config"),
-            Err(e) => eprintln!(
+            Ok(()) => say!("the running daemon is reloading its config"),
+            Err(e) => tell!(
                 "the running daemon could not be asked to reload ({e:#}); send it SIGHUP or restart it"
             ),
         }
@@ -756,7 +793,7 @@ fn editable_config_path(config: &Config) -> Result<PathBuf> {
         .with_context(|| format!("cannot create {}", dirs.config_dir().display()))?;
     std::fs::write(&path, tidings::config::DEFAULT_CONFIG)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!(
+    tell!(
         "the embedded default config was in use: copied it to {} to edit it",
         path.display()
     );
@@ -777,7 +814,12 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
     detector(&config)?;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    let store = Arc::new(Store::open(&store_path(data_dir))?);
+    let store = match Store::open(&store_path(data_dir)) {
+        Ok(store) => Arc::new(store),
+        // A second daemon on the same data directory: say which process holds it.
+        Err(StoreError::InUse { path }) => bail!("{}", already_running(data_dir, &path)),
+        Err(e) => return Err(e.into()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -788,6 +830,29 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
         daemon::run(config, store, mode, shutdown_signal(), reload_rx).await
     })?;
     Ok(())
+}
+
+/// Why `tidings run` cannot start on a store another process holds: the daemon's pid
+/// and API from its `daemon.json` when it wrote one.
+fn already_running(data_dir: &Path, store: &Path) -> String {
+    let info = std::fs::read(data_dir.join(daemon::DAEMON_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<daemon::DaemonInfo>(&bytes).ok());
+    match info {
+        Some(info) => format!(
+            "another tidings daemon (pid {}, API {}) is already running on {}: stop it \
+             first (kill {}), or give this one its own --data-dir",
+            info.pid,
+            info.api,
+            data_dir.display(),
+            info.pid
+        ),
+        None => format!(
+            "the store at {} is in use by another process (another `tidings run`?): stop \
+             it first, or give this daemon its own --data-dir",
+            store.display()
+        ),
+    }
 }
 
 /// Sends one message per SIGHUP.

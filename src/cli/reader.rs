@@ -1,6 +1,7 @@
 //! Where read commands get their data: the store itself when no daemon holds it, else
 //! the running daemon's read API (sled admits one process per store).
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -26,8 +27,16 @@ impl Reader {
     /// Opens the store in `data_dir`; if a running daemon holds it, talks to the daemon.
     pub fn open(data_dir: &Path, config: &Config) -> Result<Reader> {
         let path = data_dir.join("store");
+        // "--data-dir /etc/passwd": a mistake, not an empty store.
+        if data_dir.exists() && !data_dir.is_dir() {
+            bail!(
+                "the data directory {} is not a directory (pass --data-dir a directory)",
+                data_dir.display()
+            );
+        }
         if !path.exists() {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "no store at {} yet: run `tidings run` first",
                 path.display()
             );

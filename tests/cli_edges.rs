@@ -1,0 +1,176 @@
+//! The binary's edges, through the real binary: closed pipes on stdout and stderr, error
+//! messages a person can act on, a second daemon on a data directory, and log colour.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use common::{terminate, Workspace, BIN};
+
+/// How many feeds the local server carries, each with a few stories.
+const FEEDS: usize = 12;
+
+async fn feed(Path(name): Path<String>) -> impl IntoResponse {
+    let id = name.trim_end_matches(".xml");
+    let items: String = (0..3)
+        .map(|i| {
+            format!(
+                "<item><guid>{id}-{i}</guid><link>https://news.example/{id}/{i}</link>\
+                 <title>Story {i} of {id}</title><description>Text {i} of feed {id}.</description>\
+                 <pubDate>Tue, 21 Feb 2023 09:0{i}:00 GMT</pubDate></item>"
+            )
+        })
+        .collect();
+    (
+        [(header::CONTENT_TYPE, "application/rss+xml")],
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{id}</title>\
+             <link>http://127.0.0.1/</link><description>d</description>{items}</channel></rss>"
+        ),
+    )
+}
+
+/// A server on 127.0.0.1 with [`FEEDS`] feeds, and a config that polls them all.
+fn served_feeds(runtime: &tokio::runtime::Runtime) -> String {
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new().route("/{name}", get(feed));
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut config = String::from("[daemon]\nmax_concurrent_fetches = 2\njitter = 0.0\n");
+    for i in 0..FEEDS {
+        config.push_str(&format!(
+            "\n[[feeds]]\nid = \"f{i}\"\nurl = \"{base}/f{i}.xml\"\n"
+        ));
+    }
+    config
+}
+
+#[test]
+fn a_daemon_whose_stderr_closed_polls_every_feed_and_exits_cleanly() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ws = Workspace::new(&served_feeds(&runtime));
+    // `tidings run --once … 2>&1 | head -1`: the reader takes one line and goes away.
+    let mut child = ws
+        .command(&["run", "--once"])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    drop(stderr);
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "run --once with a closed stderr: {status}"
+    );
+    let feeds: serde_json::Value = serde_json::from_str(&ws.ok(&["feeds", "--json"])).unwrap();
+    for i in 0..FEEDS {
+        let row = common::feed_row(&feeds, &format!("f{i}"));
+        assert_eq!(row["stories"], 3, "feed f{i} was not polled: {row}");
+    }
+}
+
+#[test]
+fn a_cli_command_piped_into_head_exits_quietly_with_success() {
+    // Far more output than a pipe buffers (64 KiB), read one line of.
+    let line = r#"{"id":"a","date":"2023-02-21","title":"","text":"Putin met Erdogan in Sochi."}"#;
+    let input: String = std::iter::repeat_n(format!("{line}\n"), 20_000).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.jsonl");
+    std::fs::write(&path, input).unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["detect", "--jsonl"])
+        .arg(&path)
+        .env_remove("TIDINGS_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"events\""), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn errors_name_each_cause_once_and_a_file_is_no_data_directory() {
+    let ws = Workspace::new("");
+    let out = ws
+        .command(&["check"])
+        .arg("--config")
+        .arg(ws.dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("cannot read config file"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+
+    let file = ws.dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    for command in [&["events"][..], &["stories"], &["feeds"], &["alerts"]] {
+        let out = std::process::Command::new(BIN)
+            .arg("--config")
+            .arg(ws.config())
+            .arg("--data-dir")
+            .arg(&file)
+            .args(command)
+            .env_remove("TIDINGS_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command:?} succeeded on a file");
+        assert!(
+            stderr.contains("is not a directory"),
+            "{command:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{command:?} printed a table");
+    }
+}
+
+#[test]
+fn a_second_daemon_names_the_running_one_and_logs_carry_no_colour() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ws = Workspace::new(&served_feeds(&runtime));
+    let mut first = ws.spawn_daemon(&[]);
+    ws.wait_ready(Duration::from_secs(30));
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.data_dir().join("daemon.json")).unwrap())
+            .unwrap();
+    let pid = info["pid"].as_u64().unwrap();
+
+    let second = ws.run(&["run"]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success());
+    assert!(
+        stderr.contains(&format!("pid {pid}")) && stderr.contains("already running"),
+        "{stderr}"
+    );
+    assert!(terminate(&mut first, Duration::from_secs(20)));
+    // The first daemon's log went to a file: no ANSI escapes.
+    let log = ws.log();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file: {log:?}"
+    );
+}
