@@ -17,6 +17,101 @@ use crate::detect::decide::{
 use crate::detect::{Article, Detection, Detector};
 use crate::model::Modality;
 
+/// One line of `tidings detect --jsonl` input, read field by field so that a bad line
+/// says which field is wrong, and the rest of the batch goes on. `date` may be missing or
+/// null: the story is then undated ([`Detector::detect_undated`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchInput {
+    pub id: String,
+    pub date: Option<NaiveDate>,
+    pub title: String,
+    pub text: String,
+}
+
+/// Why a line of batch input is not an article.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BatchInputError {
+    #[error("not UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("blank line: no article")]
+    Blank,
+    #[error("not a JSON object: {0}")]
+    NotJson(String),
+    #[error("field `{field}`: {problem}")]
+    Field {
+        field: &'static str,
+        problem: String,
+    },
+}
+
+impl BatchInput {
+    /// Reads one line (without its newline).
+    pub fn from_line(line: &[u8]) -> Result<BatchInput, BatchInputError> {
+        let line = std::str::from_utf8(line).map_err(|e| BatchInputError::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        if line.trim().is_empty() {
+            return Err(BatchInputError::Blank);
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| BatchInputError::NotJson(e.to_string()))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| BatchInputError::NotJson(format!("a JSON {}", json_kind(&value))))?;
+        let field = |name: &'static str, problem: String| BatchInputError::Field {
+            field: name,
+            problem,
+        };
+        // A string field; `None` when missing or null.
+        let text_of = |name: &'static str| match object.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(field(
+                name,
+                format!("expected a string, found a JSON {}", json_kind(other)),
+            )),
+        };
+        let id = text_of("id")?.ok_or_else(|| field("id", "missing".into()))?;
+        let text = text_of("text")?.ok_or_else(|| field("text", "missing".into()))?;
+        let title = text_of("title")?.unwrap_or_default();
+        let date = match text_of("date")? {
+            None => None,
+            Some(d) => Some(
+                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                    field(
+                        "date",
+                        format!("{d:?} is not a date in YYYY-MM-DD form (e.g. 2023-02-22)"),
+                    )
+                })?,
+            ),
+        };
+        Ok(BatchInput {
+            id,
+            date,
+            title,
+            text,
+        })
+    }
+
+    /// The `id` of a line that is not a valid article, when it has a readable one.
+    pub fn id_of(line: &[u8]) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+        value.get("id")?.as_str().map(str::to_string)
+    }
+}
+
+/// "a string", "a number", … for messages.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
 /// One input line of the batch format: `{"id","date","title","text"}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct BatchArticle {
@@ -423,5 +518,48 @@ fn ratio(a: usize, b: usize) -> f64 {
         0.0
     } else {
         a as f64 / b as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_line_is_read_field_by_field() {
+        let ok = BatchInput::from_line(br#"{"id":"x","date":"2023-02-22","text":"t"}"#).unwrap();
+        assert_eq!(ok.date, Some("2023-02-22".parse().unwrap()));
+        assert_eq!(ok.title, "");
+        for undated in [
+            &br#"{"id":"x","text":"t"}"#[..],
+            br#"{"id":"x","date":null,"title":null,"text":"t"}"#,
+        ] {
+            assert_eq!(BatchInput::from_line(undated).unwrap().date, None);
+        }
+        let field = |line: &[u8]| match BatchInput::from_line(line) {
+            Err(BatchInputError::Field { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(br#"{"id":"x","date":"22/02/2023","text":"t"}"#),
+            "date"
+        );
+        assert_eq!(field(br#"{"id":"x","date":20230222,"text":"t"}"#), "date");
+        assert_eq!(field(br#"{"date":"2023-02-22","text":"t"}"#), "id");
+        assert_eq!(field(br#"{"id":"x","text":["t"]}"#), "text");
+        assert_eq!(field(br#"{"id":"x","title":3,"text":"t"}"#), "title");
+        assert_eq!(BatchInput::from_line(b"   "), Err(BatchInputError::Blank));
+        assert_eq!(
+            BatchInput::from_line(b"{\"id\":\"\xff\"}"),
+            Err(BatchInputError::NotUtf8 { offset: 7 })
+        );
+        assert!(matches!(
+            BatchInput::from_line(b"[1]"),
+            Err(BatchInputError::NotJson(_))
+        ));
+        assert_eq!(
+            BatchInput::id_of(br#"{"id":"x","date":1}"#).as_deref(),
+            Some("x")
+        );
     }
 }

@@ -174,3 +174,63 @@ fn a_second_daemon_names_the_running_one_and_logs_carry_no_colour() {
         "colour codes in a log file: {log:?}"
     );
 }
+
+#[test]
+fn every_batch_line_gets_one_output_line_and_errors_name_the_field() {
+    let mut input: Vec<u8> = Vec::new();
+    input.extend_from_slice(
+        br#"{"id":"a","date":"2023-02-22","text":"Putin met Erdogan in Sochi on Monday."}"#,
+    );
+    input.extend_from_slice(b"\n\xff\xfe not utf-8\n\n");
+    input.extend_from_slice(
+        br#"{"id":"b","date":null,"text":"US President Joe Biden met Chinese President Xi Jinping in Bali on Monday."}"#,
+    );
+    input.push(b'\n');
+    input.extend_from_slice(br#"{"id":"c","date":"22/02/2023","text":"x"}"#);
+    input.push(b'\n');
+    input.extend_from_slice(
+        br#"{"id":"d","text":"The US president met the Chinese president on Monday."}"#,
+    );
+    input.push(b'\n');
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["detect", "--jsonl"])
+        .arg(&path)
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "bad lines make the batch fail");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "one output line per input line: {lines:?}");
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(
+        lines[0]["events"][0]["countries"],
+        serde_json::json!(["RUS", "TUR"])
+    );
+    let error = |i: usize| lines[i]["error"].as_str().unwrap_or_default().to_string();
+    assert!(error(1).contains(":2: not UTF-8"), "{}", error(1));
+    assert!(error(2).contains(":3: blank line"), "{}", error(2));
+    // Undated: read against no date — named officials kept, no day resolved, no
+    // "resolved against" in the evidence.
+    let b = &lines[3]["events"][0];
+    assert_eq!(lines[3]["id"], "b");
+    assert_eq!(b["actors"][0]["name"], "Joe Biden");
+    assert!(b["date"].is_null(), "{b}");
+    assert!(b["evidence"].get("resolved_against").is_none(), "{b}");
+    assert_eq!(lines[4]["id"], "c");
+    assert!(
+        error(4).contains("field `date`") && error(4).contains("22/02/2023"),
+        "{}",
+        error(4)
+    );
+    // A role alone names nobody in an undated story.
+    let d = &lines[5]["events"][0];
+    assert!(d["actors"][0]["name"].is_null(), "{d}");
+    assert_eq!(d["countries"], serde_json::json!(["CHN", "USA"]));
+}

@@ -38,7 +38,7 @@ use tidings::config::Config;
 use tidings::daemon::{self, RunMode};
 use tidings::detect::decide::TrainSettings;
 use tidings::detect::{Article, Detector};
-use tidings::eval::{BatchArticle, BatchResult, Labels};
+use tidings::eval::{BatchArticle, BatchInput, BatchResult, Labels};
 use tidings::model::Modality;
 use tidings::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
 use tidings::telemetry::{self, LogFormat};
@@ -506,33 +506,51 @@ fn read_input(path: &Path) -> Result<String> {
     }
 }
 
+fn read_input_bytes(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
 fn run_detect(config: &Config, args: DetectArgs) -> Result<ExitCode> {
     let detector = detector(config)?;
     if let Some(path) = &args.jsonl {
-        let input = read_input(path)?;
+        // Bytes, not a string: one line that is not UTF-8 is that line's error, not the
+        // batch's.
+        let input = read_input_bytes(path)?;
         let mut out = std::io::stdout().lock();
         let mut failures = 0;
-        for (n, line) in input.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let result = match serde_json::from_str::<BatchArticle>(line) {
+        let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+        // The newline that ends the last line starts no line of its own.
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        // Every input line gets exactly one output line: its events, or its error.
+        for (n, line) in lines.into_iter().enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let result = match BatchInput::from_line(line) {
                 Ok(a) => {
-                    let events = detector.detect(&Article {
-                        title: &a.title,
-                        text: &a.text,
-                        published: a.date,
-                    });
+                    let events = match a.date {
+                        Some(published) => detector.detect(&Article {
+                            title: &a.title,
+                            text: &a.text,
+                            published,
+                        }),
+                        None => detector.detect_undated(&a.title, &a.text),
+                    };
                     serde_json::to_value(BatchResult { id: a.id, events })?
                 }
                 Err(e) => {
                     failures += 1;
                     let message = format!("{}:{}: {e}", path.display(), n + 1);
                     tell!("error: {message}");
-                    let id = serde_json::from_str::<serde_json::Value>(line)
-                        .ok()
-                        .and_then(|v| v.get("id").cloned());
-                    serde_json::json!({ "id": id, "events": [], "error": message })
+                    serde_json::json!({ "id": BatchInput::id_of(line), "error": message })
                 }
             };
             serde_json::to_writer(&mut out, &result)?;

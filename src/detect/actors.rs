@@ -336,7 +336,7 @@ pub fn resolve(
     original: &str,
     folded: &Folded,
     mentions: &[Mention],
-    date: NaiveDate,
+    date: Option<NaiveDate>,
 ) -> Vec<Actor> {
     // Group adjacent mentions into chains.
     let mut chains: Vec<Vec<&Mention>> = Vec::new();
@@ -433,7 +433,7 @@ pub fn resolve(
         // A named official in office (preferring one of the chain's country).
         let in_office = officials
             .iter()
-            .filter_map(|&o| g.officials[o].term_at(date).map(|t| (o, t)))
+            .filter_map(|&o| g.officials[o].term_on(date).map(|t| (o, t)))
             .min_by_key(|(o, t)| {
                 (
                     country
@@ -506,7 +506,7 @@ pub fn resolve(
                 g.officials[o]
                     .terms
                     .iter()
-                    .any(|t| Some(t.role) == role && t.from <= date)
+                    .any(|t| Some(t.role) == role && date.is_none_or(|d| t.from <= d))
             });
             if let Some(o) = named {
                 actors.push(off_term(g, o, base));
@@ -1043,7 +1043,7 @@ mod tests {
     fn kinds_in(g: &Gazetteer, text: &str, date: &str) -> Vec<Seen> {
         let f = fold(text);
         let m = g.find(text, &f);
-        resolve(g, text, &f, &m, date.parse().unwrap())
+        resolve(g, text, &f, &m, Some(date.parse().unwrap()))
             .into_iter()
             .map(|a| Seen {
                 text: text[a.span.clone()].to_string(),

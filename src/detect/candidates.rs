@@ -118,7 +118,7 @@ impl<'a> Passage<'a> {
         &mut self,
         gazetteer: &'a Gazetteer,
         named: &[usize],
-        published: NaiveDate,
+        published: Option<NaiveDate>,
     ) {
         let more = gazetteer.family_name_mentions(
             named,
@@ -138,7 +138,7 @@ impl<'a> Passage<'a> {
     pub fn sentences<'p>(
         &'p self,
         gazetteer: &'p Gazetteer,
-        published: NaiveDate,
+        published: Option<NaiveDate>,
     ) -> impl Iterator<Item = Sentence<'p>> + 'p {
         let ranges = if self.field == Field::Title {
             std::iter::once(0..self.body.len()).collect()
@@ -199,8 +199,9 @@ pub(super) struct Sentence<'a> {
     pub cues: Vec<&'a CueHit<'a>>,
     /// The gazetteer mentions of the sentence, actors or not ("an African tour").
     pub mentions: &'a [Mention<'a>],
-    /// The story's publication date, which dates and offices are read against.
-    pub published: NaiveDate,
+    /// The story's publication date, which dates and offices are read against; `None`
+    /// for an undated story (no date is resolved, no role names a person).
+    pub published: Option<NaiveDate>,
 }
 
 /// What a shape rule found in a sentence, before modality, date and place.
@@ -262,8 +263,8 @@ pub struct Candidate<'d> {
     pub matched: Vec<String>,
     /// The rule's confidence, before the headline's discount.
     pub confidence: f32,
-    /// The day the sentence's dates and offices were read against.
-    pub published: NaiveDate,
+    /// The day the sentence's dates and offices were read against (none: undated).
+    pub published: Option<NaiveDate>,
 }
 
 impl Candidate<'_> {
@@ -365,8 +366,8 @@ impl Detector {
                 end: start + sentence_text.chars().count(),
                 rule: c.rule,
                 matched: c.matched,
-                resolved_against: Some(DatedBy {
-                    date: c.published,
+                resolved_against: c.published.map(|date| DatedBy {
+                    date,
                     basis: DateBasis::Published,
                 }),
             },

@@ -156,6 +156,15 @@ impl Official {
             .filter(|t| t.covers(date))
             .min_by_key(|t| seniority(t.role))
     }
+
+    /// The office held on `date`; on no known date (an undated story), the latest one
+    /// listed: the text names the person, and no term can be checked.
+    pub fn term_on(&self, date: Option<NaiveDate>) -> Option<&Term> {
+        match date {
+            Some(d) => self.term_at(d),
+            None => self.terms.iter().max_by_key(|t| t.from),
+        }
+    }
 }
 
 /// Lower is more senior; used to pick one office when a person holds several.
@@ -469,7 +478,7 @@ impl Gazetteer {
     pub fn family_name_mentions(
         &self,
         named: &[usize],
-        date: NaiveDate,
+        date: Option<NaiveDate>,
         original: &str,
         folded: &Folded,
         found: &[Mention],
@@ -480,7 +489,7 @@ impl Gazetteer {
         // read as an unknown name that refers back to them (see the bilateral rule).
         for &o in named
             .iter()
-            .filter(|&&o| self.officials[o].term_at(date).is_some())
+            .filter(|&&o| self.officials[o].term_on(date).is_some())
         {
             let official = &self.officials[o];
             // The last word of the name and of each alias of two words or more
@@ -529,8 +538,10 @@ impl Gazetteer {
     }
 
     /// The one official who held `role` in `country` on `date`, if exactly one did:
-    /// "China's top diplomat" in February 2023 is Wang Yi.
-    pub fn holder(&self, country: usize, role: Role, date: NaiveDate) -> Option<usize> {
+    /// "China's top diplomat" in February 2023 is Wang Yi. On no known date, nobody: a
+    /// role alone names no person in an undated story.
+    pub fn holder(&self, country: usize, role: Role, date: Option<NaiveDate>) -> Option<usize> {
+        let date = date?;
         if matches!(role, Role::Official | Role::Minister) {
             return None;
         }
@@ -942,7 +953,7 @@ status = "member"
             .iter()
             .position(|o| o.name == "Mahinda Rajapakse")
             .unwrap();
-        let day = "2010-07-07".parse().unwrap();
+        let day = Some("2010-07-07".parse().unwrap());
         let more = g.family_name_mentions(&[rajapaksa], day, text, &folded, &found);
         let words: Vec<&str> = more.iter().map(|m| &text[m.span.clone()]).collect();
         // The family name inside the full name is the full name's mention already; an
@@ -953,7 +964,7 @@ status = "member"
         // Out of office on the day: left to the rules' reference to an unknown name.
         let later = g.family_name_mentions(
             &[rajapaksa],
-            "2030-01-01".parse().unwrap(),
+            Some("2030-01-01".parse().unwrap()),
             text,
             &folded,
             &found,
@@ -971,7 +982,11 @@ status = "member"
             .position(|o| o.name == "Evo Morales")
             .expect("Evo Morales, from officials_countryinfo.toml");
         assert_eq!(
-            g.holder(bolivia, Role::HeadOfState, "2008-06-01".parse().unwrap()),
+            g.holder(
+                bolivia,
+                Role::HeadOfState,
+                Some("2008-06-01".parse().unwrap())
+            ),
             Some(morales)
         );
     }

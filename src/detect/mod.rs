@@ -186,9 +186,21 @@ impl Detector {
     /// rules' candidates ([`Detector::propose`]) that the decision layer accepts, with
     /// its calibrated confidence.
     pub fn detect(&self, article: &Article) -> Vec<Detection> {
-        let proposals = self.propose(article);
+        self.detect_on(article.title, article.text, Some(article.published))
+    }
+
+    /// [`Detector::detect`] for a story whose publication date is unknown: read against
+    /// no date, so no date in it is resolved ("on Monday"), a role alone ("the US
+    /// president") names no person, and officials named are taken at their word, with no
+    /// term of office checked. The evidence says no date was used.
+    pub fn detect_undated(&self, title: &str, text: &str) -> Vec<Detection> {
+        self.detect_on(title, text, None)
+    }
+
+    fn detect_on(&self, title: &str, text: &str, published: Option<NaiveDate>) -> Vec<Detection> {
+        let proposals = self.propose_on(title, text, published);
         match &self.decision {
-            Some(model) => model.decide(article.title, proposals),
+            Some(model) => model.decide(title, proposals),
             None => proposals.into_iter().map(|p| p.detection).collect(),
         }
     }
@@ -197,17 +209,20 @@ impl Detector {
     /// modality, with the rules' confidence and what the decision layer needs to know
     /// of their context.
     pub fn propose(&self, article: &Article) -> Vec<Proposal> {
+        self.propose_on(article.title, article.text, Some(article.published))
+    }
+
+    fn propose_on(&self, title: &str, text: &str, published: Option<NaiveDate>) -> Vec<Proposal> {
         let mut out: Vec<Proposal> = Vec::new();
         let mut seen: HashSet<(String, String, Modality)> = HashSet::new();
         // The sentences that proposed each type and key, any rule, any modality.
         let mut support: HashMap<(String, String), HashSet<(bool, usize)>> = HashMap::new();
         let mut context = Context::default();
-        let mut passages: Vec<(Field, Passage)> =
-            [(Field::Title, article.title), (Field::Text, article.text)]
-                .into_iter()
-                .filter(|(_, body)| !body.trim().is_empty())
-                .map(|(field, body)| (field, Passage::new(self, field, body)))
-                .collect();
+        let mut passages: Vec<(Field, Passage)> = [(Field::Title, title), (Field::Text, text)]
+            .into_iter()
+            .filter(|(_, body)| !body.trim().is_empty())
+            .map(|(field, body)| (field, Passage::new(self, field, body)))
+            .collect();
         // An official the story names in full may be named by family name alone,
         // anywhere in it ("Zardari arrives in Beijing" over "President Asif Ali Zardari …").
         let mut named = Vec::new();
@@ -216,13 +231,13 @@ impl Detector {
         }
         if !named.is_empty() {
             for (_, passage) in &mut passages {
-                passage.add_family_names(&self.gazetteer, &named, article.published);
+                passage.add_family_names(&self.gazetteer, &named, published);
             }
         }
         for (field, passage) in &passages {
             let field = *field;
             let body = passage.body();
-            for sentence in passage.sentences(&self.gazetteer, article.published) {
+            for sentence in passage.sentences(&self.gazetteer, published) {
                 // Counted only for a sentence that proposes something.
                 let mut states_cache: Option<usize> = None;
                 let mut states = || {

@@ -161,7 +161,13 @@ pub(super) fn timing<'s>(
         _ => (Modality::Occurred, None),
     };
     let sentence_folded = &s.folded.text[s.folded_span.clone()];
-    let dates = dates::find_dates(sentence_folded, s.published, modality == Modality::Planned);
+    // An undated story resolves no date: "on Monday" is no day without a week.
+    let dates = match s.published {
+        Some(published) => {
+            dates::find_dates(sentence_folded, published, modality == Modality::Planned)
+        }
+        None => Vec::new(),
+    };
     let trigger_at = trigger.start - s.folded_span.start;
     // "… plans to visit Moscow, officials said on Monday": the day of the report, not of
     // the event; a date the text does not give for the event is not made up.

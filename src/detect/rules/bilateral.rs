@@ -1107,7 +1107,7 @@ mod tests {
         let first_unknown = |text: &str| {
             let passage = Passage::new(&d, Field::Text, text);
             let s = passage
-                .sentences(&d.gazetteer, "2023-02-22".parse().unwrap())
+                .sentences(&d.gazetteer, Some("2023-02-22".parse().unwrap()))
                 .next()
                 .unwrap();
             d.unknown_name_before(&s, s.folded_span.end)
