@@ -53,6 +53,8 @@ pub struct ApiState {
     /// The bearer token every `/api/` route requires, resolved when the daemon started
     /// (API settings change only with a restart).
     pub token: Option<Arc<Secret>>,
+    /// Turns true when the daemon shuts down: open event streams end then.
+    pub stopping: watch::Receiver<bool>,
 }
 
 /// Binds the endpoint's listener (the address may use port 0).
@@ -234,22 +236,30 @@ async fn event(
 /// New and updated events, one JSON line each, as they are stored.
 async fn event_stream(State(state): State<ApiState>) -> Response {
     let receiver = state.events.subscribe();
-    let lines = futures_util::stream::unfold(receiver, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(notice) => {
-                    let mut line = serde_json::to_vec(&notice).unwrap_or_default();
-                    line.push(b'\n');
-                    return Some((Ok::<_, std::convert::Infallible>(line), rx));
+    let stopping = state.stopping.clone();
+    // The stream ends (cleanly, so the client sees the end) when the daemon stops: an
+    // open stream must not hold the shutdown up.
+    let lines =
+        futures_util::stream::unfold((receiver, stopping), |(mut rx, mut stopping)| async move {
+            loop {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = stopping.wait_for(|s| *s) => return None,
+                };
+                match received {
+                    Ok(notice) => {
+                        let mut line = serde_json::to_vec(&notice).unwrap_or_default();
+                        line.push(b'\n');
+                        return Some((Ok::<_, std::convert::Infallible>(line), (rx, stopping)));
+                    }
+                    // A slow reader missed some: go on with the next.
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "event stream reader fell behind");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-                // A slow reader missed some: go on with the next.
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "event stream reader fell behind");
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         axum::body::Body::from_stream(lines),

@@ -191,7 +191,8 @@ pub async fn run(
     };
 
     // The endpoint and the worker run for the daemon's lifetime.
-    let mut background: JoinSet<()> = JoinSet::new();
+    // Each task returns its name when done, so a slow shutdown names what held it up.
+    let mut background: JoinSet<&'static str> = JoinSet::new();
     let mut daemon_file: Option<PathBuf> = None;
     let mut worker = Some(worker);
     if mode == RunMode::Forever {
@@ -211,6 +212,7 @@ pub async fn run(
             outbox: Arc::clone(&shared.outbox),
             reload: api_reload_tx.clone(),
             token: api_token.map(Arc::new),
+            stopping: stop_rx.clone(),
         };
         let mut stop = stop_rx.clone();
         background.spawn(async move {
@@ -222,6 +224,7 @@ pub async fn run(
             if let Err(e) = served {
                 error!(error = %e, "HTTP endpoint failed");
             }
+            ENDPOINT
         });
         daemon_file = write_daemon_file(&store, bound);
         info!(address = %bound, "HTTP endpoint listening");
@@ -231,6 +234,7 @@ pub async fn run(
                 if let Err(e) = w.run(stop).await {
                     error!(error = %e, "alert delivery stopped: store error");
                 }
+                DELIVERY
             });
         }
     }
@@ -403,9 +407,24 @@ pub async fn run(
         w.deliver_due().await?;
     }
     let _ = stop_tx.send(true);
-    let background_done = async { while background.join_next().await.is_some() {} };
+    let mut running: Vec<&'static str> = Vec::new();
+    if mode == RunMode::Forever {
+        running.extend([ENDPOINT, DELIVERY]);
+    }
+    let background_done = async {
+        while let Some(done) = background.join_next().await {
+            if let Ok(name) = done {
+                running.retain(|r| *r != name);
+            }
+        }
+    };
     if tokio::time::timeout(grace, background_done).await.is_err() {
-        warn!("alert delivery did not finish within the grace period; undelivered alerts stay in the outbox");
+        for task in &running {
+            match *task {
+                DELIVERY => warn!("alert delivery did not finish within the grace period; undelivered alerts stay in the outbox"),
+                _ => warn!("the HTTP endpoint did not close within the grace period (a client held a connection open)"),
+            }
+        }
     }
     if let Some(path) = daemon_file {
         let _ = std::fs::remove_file(path);
@@ -417,6 +436,10 @@ pub async fn run(
     );
     outcome
 }
+
+/// The daemon's background tasks, by name (for a shutdown that takes too long).
+const ENDPOINT: &str = "HTTP endpoint";
+const DELIVERY: &str = "alert delivery";
 
 /// When to poll a feed first; `None` for a feed disabled at its current config URL.
 fn first_due(

@@ -234,3 +234,69 @@ fn every_batch_line_gets_one_output_line_and_errors_name_the_field() {
     assert!(d["actors"][0]["name"].is_null(), "{d}");
     assert_eq!(d["countries"], serde_json::json!(["CHN", "USA"]));
 }
+
+/// Reads `stderr` lines until one contains `wanted` (bounded by the pipe: the child
+/// prints it or ends); returns everything read.
+fn read_until(stderr: &mut impl BufRead, wanted: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("stderr ended before {wanted:?}: {seen}");
+        }
+        seen.push_str(&line);
+        if line.contains(wanted) {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn an_event_stream_ends_at_shutdown_and_follow_says_so_or_waits_with_retry() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A long grace period: an open stream that held the shutdown up would take it all.
+    let config = format!(
+        "{}\n",
+        served_feeds(&runtime).replace("[daemon]\n", "[daemon]\nshutdown_grace = \"60s\"\n")
+    );
+    let ws = Workspace::new(&config);
+    let mut daemon = ws.spawn_daemon(&[]);
+    ws.wait_ready(Duration::from_secs(30));
+
+    let follow = |extra: &[&str]| {
+        let mut args = vec!["events", "--follow"];
+        args.extend_from_slice(extra);
+        let mut child = ws
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        read_until(&mut stderr, "following the daemon at");
+        (child, stderr)
+    };
+    let (mut plain, mut plain_err) = follow(&[]);
+    let (mut retrying, mut retrying_err) = follow(&["--retry"]);
+
+    // Well within the 60 s grace: the streams end when the daemon stops.
+    assert!(terminate(&mut daemon, Duration::from_secs(20)));
+    let log = ws.log();
+    assert!(!log.contains("grace period"), "{log}");
+
+    read_until(&mut plain_err, "stopped");
+    let status = plain.wait().unwrap();
+    assert!(
+        status.success(),
+        "events --follow after the daemon stopped: {status}"
+    );
+
+    read_until(&mut retrying_err, "waiting for the daemon");
+    // A new daemon on the same data directory: --retry follows it.
+    let mut again = ws.spawn_daemon(&[]);
+    ws.wait_ready(Duration::from_secs(30));
+    read_until(&mut retrying_err, "following the daemon at");
+    let _ = retrying.kill();
+    let _ = retrying.wait();
+    assert!(terminate(&mut again, Duration::from_secs(20)));
+}

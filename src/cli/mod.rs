@@ -201,6 +201,10 @@ struct EventsArgs {
     /// With --follow: one JSON object per line ({"change", "event", ...}).
     #[arg(long, requires = "follow")]
     jsonl: bool,
+    /// With --follow: when the daemon stops or cannot be reached, wait for it (with
+    /// backoff, up to 30 s between tries) and follow it again, instead of exiting.
+    #[arg(long, requires = "follow")]
+    retry: bool,
 }
 
 #[derive(Subcommand)]
@@ -368,22 +372,12 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                     output::event(&event, json, &|story| reader.story(story))?;
                 }
                 None if args.follow => {
-                    let Reader::Remote(remote) = &reader else {
-                        bail!("--follow needs the running daemon (`tidings run`), and none holds the store in {}", data_dir.display());
+                    let remote = match reader {
+                        Reader::Remote(remote) => Some(remote),
+                        _ if args.retry => None,
+                        _ => bail!("--follow needs the running daemon (`tidings run`), and none holds the store in {}", data_dir.display()),
                     };
-                    let filter = EventQuery {
-                        event_type: args.event_type,
-                        country: args.country.map(|c| c.to_ascii_uppercase()),
-                        since: None,
-                        modality: args.modality,
-                        limit: None,
-                    };
-                    remote.follow(|notice| {
-                        if filter.matches(&notice.event) {
-                            output::notice(&notice, args.jsonl)?;
-                        }
-                        Ok(())
-                    })?;
+                    follow_events(remote, &data_dir, &config, &args)?;
                 }
                 None => {
                     let query = EventQuery {
@@ -503,6 +497,68 @@ fn read_input(path: &Path) -> Result<String> {
         Ok(s)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+/// Longest wait between two tries to reach the daemon with `events --follow --retry`.
+const FOLLOW_MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `events --follow`: prints the daemon's new and updated events until it stops, and says
+/// so; with `--retry`, waits for a daemon (never opening the store itself, which would
+/// keep a restarting daemon out) and follows it again.
+fn follow_events(
+    mut remote: Option<reader::Remote>,
+    data_dir: &Path,
+    config: &Config,
+    args: &EventsArgs,
+) -> Result<()> {
+    let filter = EventQuery {
+        event_type: args.event_type.clone(),
+        country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        since: None,
+        modality: args.modality,
+        limit: None,
+    };
+    let mut backoff = std::time::Duration::from_secs(1);
+    let mut waiting_said = false;
+    loop {
+        if let Some(daemon) = remote.take() {
+            let base = daemon.base().to_string();
+            let followed = daemon.follow(
+                || tell!("following the daemon at {base}"),
+                |notice| {
+                    if filter.matches(&notice.event) {
+                        output::notice(&notice, args.jsonl)?;
+                    }
+                    Ok(())
+                },
+            );
+            match followed {
+                Ok(()) => {
+                    tell!("the daemon at {} stopped", daemon.base());
+                    if !args.retry {
+                        return Ok(());
+                    }
+                    backoff = std::time::Duration::from_secs(1);
+                    waiting_said = false;
+                }
+                Err(e) if closed_pipe(&e) || !args.retry => return Err(e),
+                Err(e) => tell!("{}", tidings::http::error_chain(e.as_ref())),
+            }
+        }
+        if !waiting_said {
+            tell!("waiting for the daemon (--retry)…");
+            waiting_said = true;
+        }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(FOLLOW_MAX_BACKOFF);
+        if let Ok(daemon) = reader::Remote::find(data_dir, config) {
+            if daemon.ready() {
+                waiting_said = false;
+                backoff = std::time::Duration::from_secs(1);
+                remote = Some(daemon);
+            }
+        }
     }
 }
 

@@ -248,8 +248,26 @@ impl Remote {
             .context("this daemon's API has no reload (is it an older tidings?)")
     }
 
-    /// Streams new and updated events to `each` until the daemon stops or `each` fails.
-    pub fn follow(&self, mut each: impl FnMut(EventNotice) -> Result<()>) -> Result<()> {
+    /// The daemon's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether the daemon answers `/readyz` with 200.
+    pub fn ready(&self) -> bool {
+        let request = self.client.get(format!("{}/readyz", self.base));
+        self.runtime
+            .block_on(async { request.send().await.ok() })
+            .is_some_and(|r| r.status().is_success())
+    }
+
+    /// Streams new and updated events to `each` until the daemon ends the stream (it
+    /// stopped: `Ok`) or `each` fails. A stream that breaks off is an error.
+    pub fn follow(
+        &self,
+        connected: impl FnOnce(),
+        mut each: impl FnMut(EventNotice) -> Result<()>,
+    ) -> Result<()> {
         self.runtime.block_on(async {
             let response = self
                 .request(reqwest::Method::GET, "/api/v1/events/stream")
@@ -259,6 +277,7 @@ impl Remote {
             if !response.status().is_success() {
                 bail!("the daemon answered {}", response.status());
             }
+            connected();
             let mut body = response.bytes_stream();
             let mut buffer: Vec<u8> = Vec::new();
             while let Some(chunk) = body.next().await {
