@@ -81,6 +81,37 @@ pub struct SinkConfig {
     pub topic: Option<String>,
     pub filter: SinkFilter,
     pub on_update: bool,
+    /// Where each filter value stands in the config file, for the checks that need the
+    /// detector's data (event types, gazetteer).
+    pub filter_places: FilterPlaces,
+}
+
+/// Where a value stands in its config file, for an error found after loading.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Place {
+    /// An error at this place.
+    pub fn error(&self, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message,
+        }
+    }
+}
+
+/// The places of a sink filter's values, in the order of [`SinkFilter`]'s lists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FilterPlaces {
+    pub types: Vec<Place>,
+    pub countries: Vec<Place>,
+    pub actors: Vec<Place>,
 }
 
 /// Which events a sink wants; an empty list means any.
@@ -309,11 +340,11 @@ struct RawSink {
     token_file: Option<Spanned<PathBuf>>,
     topic: Option<String>,
     #[serde(default)]
-    types: Vec<String>,
+    types: Vec<Spanned<String>>,
     #[serde(default)]
     countries: Vec<Spanned<String>>,
     #[serde(default)]
-    actors: Vec<String>,
+    actors: Vec<Spanned<String>>,
     min_confidence: Option<Spanned<f32>>,
     #[serde(default)]
     modality: Vec<crate::model::Modality>,
@@ -765,6 +796,18 @@ fn parse_sink(
         _ => {}
     }
     let token = secret_ref(raw.token_env, raw.token_file, &what, locate, rel)?;
+    // Where each value stands: the detector's data checks them later.
+    let place = |span: Range<usize>| match locate(span, String::new()) {
+        ConfigError::Invalid {
+            file, line, column, ..
+        } => Place { file, line, column },
+        _ => Place::default(),
+    };
+    let filter_places = FilterPlaces {
+        types: raw.types.iter().map(|t| place(t.span())).collect(),
+        countries: raw.countries.iter().map(|c| place(c.span())).collect(),
+        actors: raw.actors.iter().map(|a| place(a.span())).collect(),
+    };
     let mut countries = Vec::with_capacity(raw.countries.len());
     for c in raw.countries {
         let code = c.get_ref().to_ascii_uppercase();
@@ -797,13 +840,14 @@ fn parse_sink(
         token,
         topic: raw.topic,
         filter: SinkFilter {
-            types: raw.types,
+            types: raw.types.into_iter().map(Spanned::into_inner).collect(),
             countries,
-            actors: raw.actors,
+            actors: raw.actors.into_iter().map(Spanned::into_inner).collect(),
             min_confidence,
             modality: raw.modality,
         },
         on_update: raw.on_update.unwrap_or(default_on_update),
+        filter_places,
     })
 }
 

@@ -165,6 +165,7 @@ pub async fn run(
     let credentials = Credentials::resolve(&config.sinks)?;
     let mut fetcher = Arc::new(Fetcher::new(&config.http)?);
     let mut detector = Arc::new(Detector::from_settings(&config.detection)?);
+    detector.check_sink_filters(&config.sinks)?;
     let metrics = Arc::new(Metrics::new());
     metrics.feeds.set(config.feeds.len() as i64);
     let shared = Arc::new(Shared {
@@ -476,6 +477,7 @@ fn reload(current: &Config) -> Result<Reloaded, DaemonError> {
         Config::load(Path::new(&current.origin))?
     };
     let detector = Detector::from_settings(&config.detection)?;
+    detector.check_sink_filters(&config.sinks)?;
     let credentials = Credentials::resolve(&config.sinks)?;
     if config.api != current.api {
         warn!("api settings changed: they take effect after a restart");

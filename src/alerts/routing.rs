@@ -79,6 +79,7 @@ mod tests {
 
     fn sink(id: &str, filter: SinkFilter, on_update: bool) -> SinkConfig {
         SinkConfig {
+            filter_places: Default::default(),
             id: id.into(),
             kind: SinkKind::Slack,
             url: "http://127.0.0.1/hook".parse().unwrap(),

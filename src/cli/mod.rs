@@ -346,6 +346,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check { secrets } => {
             let detector = detector(&config)?;
+            detector.check_sink_filters(&config.sinks)?;
             if secrets {
                 check_secrets(&config)?;
             }
@@ -363,6 +364,16 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(args) => {
+            // A filter value nothing can match is a mistake: say so, with the nearest name.
+            if args.event_type.is_some() || args.country.is_some() {
+                let detector = detector(&config)?;
+                if let Some(t) = &args.event_type {
+                    detector.check_event_type(t).context("--type")?;
+                }
+                if let Some(c) = &args.country {
+                    detector.check_country(c).context("--country")?;
+                }
+            }
             let reader = Reader::open(&data_dir, &config)?;
             match args.show {
                 Some(EventsCommand::Show { id, json }) => {
@@ -425,6 +436,9 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Some(edit) => edit_feeds(&config, &data_dir, edit),
         },
         Command::Stories(args) => {
+            if let Some(feed) = &args.feed {
+                check_feed_id(&config, feed)?;
+            }
             let reader = Reader::open(&data_dir, &config)?;
             match args.show {
                 Some(StoriesCommand::Show { id, json }) => {
@@ -497,6 +511,25 @@ fn read_input(path: &Path) -> Result<String> {
         Ok(s)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+/// Whether `id` is a feed of the config: a typo is an error naming the nearest id, not
+/// an empty listing.
+fn check_feed_id(config: &Config, id: &str) -> Result<()> {
+    if config.feeds.iter().any(|f| f.id == id) {
+        return Ok(());
+    }
+    let near = tidings::detect::filters::nearest(id, config.feeds.iter().map(|f| f.id.as_str()));
+    match near {
+        Some(n) => bail!(
+            "--feed: no feed {id:?} in {} (did you mean {n:?}?)",
+            config.origin
+        ),
+        None => bail!(
+            "--feed: no feed {id:?} in {} (`tidings feeds` lists them)",
+            config.origin
+        ),
     }
 }
 
@@ -884,8 +917,8 @@ fn describe_attempt(a: &tidings::alerts::deliver::Attempt) -> String {
 }
 
 fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
-    // Refuse bad detector data before touching the store.
-    detector(&config)?;
+    // Refuse bad detector data, and filters it cannot match, before touching the store.
+    detector(&config)?.check_sink_filters(&config.sinks)?;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let store = match Store::open(&store_path(data_dir)) {

@@ -33,6 +33,7 @@ mod candidates;
 pub mod dates;
 pub mod decide;
 pub mod event_types;
+pub mod filters;
 pub mod gazetteer;
 mod lexicon;
 pub mod logistic;
