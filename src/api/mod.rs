@@ -435,3 +435,74 @@ async fn reload(State(state): State<ApiState>) -> ApiResult<serde_json::Value> {
     })?;
     Ok(Json(serde_json::json!({ "reload": "requested" })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves `router` on 127.0.0.1 port 0 with the real serve loop; the base URL and
+    /// the means to stop it.
+    async fn serve_on_loopback(
+        router: Router,
+    ) -> (
+        String,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let limits = server::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(5),
+            max_connections: 4,
+        };
+        let served = tokio::spawn(server::serve(listener, router, limits, async move {
+            let _ = stop_rx.await;
+        }));
+        (base, stop_tx, served)
+    }
+
+    #[tokio::test]
+    async fn errors_that_are_not_json_yet_are_rewritten_as_json() {
+        let router = Router::new()
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout\n") }),
+            )
+            .route("/empty", get(|| async { StatusCode::BAD_GATEWAY }))
+            .route(
+                "/already",
+                get(|| async { ApiError::new(StatusCode::CONFLICT, "kept as it is") }),
+            )
+            .route("/fine", get(|| async { "plain success stays\n" }))
+            .layer(middleware::from_fn(errors_as_json));
+        let (base, stop, served) = serve_on_loopback(router).await;
+        let client = reqwest::Client::new();
+        for (path, status, message) in [
+            ("/plain", 418, "short and stout"),
+            ("/empty", 502, "bad gateway"),
+            ("/already", 409, "kept as it is"),
+        ] {
+            let response = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{path}");
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/json",
+                "{path}"
+            );
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            assert_eq!(body, serde_json::json!({ "error": message }), "{path}");
+        }
+        let fine = client.get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(fine.status(), StatusCode::OK);
+        assert_eq!(fine.text().await.unwrap(), "plain success stays\n");
+        // The serve loop returns once asked to stop and its connections have closed.
+        drop(client);
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), served)
+            .await
+            .expect("the serve loop stops when asked")
+            .unwrap();
+    }
+}
