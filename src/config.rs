@@ -48,6 +48,68 @@ pub struct ApiSettings {
     pub listen: SocketAddr,
     /// Bearer token the read API requires; required when `listen` is not loopback.
     pub token: Option<SecretRef>,
+    /// Names the `Host` header may carry besides the listen address (and, on loopback,
+    /// `localhost`): a reverse proxy's name, say. Browsers on this machine must not reach
+    /// the API through a name an attacker controls (DNS rebinding).
+    pub allowed_hosts: Vec<HostAndPort>,
+    /// Longest time a client may take to send a request's headers (and an idle
+    /// keep-alive connection may wait for the next request) before it is closed.
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+/// A host as the `Host` header and `api.allowed_hosts` write it: a lowercase name, IPv4
+/// address or bracketed IPv6 address, and maybe a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAndPort {
+    /// Lowercase, without a trailing dot; IPv6 addresses keep their brackets.
+    pub name: String,
+    pub port: Option<u16>,
+}
+
+impl HostAndPort {
+    /// Reads `name`, `name:port`, `[v6]` or `[v6]:port`; `None` for anything else (a
+    /// scheme, a path, user info, spaces, an empty name or a bad port).
+    pub fn parse(text: &str) -> Option<HostAndPort> {
+        let (name, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (inside, after) = rest.split_once(']')?;
+            inside.parse::<std::net::Ipv6Addr>().ok()?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':')?),
+            };
+            (format!("[{}]", inside.to_ascii_lowercase()), port)
+        } else {
+            let (name, port) = match text.split_once(':') {
+                Some((n, p)) => (n, Some(p)),
+                None => (text, None),
+            };
+            let name = name.strip_suffix('.').unwrap_or(name);
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+            if name.is_empty() || !name.chars().all(valid) {
+                return None;
+            }
+            (name.to_ascii_lowercase(), port)
+        };
+        let port = match port {
+            None => None,
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p.parse::<u16>().ok()?)
+            }
+            Some(_) => return None,
+        };
+        Some(HostAndPort { name, port })
+    }
+}
+
+impl fmt::Display for HostAndPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
 }
 
 /// How the outbox delivers alerts.
@@ -316,6 +378,9 @@ struct RawApi {
     listen: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<PathBuf>>,
+    allowed_hosts: Option<Vec<Spanned<String>>>,
+    header_read_timeout: Option<Spanned<HumanDuration>>,
+    max_connections: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -679,6 +744,12 @@ impl fmt::Display for FeedConfig {
 
 /// Default address of the HTTP endpoint.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// Default for `api.header_read_timeout`.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default for `api.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Largest `api.max_connections` accepted.
+pub const MAX_MAX_CONNECTIONS: usize = 65_536;
 
 type Locate<'a> = dyn Fn(Range<usize>, String) -> ConfigError + 'a;
 
@@ -712,7 +783,46 @@ fn parse_api(
             ),
         ));
     }
-    Ok(ApiSettings { listen, token })
+    let mut allowed_hosts = Vec::new();
+    for entry in raw.allowed_hosts.unwrap_or_default() {
+        let host = HostAndPort::parse(entry.get_ref()).ok_or_else(|| {
+            locate(
+                entry.span(),
+                format!(
+                    "api.allowed_hosts entry {:?} is not a host name with an optional port (e.g. \"tidings.internal\" or \"tidings.internal:8443\")",
+                    entry.get_ref()
+                ),
+            )
+        })?;
+        allowed_hosts.push(host);
+    }
+    let header_read_timeout = match raw.header_read_timeout {
+        Some(s) if s.get_ref().0.is_zero() => {
+            return Err(locate(
+                s.span(),
+                "api.header_read_timeout must be longer than zero".into(),
+            ))
+        }
+        Some(s) => s.into_inner().0,
+        None => DEFAULT_HEADER_READ_TIMEOUT,
+    };
+    let max_connections = match raw.max_connections {
+        Some(s) if *s.get_ref() == 0 || *s.get_ref() > MAX_MAX_CONNECTIONS => {
+            return Err(locate(
+                s.span(),
+                format!("api.max_connections must be at least 1 and at most {MAX_MAX_CONNECTIONS}"),
+            ))
+        }
+        Some(s) => s.into_inner(),
+        None => DEFAULT_MAX_CONNECTIONS,
+    };
+    Ok(ApiSettings {
+        listen,
+        token,
+        allowed_hosts,
+        header_read_timeout,
+        max_connections,
+    })
 }
 
 fn parse_alerts(raw: RawAlerts, locate: &Locate) -> Result<AlertSettings, ConfigError> {
@@ -1105,6 +1215,56 @@ mod tests {
         );
         let e = err("[api]\nlisten = \"localhost\"\n");
         assert!(e.contains("not an address and port"), "{e}");
+    }
+
+    #[test]
+    fn api_hardening_settings_have_defaults_and_are_validated() {
+        let c = Config::parse("", "t.toml").unwrap();
+        assert!(c.api.allowed_hosts.is_empty());
+        assert_eq!(c.api.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT);
+        assert_eq!(c.api.max_connections, DEFAULT_MAX_CONNECTIONS);
+        let c = Config::parse(
+            "[api]\nallowed_hosts = [\"Tidings.Internal.\", \"proxy:8443\", \"[::1]:9\"]\nheader_read_timeout = \"2s\"\nmax_connections = 3\n",
+            "t.toml",
+        )
+        .unwrap();
+        let hosts: Vec<String> = c.api.allowed_hosts.iter().map(|h| h.to_string()).collect();
+        assert_eq!(hosts, ["tidings.internal", "proxy:8443", "[::1]:9"]);
+        assert_eq!(c.api.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(c.api.max_connections, 3);
+        for bad in ["http://x", "x/y", "a b", "", "x:", "x:99999", "[zz]", "u@x"] {
+            let e = err(&format!("[api]\nallowed_hosts = [{bad:?}]\n"));
+            assert!(
+                e.starts_with("t.toml:2:") && e.contains("allowed_hosts"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in ["0", "65537"] {
+            let e = err(&format!("[api]\nmax_connections = {bad}\n"));
+            assert!(
+                e.starts_with("t.toml:2:") && e.contains("at least 1"),
+                "{e}"
+            );
+        }
+        let e = err("[api]\nheader_read_timeout = \"0s\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("longer than zero"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn host_and_port_reads_the_host_header_forms() {
+        let h = |t: &str| HostAndPort::parse(t).map(|h| h.to_string());
+        assert_eq!(h("LocalHost:8787").as_deref(), Some("localhost:8787"));
+        assert_eq!(h("127.0.0.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(h("[::1]:80").as_deref(), Some("[::1]:80"));
+        assert_eq!(h("example.com.").as_deref(), Some("example.com"));
+        for bad in [
+            "", ":80", "a:b", "a:1:2", "[::1", "[nope]:1", "a b", "a/b", "a:+1",
+        ] {
+            assert_eq!(h(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -214,17 +214,18 @@ pub async fn run(
             reload: api_reload_tx.clone(),
             token: api_token.map(Arc::new),
             stopping: stop_rx.clone(),
+            access: Arc::new(api::access::AccessPolicy::new(
+                bound,
+                &config_rx.borrow().api.allowed_hosts,
+            )),
         };
+        let limits = api::server::ConnectionLimits::from_settings(&config_rx.borrow().api);
         let mut stop = stop_rx.clone();
         background.spawn(async move {
-            let served = axum::serve(listener, api::router(state))
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
-            if let Err(e) = served {
-                error!(error = %e, "HTTP endpoint failed");
-            }
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            api::server::serve(listener, api::router(state), limits, shutdown).await;
             ENDPOINT
         });
         daemon_file = write_daemon_file(&store, bound);

@@ -235,8 +235,12 @@ impl Remote {
         self.runtime.block_on(answer(request, &self.base))
     }
 
+    /// A write: marked with `X-Tidings-Request` so the endpoint's guard against
+    /// cross-site writes from browsers lets it through.
     fn post_optional<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
-        let request = self.request(reqwest::Method::POST, path);
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .header(tidings::api::access::WRITE_MARKER_HEADER, "1");
         self.runtime.block_on(answer(request, &self.base))
     }
 

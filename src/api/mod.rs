@@ -15,19 +15,33 @@
 //!   holds the store, and a config reload (as SIGHUP) after `tidings feeds add` and
 //!   friends edited the config file.
 //!
-//! When a token is configured, every `/api/` route requires `Authorization: Bearer`.
+//! When a token is configured, every `/api/` route requires `Authorization: Bearer`
+//! (the scheme in any case).
+//!
+//! Every request passes [`access`] first (the `Host` check against DNS rebinding, and
+//! for writes the cross-origin and form checks); [`server`] serves the router with a
+//! header-read deadline and a connection cap. Every 4xx and 5xx answer is
+//! `{"error": "…"}` JSON: the handlers' [`ApiError`], [`ApiQuery`] and [`ApiPath`] for
+//! malformed parameters, fallbacks for unknown routes (404) and methods (405), and a
+//! last layer that rewrites any other error answer (axum's own rejections) into that
+//! shape.
+
+pub mod access;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch, Notify};
@@ -37,6 +51,8 @@ use crate::metrics::Metrics;
 use crate::model::Modality;
 use crate::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
 use crate::views::{self, EventNotice};
+
+use access::AccessPolicy;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -55,6 +71,8 @@ pub struct ApiState {
     pub token: Option<Arc<Secret>>,
     /// Turns true when the daemon shuts down: open event streams end then.
     pub stopping: watch::Receiver<bool>,
+    /// The hosts and origins the endpoint answers to, for the bound address.
+    pub access: Arc<AccessPolicy>,
 }
 
 /// Binds the endpoint's listener (the address may use port 0).
@@ -81,11 +99,21 @@ pub fn router(state: ApiState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), check_access))
+        .layer(middleware::from_fn(errors_as_json))
         .with_state(state)
 }
 
 /// An API error: status and a one-line JSON message.
-struct ApiError(StatusCode, String);
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError(status, message.into())
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -101,13 +129,104 @@ impl From<StoreError> for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// `Query`, with a malformed query string answered as a JSON 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// `Path`, with a malformed path parameter (`/events/abc`) answered as JSON.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+async fn unknown_route(method: Method, uri: Uri) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// The [`access`] checks, before any route.
+async fn check_access(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    if let Err(refusal) = state
+        .access
+        .check(request.method(), request.uri(), request.headers())
+    {
+        return ApiError(refusal.status(), refusal.to_string()).into_response();
+    }
+    next.run(request).await
+}
+
+/// Longest error body [`errors_as_json`] reads to quote it.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+
+/// Rewrites any 4xx/5xx answer that is not JSON yet into `{"error": "…"}`, quoting its
+/// text (or the status's reason when it had none); headers such as `Allow` stay.
+async fn errors_as_json(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        text
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     if let Some(token) = &state.token {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(access::bearer_token)
             .unwrap_or("");
         // Compare digests so the time taken says nothing about the token.
         if Sha256::digest(given.as_bytes()) != Sha256::digest(token.expose().as_bytes()) {
@@ -125,7 +244,7 @@ async fn readyz(State(state): State<ApiState>) -> Response {
     if state.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, "not ready".into()).into_response()
     }
 }
 
@@ -170,7 +289,7 @@ struct StoriesParams {
 
 async fn stories(
     State(state): State<ApiState>,
-    Query(p): Query<StoriesParams>,
+    ApiQuery(p): ApiQuery<StoriesParams>,
 ) -> ApiResult<Vec<crate::model::Story>> {
     let store = Arc::clone(&state.store);
     let query = StoryQuery {
@@ -183,7 +302,7 @@ async fn stories(
 
 async fn story(
     State(state): State<ApiState>,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<crate::model::Story> {
     let store = Arc::clone(&state.store);
     blocking(move || {
@@ -206,7 +325,7 @@ struct EventsParams {
 
 async fn events(
     State(state): State<ApiState>,
-    Query(p): Query<EventsParams>,
+    ApiQuery(p): ApiQuery<EventsParams>,
 ) -> ApiResult<Vec<crate::model::Event>> {
     let store = Arc::clone(&state.store);
     let query = EventQuery {
@@ -221,7 +340,7 @@ async fn events(
 
 async fn event(
     State(state): State<ApiState>,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<crate::model::Event> {
     let store = Arc::clone(&state.store);
     blocking(move || {
@@ -275,7 +394,7 @@ struct AlertsParams {
 
 async fn alerts(
     State(state): State<ApiState>,
-    Query(p): Query<AlertsParams>,
+    ApiQuery(p): ApiQuery<AlertsParams>,
 ) -> ApiResult<Vec<crate::model::Alert>> {
     let which = match p.state.as_deref() {
         None | Some("pending") => AlertState::Pending,
@@ -296,7 +415,7 @@ async fn alerts(
 
 async fn replay(
     State(state): State<ApiState>,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<serde_json::Value> {
     let store = Arc::clone(&state.store);
     let replayed = blocking(move || Ok(store.replay_alert(id, Utc::now())?)).await?;
@@ -325,4 +444,75 @@ async fn reload(State(state): State<ApiState>) -> ApiResult<serde_json::Value> {
         )
     })?;
     Ok(Json(serde_json::json!({ "reload": "requested" })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves `router` on 127.0.0.1 port 0 with the real serve loop; the base URL and
+    /// the means to stop it.
+    async fn serve_on_loopback(
+        router: Router,
+    ) -> (
+        String,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let limits = server::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(5),
+            max_connections: 4,
+        };
+        let served = tokio::spawn(server::serve(listener, router, limits, async move {
+            let _ = stop_rx.await;
+        }));
+        (base, stop_tx, served)
+    }
+
+    #[tokio::test]
+    async fn errors_that_are_not_json_yet_are_rewritten_as_json() {
+        let router = Router::new()
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout\n") }),
+            )
+            .route("/empty", get(|| async { StatusCode::BAD_GATEWAY }))
+            .route(
+                "/already",
+                get(|| async { ApiError::new(StatusCode::CONFLICT, "kept as it is") }),
+            )
+            .route("/fine", get(|| async { "plain success stays\n" }))
+            .layer(middleware::from_fn(errors_as_json));
+        let (base, stop, served) = serve_on_loopback(router).await;
+        let client = reqwest::Client::new();
+        for (path, status, message) in [
+            ("/plain", 418, "short and stout"),
+            ("/empty", 502, "bad gateway"),
+            ("/already", 409, "kept as it is"),
+        ] {
+            let response = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{path}");
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/json",
+                "{path}"
+            );
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            assert_eq!(body, serde_json::json!({ "error": message }), "{path}");
+        }
+        let fine = client.get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(fine.status(), StatusCode::OK);
+        assert_eq!(fine.text().await.unwrap(), "plain success stays\n");
+        // The serve loop returns once asked to stop and its connections have closed.
+        drop(client);
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), served)
+            .await
+            .expect("the serve loop stops when asked")
+            .unwrap();
+    }
 }
