@@ -300,3 +300,43 @@ fn an_event_stream_ends_at_shutdown_and_follow_says_so_or_waits_with_retry() {
     let _ = retrying.wait();
     assert!(terminate(&mut again, Duration::from_secs(20)));
 }
+
+/// A refused `feeds add` on the embedded default writes no user config that would
+/// shadow the default from then on; a successful one writes the default with the change.
+#[test]
+fn a_refused_feed_edit_leaves_no_copy_of_the_default_behind() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("TIDINGS_CONFIG")
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .output()
+            .unwrap()
+    };
+    let user_config = home.path().join(".config/tidings/tidings.toml");
+    // "aljazeera" is a feed of the embedded default: the edit is refused.
+    let out = run(&[
+        "feeds",
+        "add",
+        "https://example.org/rss",
+        "--id",
+        "aljazeera",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        !user_config.exists(),
+        "a refused edit wrote {}",
+        user_config.display()
+    );
+
+    let out = run(&["feeds", "add", "https://example.org/rss", "--id", "example"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let written = std::fs::read_to_string(&user_config).unwrap();
+    assert!(written.contains("id = \"example\"") && written.contains("id = \"aljazeera\""));
+}

@@ -821,9 +821,7 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
 /// asks a running daemon to reload.
 fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<ExitCode> {
     use tidings::feedlist;
-    let path = editable_config_path(config)?;
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let (path, text, from_embedded) = editable_config(config)?;
     let (edited, message) = match edit {
         FeedsCommand::Add {
             url,
@@ -871,6 +869,15 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
     // The whole edited config must be valid before it replaces the file.
     Config::parse(&edited, &path.display().to_string())
         .context("the edited config would not be valid; the file is unchanged")?;
+    if from_embedded {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        tell!(
+            "the embedded default config was in use: it is now {}, with this change (it \
+             takes the default's place from now on)",
+            path.display()
+        );
+    }
     let tmp = path.with_extension("toml.tmp");
     std::fs::write(&tmp, &edited)
         .and_then(|_| std::fs::rename(&tmp, &path))
@@ -889,22 +896,20 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
 
 /// The config file feed edits go to: the one in use, or — when the embedded default is
 /// in use — a new user config written from it.
-fn editable_config_path(config: &Config) -> Result<PathBuf> {
+/// The config file a feed edit goes to, its text, and whether it is the embedded
+/// default's: then the user config path, written only once the edit has succeeded (a
+/// refused edit must not leave a copy that shadows the default from then on).
+fn editable_config(config: &Config) -> Result<(PathBuf, String, bool)> {
     if config.origin != tidings::config::EMBEDDED_NAME {
-        return Ok(PathBuf::from(&config.origin));
+        let path = PathBuf::from(&config.origin);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok((path, text, false));
     }
     let dirs = directories::ProjectDirs::from("", "", "tidings")
         .context("no home directory for a user config: pass --config FILE")?;
     let path = dirs.config_dir().join("tidings.toml");
-    std::fs::create_dir_all(dirs.config_dir())
-        .with_context(|| format!("cannot create {}", dirs.config_dir().display()))?;
-    std::fs::write(&path, tidings::config::DEFAULT_CONFIG)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tell!(
-        "the embedded default config was in use: copied it to {} to edit it",
-        path.display()
-    );
-    Ok(path)
+    Ok((path, tidings::config::DEFAULT_CONFIG.to_string(), true))
 }
 
 fn describe_attempt(a: &tidings::alerts::deliver::Attempt) -> String {
