@@ -128,6 +128,10 @@ pub struct AlertSettings {
     pub on_update: bool,
 }
 
+/// The shortest poll interval that is polite to a publisher; shorter ones are allowed
+/// (a user's own server) but warned about.
+pub const POLITE_MINIMUM: Duration = Duration::from_secs(60);
+
 /// One place alerts go, and which events it wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SinkConfig {
@@ -341,7 +345,23 @@ struct HumanDuration(Duration);
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
+        // A duration is a string with its unit; a bare number gets the same hint.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Number(f64),
+            Other(toml::Value),
+        }
+        let text = match Written::deserialize(d)? {
+            Written::Text(text) => text,
+            Written::Number(n) => return Err(serde::de::Error::custom(format!(
+                "a duration needs its unit, as a string: write e.g. \"{n}s\" or \"{n}m\", not {n}"
+            ))),
+            Written::Other(v) => return Err(serde::de::Error::custom(format!(
+                "invalid duration {v}: write a string with a unit, e.g. \"90s\", \"10m\", \"1h\""
+            ))),
+        };
         humantime::parse_duration(&text)
             .map(HumanDuration)
             .map_err(|e| {
@@ -729,6 +749,36 @@ impl Config {
 
     pub fn sink(&self, id: &str) -> Option<&SinkConfig> {
         self.sinks.iter().find(|s| s.id == id)
+    }
+
+    /// What is allowed but unwise: intervals under [`POLITE_MINIMUM`], which publishers
+    /// may answer by blocking the reader. `check` prints these; the daemon logs them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let polite = humantime::format_duration(POLITE_MINIMUM);
+        let mut under = |what: String, d: Duration| {
+            if d < POLITE_MINIMUM {
+                out.push(format!(
+                    "{what} is {}, under the polite minimum of {polite}: publishers may \
+                     block a reader that polls this often",
+                    humantime::format_duration(d)
+                ));
+            }
+        };
+        under(
+            "[daemon] default_interval".into(),
+            self.daemon.default_interval,
+        );
+        under("[daemon] min_interval".into(), self.daemon.min_interval);
+        // A feed on the default interval is covered by the default's warning.
+        for f in self
+            .feeds
+            .iter()
+            .filter(|f| f.interval != self.daemon.default_interval)
+        {
+            under(format!("feed {:?}: interval", f.id), f.interval);
+        }
+        out
     }
 
     pub fn feed(&self, id: &str) -> Option<&FeedConfig> {

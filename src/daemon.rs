@@ -38,7 +38,7 @@ use crate::model::{EventChange, FeedState};
 use crate::poll::{poll_feed, PollResult};
 use crate::scheduler;
 use crate::store::{Store, StoreError};
-use crate::views::EventNotice;
+use crate::views::{self, EventNotice};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -243,21 +243,30 @@ pub async fn run(
 
     let now = Utc::now();
     let mut due = scheduler::DueQueue::default();
+    // Feeds failing when the daemon last stopped count as failing until polled again.
+    let mut failing: HashSet<String> = HashSet::new();
+    let failing_after = config_rx.borrow().daemon.failing_after;
     for feed in &config_rx.borrow().feeds {
         let state = store.feed_state(&feed.id)?;
         if let Some(first) = first_due(mode, state.as_ref(), now, feed) {
             due.insert(feed.id.clone(), first);
         }
+        if state.is_some_and(|s| views::is_failing(&s, failing_after)) {
+            failing.insert(feed.id.clone());
+        }
     }
+    metrics.feeds_failing.set(failing.len() as i64);
     {
         let config = config_rx.borrow();
         info!(feeds = config.feeds.len(), sinks = config.sinks.len(), config = %config.origin, store = %store.path().display(), "daemon started");
+        for w in config.warnings() {
+            warn!("{w}");
+        }
     }
     ready.store(true, Ordering::SeqCst);
     notify_systemd(&[sd_notify::NotifyState::Ready]);
 
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut failing: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Result<TaskEnd, StoreError>)> = JoinSet::new();
     let mut reloading: JoinSet<Result<Reloaded, DaemonError>> = JoinSet::new();
     let mut reload_again = false;
@@ -372,13 +381,14 @@ pub async fn run(
                         break Err(e.into());
                     }
                 };
-                if state.consecutive_failures > 0 {
+                let current = config_rx.borrow().clone();
+                // As `tidings feeds` shows it: failing after `failing_after` in a row.
+                if views::is_failing(&state, current.daemon.failing_after) {
                     failing.insert(feed_id.clone());
                 } else {
                     failing.remove(&feed_id);
                 }
                 metrics.feeds_failing.set(failing.len() as i64);
-                let current = config_rx.borrow().clone();
                 if mode == RunMode::Forever && current.feed(&feed_id).is_some() && state.disabled.is_none() {
                     due.insert(feed_id, state.next_poll.unwrap_or_else(Utc::now));
                 }

@@ -119,7 +119,7 @@ impl Metrics {
         let feeds_failing = Gauge::default();
         registry.register(
             "tidings_feeds_failing",
-            "Feeds whose last poll failed",
+            "Feeds shown as failing by `tidings feeds` (failing_after failures in a row)",
             feeds_failing.clone(),
         );
         let reloads = Family::<PollLabels, Counter>::default();

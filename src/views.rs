@@ -61,6 +61,12 @@ pub fn feed_statuses(
     Ok(rows)
 }
 
+/// Whether a feed shows as `failing`: the one definition `tidings feeds` and the
+/// `tidings_feeds_failing` metric share.
+pub fn is_failing(state: &FeedState, failing_after: u32) -> bool {
+    health(state, failing_after) == "failing"
+}
+
 /// `disabled` (410), `never polled`, `ok`, `retrying` (fewer than `failing_after`
 /// failures in a row) or `failing`.
 fn health(state: &FeedState, failing_after: u32) -> &'static str {

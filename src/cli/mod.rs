@@ -351,10 +351,13 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                 check_secrets(&config)?;
             }
             let types: Vec<&str> = detector.types.types.iter().map(|t| t.id.as_str()).collect();
+            for w in config.warnings() {
+                tell!("warning: {}: {w}", config.origin);
+            }
             say!(
-                "{}: ok — {} feeds; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
+                "{}: ok — {}; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
                 config.origin,
-                config.feeds.len(),
+                count(config.feeds.len(), "feed", "feeds"),
                 types.join(", "),
                 detector.gazetteer.countries.len(),
                 detector.gazetteer.officials.len(),
@@ -512,6 +515,11 @@ fn read_input(path: &Path) -> Result<String> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
     }
+}
+
+/// "1 feed", "2 feeds".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Whether `id` is a feed of the config: a typo is an error naming the nearest id, not
@@ -798,7 +806,10 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
             let reader = Reader::open(data_dir, config)?;
             if all_dead {
                 let n = reader.replay_dead()?;
-                say!("{n} dead alerts put back in the outbox");
+                say!(
+                    "{} put back in the outbox",
+                    count(n, "dead alert", "dead alerts")
+                );
             } else if let Some(id) = id {
                 if !reader.replay(id)? {
                     bail!("no dead alert with id {id}");
@@ -856,8 +867,8 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
             (
                 edited,
                 format!(
-                    "imported {} feeds from {} ({} already present, {} skipped)",
-                    report.added.len(),
+                    "imported {} from {} ({} already present, {} skipped)",
+                    count(report.added.len(), "feed", "feeds"),
                     file.display(),
                     report.already_present.len(),
                     report.refused.len()
