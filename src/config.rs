@@ -190,6 +190,10 @@ pub struct SinkFilter {
     pub actors: Vec<String>,
     pub min_confidence: f32,
     pub modality: Vec<crate::model::Modality>,
+    /// Categories of feeds (as written), and the feeds they stand for: the event must
+    /// have a source from one of them.
+    pub categories: Vec<String>,
+    pub feeds: Vec<String>,
 }
 
 /// A secret's value, read from the environment or a file when it is needed. Never printed.
@@ -337,6 +341,12 @@ pub struct FeedConfig {
     pub name: Option<String>,
     pub url: Url,
     pub interval: Duration,
+    /// The folder the feed is filed under ("News/World": folders nest with `/`), as
+    /// OPML import keeps it; `feeds --category`, `events --category` and sinks'
+    /// `categories` filter on it.
+    pub category: Option<String>,
+    /// The site the feed belongs to (OPML `htmlUrl`).
+    pub site: Option<String>,
 }
 
 /// A duration written the human way in the file: "90s", "10m", "1h 30m".
@@ -355,12 +365,16 @@ impl<'de> Deserialize<'de> for HumanDuration {
         }
         let text = match Written::deserialize(d)? {
             Written::Text(text) => text,
-            Written::Number(n) => return Err(serde::de::Error::custom(format!(
+            Written::Number(n) => {
+                return Err(serde::de::Error::custom(format!(
                 "a duration needs its unit, as a string: write e.g. \"{n}s\" or \"{n}m\", not {n}"
-            ))),
-            Written::Other(v) => return Err(serde::de::Error::custom(format!(
+            )))
+            }
+            Written::Other(v) => {
+                return Err(serde::de::Error::custom(format!(
                 "invalid duration {v}: write a string with a unit, e.g. \"90s\", \"10m\", \"1h\""
-            ))),
+            )))
+            }
         };
         humantime::parse_duration(&text)
             .map(HumanDuration)
@@ -430,6 +444,8 @@ struct RawSink {
     countries: Vec<Spanned<String>>,
     #[serde(default)]
     actors: Vec<Spanned<String>>,
+    #[serde(default)]
+    categories: Vec<Spanned<String>>,
     min_confidence: Option<Spanned<f32>>,
     #[serde(default)]
     modality: Vec<crate::model::Modality>,
@@ -481,6 +497,8 @@ struct RawFeed {
     name: Option<String>,
     url: Spanned<String>,
     interval: Option<Spanned<HumanDuration>>,
+    category: Option<String>,
+    site: Option<String>,
 }
 
 /// Shortest poll interval accepted; keeps a typo from hammering a publisher.
@@ -684,11 +702,23 @@ impl Config {
                 }
                 None => default_interval,
             };
+            let category = feed
+                .category
+                .map(|c| {
+                    c.split('/')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .filter(|c| !c.is_empty());
             feeds.push(FeedConfig {
                 id,
                 name: feed.name,
                 url,
                 interval,
+                category,
+                site: feed.site,
             });
         }
 
@@ -726,7 +756,35 @@ impl Config {
                     format!("sink id {:?} is used twice", raw_sink.id.get_ref()),
                 ));
             }
-            sinks.push(parse_sink(raw_sink, alerts.on_update, &locate, &rel)?);
+            let categories = raw_sink.categories.clone();
+            let mut sink = parse_sink(raw_sink, alerts.on_update, &locate, &rel)?;
+            // A category filter is the feeds filed under it (or under a subfolder of it).
+            for c in categories {
+                let wanted = c.get_ref().trim_matches('/');
+                let under = |f: &&FeedConfig| {
+                    f.category
+                        .as_deref()
+                        .is_some_and(|fc| fc == wanted || fc.starts_with(&format!("{wanted}/")))
+                };
+                let ids: Vec<String> = feeds.iter().filter(under).map(|f| f.id.clone()).collect();
+                if ids.is_empty() {
+                    let known: Vec<&str> =
+                        feeds.iter().filter_map(|f| f.category.as_deref()).collect();
+                    return Err(locate(
+                        c.span(),
+                        format!(
+                            "sink {:?}: no feed has category {wanted:?}{}",
+                            sink.id,
+                            crate::detect::filters::nearest(wanted, known)
+                                .map(|n| format!(" (did you mean {n:?}?)"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+                sink.filter.categories.push(wanted.to_string());
+                sink.filter.feeds.extend(ids);
+            }
+            sinks.push(sink);
         }
 
         Ok(Config {
@@ -1005,6 +1063,8 @@ fn parse_sink(
             actors: raw.actors.into_iter().map(Spanned::into_inner).collect(),
             min_confidence,
             modality: raw.modality,
+            categories: Vec::new(),
+            feeds: Vec::new(),
         },
         on_update: raw.on_update.unwrap_or(default_on_update),
         filter_places,

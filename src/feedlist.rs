@@ -3,8 +3,12 @@
 //!
 //! The config file stays the one source of truth. Edits go through toml_edit, so the
 //! user's comments, order and layout survive; every edited text is validated as a whole
-//! config by the caller before it replaces the file. OPML is read and written with the
-//! opml crate: outlines with an `xmlUrl` are feeds, at any depth (folders are flattened).
+//! config by the caller before it replaces the file. OPML is read with the opml crate:
+//! outlines with an `xmlUrl` are feeds, at any depth; the folders (outlines without one)
+//! they sit in become their `category` ("News/World"). Export writes the folders back as
+//! nested outlines, indented, with `htmlUrl`. Feed URLs are compared canonically
+//! ([`crate::normalise::canonical_url`]: case of scheme and host, tracking parameters).
+//! An OPML file that is not well-formed XML is refused with the line and column.
 
 use std::collections::HashSet;
 
@@ -29,6 +33,12 @@ pub enum FeedListError {
     BadUrl(String),
     #[error("the OPML document cannot be read: {0}")]
     Opml(String),
+    #[error("the OPML document is not well-formed XML at line {line}, column {column}: {message}")]
+    OpmlAt {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 /// A feed to add.
@@ -39,6 +49,10 @@ pub struct NewFeed {
     pub url: String,
     /// Written as given (e.g. "10m").
     pub interval: Option<String>,
+    /// The folder path, "News/World".
+    pub category: Option<String>,
+    /// The site's page (OPML `htmlUrl`).
+    pub site: Option<String>,
 }
 
 /// What an import did.
@@ -89,9 +103,14 @@ fn check_url(url: &str) -> Result<Url, FeedListError> {
         .ok_or_else(|| FeedListError::BadUrl(url.to_string()))
 }
 
+/// Whether two feed URLs are the same feed: equal once canonical
+/// ("HTTPS://WWW.UN.ORG/en/rss.xml?utm_source=x" is "https://www.un.org/en/rss.xml").
 fn same_url(a: &str, b: &str) -> bool {
-    match (Url::parse(a), Url::parse(b)) {
-        (Ok(a), Ok(b)) => a == b,
+    match (
+        crate::normalise::canonical_url(a),
+        crate::normalise::canonical_url(b),
+    ) {
+        (Some(a), Some(b)) => a == b,
         _ => a == b,
     }
 }
@@ -105,6 +124,12 @@ fn push(tables: &mut ArrayOfTables, feed: &NewFeed) {
     t.insert("url", value(feed.url.as_str()));
     if let Some(interval) = &feed.interval {
         t.insert("interval", value(interval.as_str()));
+    }
+    if let Some(category) = &feed.category {
+        t.insert("category", value(category.as_str()));
+    }
+    if let Some(site) = &feed.site {
+        t.insert("site", value(site.as_str()));
     }
     tables.push(t);
 }
@@ -145,14 +170,15 @@ pub fn import_opml(
     config_text: &str,
     opml_text: &str,
 ) -> Result<(String, ImportReport), FeedListError> {
+    xml_well_formed(opml_text)?;
     let opml = opml::OPML::from_str(opml_text).map_err(|e| FeedListError::Opml(e.to_string()))?;
     let mut outlines = Vec::new();
-    flatten(&opml.body.outlines, &mut outlines);
+    flatten(&opml.body.outlines, &[], &mut outlines);
     let mut doc = document(config_text)?;
     let tables = feed_tables(&mut doc)?;
     let (mut ids, mut urls) = existing(tables);
     let mut report = ImportReport::default();
-    for o in outlines {
+    for (o, folders) in outlines {
         let Some(xml_url) = o.xml_url.as_deref().map(str::trim) else {
             continue;
         };
@@ -177,6 +203,8 @@ pub fn import_opml(
             name,
             url: xml_url.to_string(),
             interval: None,
+            category: Some(folders.join("/")).filter(|c| !c.is_empty()),
+            site: o.html_url.clone().filter(|u| !u.trim().is_empty()),
         };
         push(tables, &feed);
         ids.insert(id.clone());
@@ -186,37 +214,119 @@ pub fn import_opml(
     Ok((doc.to_string(), report))
 }
 
-fn flatten<'a>(outlines: &'a [opml::Outline], out: &mut Vec<&'a opml::Outline>) {
+/// Every outline with the folders it sits in (the titles of its feed-less ancestors).
+fn flatten<'a>(
+    outlines: &'a [opml::Outline],
+    folders: &[String],
+    out: &mut Vec<(&'a opml::Outline, Vec<String>)>,
+) {
     for o in outlines {
-        out.push(o);
-        flatten(&o.outlines, out);
+        out.push((o, folders.to_vec()));
+        if !o.outlines.is_empty() {
+            let mut inner = folders.to_vec();
+            if o.xml_url.is_none() {
+                let name = o.title.clone().unwrap_or_else(|| o.text.clone());
+                // A folder's name is one path step: its own slashes would split it.
+                let name = name.trim().replace('/', "-");
+                if !name.is_empty() {
+                    inner.push(name);
+                }
+            }
+            flatten(&o.outlines, &inner, out);
+        }
     }
 }
 
-/// An OPML 2.0 document listing the config's feeds.
-pub fn export_opml(config: &Config) -> Result<String, FeedListError> {
-    let mut doc = opml::OPML {
-        version: "2.0".into(),
-        head: Some(opml::Head {
-            title: Some("tidings feeds".into()),
-            date_created: Some(chrono::Utc::now().to_rfc2822()),
-            ..opml::Head::default()
-        }),
-        ..opml::OPML::default()
-    };
-    for f in &config.feeds {
-        let name = f.name.clone().unwrap_or_else(|| f.id.clone());
-        doc.body.outlines.push(opml::Outline {
-            text: name.clone(),
-            title: Some(name),
-            r#type: Some("rss".into()),
-            xml_url: Some(f.url.to_string()),
-            ..opml::Outline::default()
-        });
+/// Refuses a document that is not well-formed XML, naming the line and column of the
+/// first error (the OPML reader alone does not say where).
+fn xml_well_formed(text: &str) -> Result<(), FeedListError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => {
+                let mut at = (reader.error_position() as usize).min(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let before = &text[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+                return Err(FeedListError::OpmlAt {
+                    line,
+                    column,
+                    message: e.to_string(),
+                });
+            }
+        }
     }
-    doc.to_string()
-        .map(|xml| format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}\n"))
-        .map_err(|e| FeedListError::Opml(e.to_string()))
+}
+
+/// An OPML 2.0 document listing the config's feeds, indented, with each category a
+/// folder (nested for "News/World") and each feed's `htmlUrl`.
+pub fn export_opml(config: &Config) -> Result<String, FeedListError> {
+    let mut root = Folder::default();
+    for f in &config.feeds {
+        let mut folder = &mut root;
+        for step in f.category.iter().flat_map(|c| c.split('/')) {
+            let at = match folder.folders.iter().position(|(n, _)| n == step) {
+                Some(at) => at,
+                None => {
+                    folder.folders.push((step.to_string(), Folder::default()));
+                    folder.folders.len() - 1
+                }
+            };
+            folder = &mut folder.folders[at].1;
+        }
+        folder.feeds.push(f);
+    }
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    out.push_str("  <head>\n    <title>tidings feeds</title>\n");
+    out.push_str(&format!(
+        "    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n",
+        escape(&chrono::Utc::now().to_rfc2822())
+    ));
+    write_folder(&root, 2, &mut out);
+    out.push_str("  </body>\n</opml>\n");
+    Ok(out)
+}
+
+/// Feeds and subfolders of one folder, in config order.
+#[derive(Default)]
+struct Folder<'a> {
+    feeds: Vec<&'a crate::config::FeedConfig>,
+    folders: Vec<(String, Folder<'a>)>,
+}
+
+fn write_folder(folder: &Folder, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    for f in &folder.feeds {
+        let name = escape(f.name.as_deref().unwrap_or(&f.id));
+        out.push_str(&format!(
+            "{indent}<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{}\"",
+            escape(f.url.as_str())
+        ));
+        if let Some(site) = &f.site {
+            out.push_str(&format!(" htmlUrl=\"{}\"", escape(site)));
+        }
+        out.push_str("/>\n");
+    }
+    for (name, inner) in &folder.folders {
+        let name = escape(name);
+        out.push_str(&format!(
+            "{indent}<outline text=\"{name}\" title=\"{name}\">\n"
+        ));
+        write_folder(inner, depth + 1, out);
+        out.push_str(&format!("{indent}</outline>\n"));
+    }
+}
+
+/// Text for an XML attribute or element.
+fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
 }
 
 /// A feed id from a name: lower-case a-z, 0-9 and '-', at most 48 characters; the URL's
@@ -274,6 +384,8 @@ mod tests {
             name: Some("Example".into()),
             url: url.into(),
             interval: Some("5m".into()),
+            category: None,
+            site: None,
         }
     }
 
@@ -340,13 +452,18 @@ mod tests {
         assert!(exported.starts_with("<?xml"), "{exported}");
         let back = opml::OPML::from_str(&exported).unwrap();
         assert_eq!(back.version, "2.0");
-        let urls: Vec<String> = back
-            .body
-            .outlines
-            .iter()
-            .filter_map(|o| o.xml_url.clone())
-            .collect();
+        let mut all = Vec::new();
+        flatten(&back.body.outlines, &[], &mut all);
+        let urls: Vec<String> = all.iter().filter_map(|(o, _)| o.xml_url.clone()).collect();
         assert_eq!(urls.len(), 4);
+        // The folder came back around the feed filed in it.
+        let bbc = all
+            .iter()
+            .find(|(o, _)| {
+                o.xml_url.as_deref() == Some("https://feeds.bbci.co.uk/news/world/rss.xml")
+            })
+            .unwrap();
+        assert_eq!(bbc.1, ["World"]);
         assert!(urls.contains(&"https://www.un.org/feed/".to_string()));
         // Importing the export adds nothing.
         let (_, again) = import_opml(&text, &exported).unwrap();

@@ -108,7 +108,7 @@ fn feeds_are_added_removed_imported_and_exported_while_the_daemon_runs() {
     .unwrap();
     let out = ws.ok(&["feeds", "import", opml.to_str().unwrap()]);
     assert!(
-        out.contains("imported 1 feeds")
+        out.contains("imported 1 feed ")
             && out.contains("1 already present")
             && out.contains("1 skipped"),
         "{out}"

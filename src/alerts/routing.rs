@@ -57,6 +57,7 @@ pub fn wants(f: &SinkFilter, event: &Event) -> bool {
             }))
         && event.confidence >= f.min_confidence
         && (f.modality.is_empty() || f.modality.contains(&event.modality))
+        && (f.feeds.is_empty() || event.sources.iter().any(|s| f.feeds.contains(&s.feed)))
 }
 
 #[cfg(test)]

@@ -118,6 +118,9 @@ struct FeedsArgs {
     command: Option<FeedsCommand>,
     #[arg(long)]
     json: bool,
+    /// Only feeds filed under this category (an OPML folder, e.g. "News/World").
+    #[arg(long)]
+    category: Option<String>,
 }
 
 /// Edits of the feed list. They rewrite the config file (keeping its comments) after
@@ -138,8 +141,14 @@ enum FeedsCommand {
     },
     /// Remove a feed from the config (its stories stay in the store).
     Remove { id: String },
-    /// Add every feed of an OPML file that the config lacks.
-    Import { file: PathBuf },
+    /// Add every feed of an OPML file that the config lacks (its folders become
+    /// categories).
+    Import {
+        file: PathBuf,
+        /// Show what would be added, already present or skipped; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the config's feeds as OPML 2.0.
     Export,
 }
@@ -183,6 +192,9 @@ struct EventsArgs {
     /// Only events with this state among the actors (ISO 3166-1 alpha-3, e.g. RUS).
     #[arg(long)]
     country: Option<String>,
+    /// Only events reported by a feed filed under this category (e.g. "News/World").
+    #[arg(long)]
+    category: Option<String>,
     /// Only events dated since: a date (2023-02-22), an RFC 3339 time, or an age ("7days").
     #[arg(long, value_parser = parse_since)]
     since: Option<DateTime<Utc>>,
@@ -394,14 +406,24 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                     follow_events(remote, &data_dir, &config, &args)?;
                 }
                 None => {
+                    let in_category = match &args.category {
+                        Some(c) => Some(category_feeds(&config, c)?),
+                        None => None,
+                    };
                     let query = EventQuery {
                         event_type: args.event_type,
                         country: args.country.map(|c| c.to_ascii_uppercase()),
                         since: args.since.map(|t| t.date_naive()),
                         modality: args.modality,
-                        limit: Some(args.limit),
+                        // The category is applied here: the limit counts after it.
+                        limit: in_category.is_none().then_some(args.limit),
                     };
-                    output::events(&reader.events(&query)?, args.json)?;
+                    let mut events = reader.events(&query)?;
+                    if let Some(ids) = in_category {
+                        events.retain(|e| e.sources.iter().any(|s| ids.contains(&s.feed)));
+                        events.truncate(args.limit);
+                    }
+                    output::events(&events, args.json)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -424,8 +446,16 @@ fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::Feeds(args) => match args.command {
             None => {
+                let in_category = match &args.category {
+                    Some(c) => Some(category_feeds(&config, c)?),
+                    None => None,
+                };
                 let reader = Reader::open(&data_dir, &config)?;
-                output::feeds(&reader.feeds(&config)?, args.json)?;
+                let mut rows = reader.feeds(&config)?;
+                if let Some(ids) = in_category {
+                    rows.retain(|r| ids.contains(&r.state.id));
+                }
+                output::feeds(&rows, args.json)?;
                 Ok(ExitCode::SUCCESS)
             }
             Some(FeedsCommand::Export) => {
@@ -517,6 +547,30 @@ fn read_input(path: &Path) -> Result<String> {
     }
 }
 
+/// The ids of the feeds filed under `category` (or a subfolder of it); none is an
+/// error naming the nearest category.
+fn category_feeds(config: &Config, category: &str) -> Result<Vec<String>> {
+    let wanted = category.trim_matches('/');
+    let ids: Vec<String> = config
+        .feeds
+        .iter()
+        .filter(|f| {
+            f.category
+                .as_deref()
+                .is_some_and(|c| c == wanted || c.starts_with(&format!("{wanted}/")))
+        })
+        .map(|f| f.id.clone())
+        .collect();
+    if ids.is_empty() {
+        let known = config.feeds.iter().filter_map(|f| f.category.as_deref());
+        match tidings::detect::filters::nearest(wanted, known) {
+            Some(n) => bail!("--category: no feed has category {wanted:?} (did you mean {n:?}?)"),
+            None => bail!("--category: no feed has category {wanted:?}"),
+        }
+    }
+    Ok(ids)
+}
+
 /// "1 feed", "2 feeds".
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -560,6 +614,16 @@ fn follow_events(
         modality: args.modality,
         limit: None,
     };
+    let in_category = match &args.category {
+        Some(c) => Some(category_feeds(config, c)?),
+        None => None,
+    };
+    let wanted = |e: &tidings::model::Event| {
+        filter.matches(e)
+            && in_category
+                .as_ref()
+                .is_none_or(|ids| e.sources.iter().any(|s| ids.contains(&s.feed)))
+    };
     let mut backoff = std::time::Duration::from_secs(1);
     let mut waiting_said = false;
     loop {
@@ -568,7 +632,7 @@ fn follow_events(
             let followed = daemon.follow(
                 || tell!("following the daemon at {base}"),
                 |notice| {
-                    if filter.matches(&notice.event) {
+                    if wanted(&notice.event) {
                         output::notice(&notice, args.jsonl)?;
                     }
                     Ok(())
@@ -846,6 +910,8 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
                 name,
                 url: url.clone(),
                 interval,
+                category: None,
+                site: None,
             };
             (
                 feedlist::add(&text, &feed)?,
@@ -856,13 +922,37 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
             feedlist::remove(&text, &id)?,
             format!("removed feed {id} (its stories stay in the store)"),
         ),
-        FeedsCommand::Import { file } => {
+        FeedsCommand::Import { file, dry_run } => {
             let opml = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let (edited, report) = feedlist::import_opml(&text, &opml)
                 .with_context(|| format!("cannot import {}", file.display()))?;
             for refused in &report.refused {
                 tell!("skipped {refused}");
+            }
+            if dry_run {
+                for f in &report.added {
+                    say!(
+                        "would add {} ({}){}",
+                        f.id,
+                        f.url,
+                        f.category
+                            .as_deref()
+                            .map(|c| format!(" in {c}"))
+                            .unwrap_or_default()
+                    );
+                }
+                for u in &report.already_present {
+                    say!("already present: {u}");
+                }
+                say!(
+                    "dry run: {} would be added to {} ({} already present, {} skipped); nothing changed",
+                    count(report.added.len(), "feed", "feeds"),
+                    path.display(),
+                    report.already_present.len(),
+                    report.refused.len()
+                );
+                return Ok(ExitCode::SUCCESS);
             }
             (
                 edited,
