@@ -469,10 +469,16 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             Some(edit) => edit_feeds(&config, &data_dir, edit),
         },
         Command::Stories(args) => {
-            if let Some(feed) = &args.feed {
-                check_feed_id(&config, feed)?;
-            }
             let reader = Reader::open(&data_dir, &config)?;
+            if let Some(feed) = &args.feed {
+                // A feed removed from the config keeps its stories: the store knows it.
+                let known: Vec<String> = reader
+                    .feeds(&config)?
+                    .into_iter()
+                    .map(|r| r.state.id)
+                    .collect();
+                check_feed_id(&config, &known, feed)?;
+            }
             match args.show {
                 Some(StoriesCommand::Show { id, json }) => {
                     let Some(story) = reader.story(id)? else {
@@ -576,13 +582,20 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Whether `id` is a feed of the config: a typo is an error naming the nearest id, not
-/// an empty listing.
-fn check_feed_id(config: &Config, id: &str) -> Result<()> {
-    if config.feeds.iter().any(|f| f.id == id) {
+/// Whether `id` is a feed of the config or one the store `known`s: a typo is an error
+/// naming the nearest id, not an empty listing.
+fn check_feed_id(config: &Config, known: &[String], id: &str) -> Result<()> {
+    let ids = || {
+        config
+            .feeds
+            .iter()
+            .map(|f| f.id.as_str())
+            .chain(known.iter().map(String::as_str))
+    };
+    if ids().any(|f| f == id) {
         return Ok(());
     }
-    let near = tidings::detect::filters::nearest(id, config.feeds.iter().map(|f| f.id.as_str()));
+    let near = tidings::detect::filters::nearest(id, ids());
     match near {
         Some(n) => bail!(
             "--feed: no feed {id:?} in {} (did you mean {n:?}?)",
