@@ -775,7 +775,7 @@ impl Config {
                         format!(
                             "sink {:?}: no feed has category {wanted:?}{}",
                             sink.id,
-                            crate::detect::filters::nearest(wanted, known)
+                            crate::diagnostics::nearest(wanted, known)
                                 .map(|n| format!(" (did you mean {n:?}?)"))
                                 .unwrap_or_default()
                         ),

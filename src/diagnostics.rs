@@ -89,6 +89,20 @@ pub fn line_column(text: &str, pos: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The known name nearest to `wanted` (case-insensitive edit distance, a swap of two
+/// neighbouring letters counting as one edit), if one is near
+/// enough to be a typo of it: at most a third of its length, and at least 1, edits away.
+pub fn nearest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = wanted.to_lowercase();
+    let limit = (wanted.chars().count() / 3).max(1);
+    known
+        .into_iter()
+        .map(|k| (strsim::osa_distance(&wanted, &k.to_lowercase()), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -569,7 +569,7 @@ fn category_feeds(config: &Config, category: &str) -> Result<Vec<String>> {
         .collect();
     if ids.is_empty() {
         let known = config.feeds.iter().filter_map(|f| f.category.as_deref());
-        match tidings::detect::filters::nearest(wanted, known) {
+        match tidings::diagnostics::nearest(wanted, known) {
             Some(n) => bail!("--category: no feed has category {wanted:?} (did you mean {n:?}?)"),
             None => bail!("--category: no feed has category {wanted:?}"),
         }
@@ -595,7 +595,7 @@ fn check_feed_id(config: &Config, known: &[String], id: &str) -> Result<()> {
     if ids().any(|f| f == id) {
         return Ok(());
     }
-    let near = tidings::detect::filters::nearest(id, ids());
+    let near = tidings::diagnostics::nearest(id, ids());
     match near {
         Some(n) => bail!(
             "--feed: no feed {id:?} in {} (did you mean {n:?}?)",

@@ -6,6 +6,7 @@
 
 use crate::config::{ConfigError, SinkConfig};
 use crate::detect::Detector;
+pub use crate::diagnostics::nearest;
 
 /// A name the detector does not know.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -15,20 +16,6 @@ pub struct UnknownName {
     pub what: &'static str,
     pub value: String,
     pub suggestion: Option<String>,
-}
-
-/// The known name nearest to `wanted` (case-insensitive edit distance, a swap of two
-/// neighbouring letters counting as one edit), if one is near
-/// enough to be a typo of it: at most a third of its length, and at least 1, edits away.
-pub fn nearest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let wanted = wanted.to_lowercase();
-    let limit = (wanted.chars().count() / 3).max(1);
-    known
-        .into_iter()
-        .map(|k| (strsim::osa_distance(&wanted, &k.to_lowercase()), k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
 }
 
 /// One of a sink filter's lists: its values, their places, and the check of a value.
