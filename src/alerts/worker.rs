@@ -257,6 +257,11 @@ impl Worker {
         let credentials = &credentials;
         let policy = Policy::from_settings(&config.alerts);
         let policy = &policy;
+        let changes_before: HashMap<String, u64> = self
+            .breakers()
+            .iter()
+            .map(|b| (b.circuit().sink.clone(), b.circuit().changes))
+            .collect();
         let results: Vec<(Alert, Outcome)> = futures_util::stream::iter(due)
             .map(|alert| async move {
                 let outcome = match (config.sink(&alert.sink), credentials.get(&alert.sink)) {
@@ -319,17 +324,13 @@ impl Worker {
             .collect()
             .await;
         // The breakers that changed this round, saved as they stand now.
-        let changed: Vec<SinkCircuit> = {
-            let breakers = self.breakers();
-            let mut sinks: Vec<&str> = results.iter().map(|(a, _)| a.sink.as_str()).collect();
-            sinks.sort_unstable();
-            sinks.dedup();
-            sinks
-                .into_iter()
-                .filter_map(|s| breakers.get(s))
-                .map(|b| b.circuit().clone())
-                .collect()
-        };
+        let changed: Vec<SinkCircuit> = self
+            .breakers()
+            .iter()
+            .map(|b| b.circuit())
+            .filter(|c| changes_before.get(&c.sink).copied().unwrap_or(0) != c.changes)
+            .cloned()
+            .collect();
         let settings = config.alerts.clone();
         let metrics = Arc::clone(&self.metrics);
         self.blocking("record deliveries", move |store| {
