@@ -382,10 +382,9 @@ mod tests {
         let p = policy();
         let mut b = Breaker::new("hook", t0());
         b.report(Permit::Send, &down(), t0(), &p, MID).unwrap();
-        let mut now = t0();
         let mut pauses = Vec::new();
         for _ in 0..4 {
-            now = b.circuit().next_probe.unwrap();
+            let now = b.circuit().next_probe.unwrap();
             assert_eq!(b.admits(now), Admit::One);
             let (permit, t) = b.permit(now);
             assert_eq!(permit, Permit::Probe);
@@ -401,7 +400,7 @@ mod tests {
             pauses.push((t.circuit.next_probe.unwrap() - now).num_seconds());
         }
         assert_eq!(pauses, [2, 4, 8, 16]);
-        now = b.circuit().next_probe.unwrap();
+        let now = b.circuit().next_probe.unwrap();
         let (permit, _) = b.permit(now);
         let t = b.report(permit, &Verdict::Up, now, &p, MID).unwrap();
         assert_eq!(
