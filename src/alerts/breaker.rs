@@ -17,7 +17,9 @@
 //!   Delivered (or any answer that is not a sink failure), the circuit closes and the
 //!   backlog drains; a failure reopens it with the next, longer pause.
 //!
-//! Attempts that were already in flight when the circuit opened do not move it again.
+//! Each permit carries the circuit's epoch (its count of state changes): the answer to an
+//! attempt sent before the circuit last changed — one in flight when another opened it,
+//! or when a probe closed it — does not move it again.
 //! Everything here is pure: the clock (`now`) and the jitter's roll are passed in, so the
 //! tests drive it without sleeping. The worker saves each change in the store
 //! ([`SinkCircuit`]), where `tidings alerts` and a restarted daemon read it.
@@ -79,13 +81,14 @@ pub enum Verdict {
     },
 }
 
-/// Whether an alert for a sink may go now.
+/// Whether an alert for a sink may go now; `epoch` is the circuit's count of state
+/// changes when it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permit {
     /// Closed: send.
-    Send,
+    Send { epoch: u64 },
     /// The one probe of a half-open circuit.
-    Probe,
+    Probe { epoch: u64 },
     /// Open (or its probe is in flight): the alert waits, untouched.
     Hold,
 }
@@ -172,11 +175,17 @@ impl Breaker {
     /// half-open and lets this one through as its probe.
     pub fn permit(&mut self, now: DateTime<Utc>) -> (Permit, Option<Transition>) {
         match self.circuit.state {
-            CircuitState::Closed => (Permit::Send, None),
+            CircuitState::Closed => (
+                Permit::Send {
+                    epoch: self.circuit.changes,
+                },
+                None,
+            ),
             CircuitState::HalfOpen => (Permit::Hold, None),
             CircuitState::Open if self.probe_due(now) => {
                 let t = self.change(CircuitState::HalfOpen, now, |_| {});
-                (Permit::Probe, Some(t))
+                let epoch = self.circuit.changes;
+                (Permit::Probe { epoch }, Some(t))
             }
             CircuitState::Open => (Permit::Hold, None),
         }
@@ -192,17 +201,25 @@ impl Breaker {
         policy: &Policy,
         roll: f64,
     ) -> Option<Transition> {
+        let epoch = match permit {
+            Permit::Send { epoch } | Permit::Probe { epoch } => epoch,
+            Permit::Hold => return None,
+        };
+        if epoch != self.circuit.changes {
+            // Sent before the circuit last changed: that change already counted.
+            return None;
+        }
         let state = self.circuit.state;
         match (permit, state, verdict) {
-            (Permit::Probe, CircuitState::HalfOpen, Verdict::Up) => {
+            (Permit::Probe { .. }, CircuitState::HalfOpen, Verdict::Up) => {
                 Some(self.change(CircuitState::Closed, now, |c| {
                     c.failures = 0;
                     c.next_probe = None;
                     c.last_error = None;
                 }))
             }
-            (Permit::Probe, CircuitState::HalfOpen, Verdict::Down { .. })
-            | (Permit::Send, CircuitState::Closed, Verdict::Down { .. }) => {
+            (Permit::Probe { .. }, CircuitState::HalfOpen, Verdict::Down { .. })
+            | (Permit::Send { .. }, CircuitState::Closed, Verdict::Down { .. }) => {
                 let Verdict::Down { error, retry_after } = verdict else {
                     unreachable!("matched Down above")
                 };
@@ -215,8 +232,7 @@ impl Breaker {
                     c.last_error = Some(error.clone());
                 }))
             }
-            // Closed and up; or an attempt that was in flight when another opened the
-            // circuit: neither moves it.
+            // Closed and up.
             _ => None,
         }
     }
@@ -346,13 +362,20 @@ mod tests {
         assert_eq!(p.jittered(20, 1.0), Duration::from_secs(300));
     }
 
+    /// A breaker that failed once at `t0`.
+    fn opened() -> Breaker {
+        let mut b = Breaker::new("hook", t0());
+        let (send, _) = b.permit(t0());
+        b.report(send, &down(), t0(), &policy(), MID).unwrap();
+        b
+    }
+
     #[test]
     fn a_failure_opens_and_holds_until_the_probe_time() {
         let mut b = Breaker::new("hook", t0());
-        assert_eq!(b.permit(t0()), (Permit::Send, None));
-        let t = b
-            .report(Permit::Send, &down(), t0(), &policy(), MID)
-            .unwrap();
+        let (send, change) = b.permit(t0());
+        assert_eq!((send, change), (Permit::Send { epoch: 0 }, None));
+        let t = b.report(send, &down(), t0(), &policy(), MID).unwrap();
         assert_eq!(t.from, CircuitState::Closed);
         assert_eq!(t.circuit.state, CircuitState::Open);
         assert_eq!(t.circuit.failures, 1);
@@ -364,35 +387,38 @@ mod tests {
     }
 
     #[test]
-    fn attempts_in_flight_when_it_opened_do_not_move_it() {
+    fn attempts_sent_before_the_last_change_do_not_move_it() {
+        let p = policy();
         let mut b = Breaker::new("hook", t0());
-        b.report(Permit::Send, &down(), t0(), &policy(), MID)
-            .unwrap();
-        assert_eq!(b.report(Permit::Send, &down(), t0(), &policy(), MID), None);
-        assert_eq!(
-            b.report(Permit::Send, &Verdict::Up, t0(), &policy(), MID),
-            None
-        );
-        assert_eq!(b.circuit().failures, 1);
-        assert_eq!(b.circuit().changes, 1);
+        // Four sent while closed; the first failure opens the circuit.
+        let sends: Vec<Permit> = (0..4).map(|_| b.permit(t0()).0).collect();
+        b.report(sends[0], &down(), t0(), &p, MID).unwrap();
+        assert_eq!(b.report(sends[1], &down(), t0(), &p, MID), None);
+        assert_eq!(b.report(sends[2], &Verdict::Up, t0(), &p, MID), None);
+        assert_eq!((b.circuit().failures, b.circuit().changes), (1, 1));
+        // A probe closes it; a failure sent before then does not reopen it.
+        let (probe, _) = b.permit(at(1));
+        b.report(probe, &Verdict::Up, at(1), &p, MID).unwrap();
+        assert_eq!(b.report(sends[3], &down(), at(1), &p, MID), None);
+        assert_eq!(b.state(), CircuitState::Closed);
+        assert_eq!(b.report(Permit::Hold, &down(), at(1), &p, MID), None);
     }
 
     #[test]
     fn failed_probes_reopen_with_longer_pauses_and_a_delivered_one_closes() {
         let p = policy();
-        let mut b = Breaker::new("hook", t0());
-        b.report(Permit::Send, &down(), t0(), &p, MID).unwrap();
+        let mut b = opened();
         let mut pauses = Vec::new();
         for _ in 0..4 {
             let now = b.circuit().next_probe.unwrap();
             assert_eq!(b.admits(now), Admit::One);
-            let (permit, t) = b.permit(now);
-            assert_eq!(permit, Permit::Probe);
+            let (probe, t) = b.permit(now);
+            assert!(matches!(probe, Permit::Probe { .. }), "{probe:?}");
             assert_eq!(t.unwrap().circuit.state, CircuitState::HalfOpen);
             // Only one probe at a time.
             assert_eq!(b.permit(now), (Permit::Hold, None));
             assert_eq!(b.admits(now), Admit::None);
-            let t = b.report(Permit::Probe, &down(), now, &p, MID).unwrap();
+            let t = b.report(probe, &down(), now, &p, MID).unwrap();
             assert_eq!(
                 (t.from, t.circuit.state),
                 (CircuitState::HalfOpen, CircuitState::Open)
@@ -401,8 +427,8 @@ mod tests {
         }
         assert_eq!(pauses, [2, 4, 8, 16]);
         let now = b.circuit().next_probe.unwrap();
-        let (permit, _) = b.permit(now);
-        let t = b.report(permit, &Verdict::Up, now, &p, MID).unwrap();
+        let (probe, _) = b.permit(now);
+        let t = b.report(probe, &Verdict::Up, now, &p, MID).unwrap();
         assert_eq!(
             (t.from, t.circuit.state),
             (CircuitState::HalfOpen, CircuitState::Closed)
@@ -413,7 +439,8 @@ mod tests {
         assert_eq!(t.circuit.changes, 11);
         assert_eq!(b.admits(now), Admit::All);
         // Closed again: the next failure starts from the shortest pause.
-        let t = b.report(Permit::Send, &down(), now, &p, MID).unwrap();
+        let (send, _) = b.permit(now);
+        let t = b.report(send, &down(), now, &p, MID).unwrap();
         assert_eq!(
             t.circuit.next_probe,
             Some(now + chrono::Duration::seconds(1))
@@ -427,17 +454,14 @@ mod tests {
             error: "HTTP 429".into(),
             retry_after: Some(Duration::from_secs(30)),
         };
-        let t = b
-            .report(Permit::Send, &limited, t0(), &policy(), MID)
-            .unwrap();
+        let (send, _) = b.permit(t0());
+        let t = b.report(send, &limited, t0(), &policy(), MID).unwrap();
         assert_eq!(t.circuit.next_probe, Some(at(30)));
     }
 
     #[test]
     fn a_saved_half_open_circuit_comes_back_open_with_its_probe_due() {
-        let mut b = Breaker::new("hook", t0());
-        b.report(Permit::Send, &down(), t0(), &policy(), MID)
-            .unwrap();
+        let mut b = opened();
         b.permit(at(1));
         assert_eq!(b.state(), CircuitState::HalfOpen);
         let back = Breaker::restore(b.circuit().clone());
@@ -450,12 +474,12 @@ mod tests {
         let p = policy();
         let mut all = Breakers::default();
         assert_eq!(all.admits("a", t0()), Admit::All);
-        assert_eq!(all.permit("a", t0()).0, Permit::Send);
-        all.report("a", Permit::Send, &down(), t0(), &p, MID)
-            .unwrap();
+        let (send, _) = all.permit("a", t0());
+        assert!(matches!(send, Permit::Send { .. }));
+        all.report("a", send, &down(), t0(), &p, MID).unwrap();
         assert_eq!(all.admits("a", t0()), Admit::None);
         assert_eq!(all.admits("b", t0()), Admit::All);
-        assert_eq!(all.permit("b", t0()).0, Permit::Send);
+        assert!(matches!(all.permit("b", t0()).0, Permit::Send { .. }));
         assert_eq!(all.next_probe(t0()), Some(at(1)));
         assert_eq!(all.next_probe(at(1)), None, "due: no longer a pause");
         let saved: Vec<SinkCircuit> = all.iter().map(|b| b.circuit().clone()).collect();

@@ -58,11 +58,14 @@ pub struct Worker {
 enum Outcome {
     /// Its sink is paused: not sent, left as it was.
     Held,
-    /// Sent (or failed before reaching a sink: no secrets, not configured).
-    Tried {
+    /// Sent, and the sink answered (or the attempt failed before reaching it: no
+    /// secrets, not configured).
+    Tried(Attempt),
+    /// Sent, and the sink was down: the alert keeps its place; the sink's breaker says
+    /// when its next probe may go (`None`: it is closed again).
+    SinkDown {
         attempt: Attempt,
-        /// The sink was down: when its breaker lets the next probe go.
-        paused_until: Option<Option<DateTime<Utc>>>,
+        next_probe: Option<DateTime<Utc>>,
     },
 }
 
@@ -284,39 +287,31 @@ impl Worker {
                             policy,
                             fastrand::f64(),
                         );
-                        let paused_until = match verdict {
-                            Verdict::Up => None,
-                            Verdict::Down { .. } => Some(
-                                breakers
+                        let outcome = match verdict {
+                            Verdict::Up => Outcome::Tried(attempt),
+                            Verdict::Down { .. } => Outcome::SinkDown {
+                                attempt,
+                                next_probe: breakers
                                     .get(&alert.sink)
                                     .and_then(|b| b.circuit().next_probe),
-                            ),
+                            },
                         };
                         drop(breakers);
                         if let Some(t) = &change {
                             self.announce(t);
                         }
-                        Outcome::Tried {
-                            attempt,
-                            paused_until,
-                        }
+                        outcome
                     }
-                    (Some(_), None) => Outcome::Tried {
-                        attempt: Attempt::Failed {
-                            status: None,
-                            error: format!("sink {:?} has no resolved secrets yet", alert.sink),
-                            retry_after: None,
-                        },
-                        paused_until: None,
-                    },
-                    (None, _) => Outcome::Tried {
-                        attempt: Attempt::Failed {
-                            status: None,
-                            error: format!("sink {:?} is not in the config", alert.sink),
-                            retry_after: None,
-                        },
-                        paused_until: None,
-                    },
+                    (Some(_), None) => Outcome::Tried(Attempt::Failed {
+                        status: None,
+                        error: format!("sink {:?} has no resolved secrets yet", alert.sink),
+                        retry_after: None,
+                    }),
+                    (None, _) => Outcome::Tried(Attempt::Failed {
+                        status: None,
+                        error: format!("sink {:?} is not in the config", alert.sink),
+                        retry_after: None,
+                    }),
                 };
                 (alert, outcome)
             })
@@ -338,12 +333,18 @@ impl Worker {
                 store.save_sink_circuit(circuit)?;
             }
             for (alert, outcome) in results {
-                if let Outcome::Tried {
-                    attempt,
-                    paused_until,
-                } = outcome
-                {
-                    Self::record(store, &metrics, &settings, alert, attempt, paused_until)?;
+                match outcome {
+                    Outcome::Held => {}
+                    Outcome::Tried(attempt) => {
+                        Self::record(store, &metrics, &settings, alert, attempt, None)?
+                    }
+                    Outcome::SinkDown {
+                        attempt,
+                        next_probe,
+                    } => {
+                        let resume = Some(next_probe.unwrap_or_else(Utc::now));
+                        Self::record(store, &metrics, &settings, alert, attempt, resume)?
+                    }
                 }
             }
             Ok(())
@@ -352,13 +353,16 @@ impl Worker {
         Ok(())
     }
 
+    /// Saves what one attempt did to `alert`. `sink_resumes` is set when the sink was
+    /// down: when its breaker lets the next attempt go (the alert keeps its place in the
+    /// outbox meanwhile).
     fn record(
         store: &Store,
         metrics: &Metrics,
         settings: &AlertSettings,
         alert: Alert,
         attempt: Attempt,
-        paused_until: Option<Option<DateTime<Utc>>>,
+        sink_resumes: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
         let id = alert.message_id();
@@ -386,8 +390,8 @@ impl Worker {
                 // Its sink is down: the alert keeps its place in the outbox and waits for
                 // the sink's breaker; the next try is no sooner than the next probe.
                 // Otherwise it waits its own retry delay.
-                let (next_try, sink_down) = match paused_until {
-                    Some(probe) => (probe.unwrap_or(now).max(now), true),
+                let (next_try, sink_down) = match sink_resumes {
+                    Some(probe) => (probe.max(now), true),
                     None => {
                         next.next_attempt =
                             now + to_chrono(retry_delay(settings, next.attempts, retry_after));
