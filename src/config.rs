@@ -123,6 +123,11 @@ pub struct AlertSettings {
     pub jitter: f64,
     /// An alert not delivered this long after it was raised goes to the dead-letter list.
     pub max_age: Duration,
+    /// A failing sink is paused as a whole (`alerts::breaker`): first for
+    /// `sink_backoff_min`, doubling with each failed probe up to `sink_backoff_max`, each
+    /// pause moved by up to ±`jitter` of itself.
+    pub sink_backoff_min: Duration,
+    pub sink_backoff_max: Duration,
     /// Whether significant updates (planned → occurred, → cancelled) raise alerts, for
     /// sinks that do not say.
     pub on_update: bool,
@@ -425,6 +430,8 @@ struct RawAlerts {
     jitter: Option<Spanned<f64>>,
     max_age: Option<HumanDuration>,
     on_update: Option<bool>,
+    sink_backoff_min: Option<Spanned<HumanDuration>>,
+    sink_backoff_max: Option<Spanned<HumanDuration>>,
 }
 
 #[derive(Deserialize)]
@@ -957,7 +964,29 @@ fn parse_alerts(raw: RawAlerts, locate: &Locate) -> Result<AlertSettings, Config
         Some(s) => s.into_inner(),
         None => 0.2,
     };
+    let sink_backoff_min = match raw.sink_backoff_min {
+        Some(s) if s.get_ref().0.is_zero() => {
+            return Err(locate(
+                s.span(),
+                "alerts.sink_backoff_min must be longer than zero".into(),
+            ))
+        }
+        Some(s) => s.into_inner().0,
+        None => Duration::from_secs(1),
+    };
+    let sink_backoff_max = match raw.sink_backoff_max {
+        Some(s) if s.get_ref().0 < sink_backoff_min => {
+            return Err(locate(
+                s.span(),
+                "alerts.sink_backoff_max must be at least alerts.sink_backoff_min".into(),
+            ))
+        }
+        Some(s) => s.into_inner().0,
+        None => Duration::from_secs(5 * 60).max(sink_backoff_min),
+    };
     Ok(AlertSettings {
+        sink_backoff_min,
+        sink_backoff_max,
         timeout: raw.timeout.map(|h| h.0).unwrap_or(Duration::from_secs(10)),
         retry_delays,
         jitter,
@@ -1272,6 +1301,27 @@ mod tests {
         );
         let e = err("[alerts]\nretry_delays = []\n");
         assert!(e.starts_with("t.toml:2:"), "{e}");
+        let e = err("[alerts]\nsink_backoff_min = \"0s\"\n");
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("longer than zero"),
+            "{e}"
+        );
+        let e = err("[alerts]\nsink_backoff_min = \"10s\"\nsink_backoff_max = \"5s\"\n");
+        assert!(e.starts_with("t.toml:3:") && e.contains("at least"), "{e}");
+    }
+
+    #[test]
+    fn a_failing_sink_pauses_from_one_second_to_five_minutes_unless_told() {
+        let c = Config::parse("", "t.toml").unwrap();
+        assert_eq!(c.alerts.sink_backoff_min, Duration::from_secs(1));
+        assert_eq!(c.alerts.sink_backoff_max, Duration::from_secs(300));
+        let c = Config::parse(
+            "[alerts]\nsink_backoff_min = \"100ms\"\nsink_backoff_max = \"2s\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.alerts.sink_backoff_min, Duration::from_millis(100));
+        assert_eq!(c.alerts.sink_backoff_max, Duration::from_secs(2));
     }
 
     #[test]

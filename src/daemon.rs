@@ -183,13 +183,13 @@ pub async fn run(
     let ready = Arc::new(AtomicBool::new(false));
     // Reload requests from the API (`tidings feeds add` and friends), beside SIGHUP.
     let (api_reload_tx, mut api_reload_rx) = mpsc::unbounded_channel::<()>();
-    let worker = Worker {
-        store: Arc::clone(&store),
-        metrics: Arc::clone(&metrics),
-        config: config_rx.clone(),
-        credentials: credentials_rx,
-        wake: Arc::clone(&shared.outbox),
-    };
+    let worker = Worker::new(
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+        config_rx.clone(),
+        credentials_rx,
+        Arc::clone(&shared.outbox),
+    )?;
 
     // The endpoint and the worker run for the daemon's lifetime.
     // Each task returns its name when done, so a slow shutdown names what held it up.

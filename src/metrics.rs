@@ -29,6 +29,20 @@ pub struct DeliveryLabels {
     pub result: String,
 }
 
+/// Label of a sink.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SinkLabels {
+    pub sink: String,
+}
+
+/// Labels of a sink's circuit-breaker change: the sink, and the state it entered
+/// (`closed`, `half_open`, `open`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SinkStateLabels {
+    pub sink: String,
+    pub state: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     /// `tidings_feed_polls_total{result}`.
@@ -47,6 +61,10 @@ pub struct Metrics {
     pub alerts: Counter,
     /// `tidings_alert_deliveries_total{sink,result}`.
     pub deliveries: Family<DeliveryLabels, Counter>,
+    /// `tidings_sink_state{sink}`: 0 closed, 1 half-open, 2 open.
+    pub sink_state: Family<SinkLabels, Gauge>,
+    /// `tidings_sink_state_changes_total{sink,state}`: changes, by the state entered.
+    pub sink_state_changes: Family<SinkStateLabels, Counter>,
     /// `tidings_outbox_pending`, `tidings_outbox_dead`.
     pub outbox_pending: Gauge,
     pub outbox_dead: Gauge,
@@ -102,6 +120,18 @@ impl Metrics {
             "Alert delivery attempts by sink and result",
             deliveries.clone(),
         );
+        let sink_state = Family::<SinkLabels, Gauge>::default();
+        registry.register(
+            "tidings_sink_state",
+            "Circuit breaker of each sink: 0 closed, 1 half-open, 2 open",
+            sink_state.clone(),
+        );
+        let sink_state_changes = Family::<SinkStateLabels, Counter>::default();
+        registry.register(
+            "tidings_sink_state_changes",
+            "Circuit breaker state changes by sink and the state entered",
+            sink_state_changes.clone(),
+        );
         let outbox_pending = Gauge::default();
         registry.register(
             "tidings_outbox_pending",
@@ -138,6 +168,8 @@ impl Metrics {
             event_updates,
             alerts,
             deliveries,
+            sink_state,
+            sink_state_changes,
             outbox_pending,
             outbox_dead,
             feeds,
@@ -159,6 +191,26 @@ impl Metrics {
             .get_or_create(&DeliveryLabels {
                 sink: sink.to_string(),
                 result: result.to_string(),
+            })
+            .inc();
+    }
+
+    /// Sets a sink's state gauge (`value`: 0 closed, 1 half-open, 2 open).
+    pub fn sink_state(&self, sink: &str, value: i64) {
+        self.sink_state
+            .get_or_create(&SinkLabels {
+                sink: sink.to_string(),
+            })
+            .set(value);
+    }
+
+    /// Counts a sink's change into `state` and sets its gauge to `value`.
+    pub fn sink_state_change(&self, sink: &str, state: &str, value: i64) {
+        self.sink_state(sink, value);
+        self.sink_state_changes
+            .get_or_create(&SinkStateLabels {
+                sink: sink.to_string(),
+                state: state.to_string(),
             })
             .inc();
     }
@@ -195,7 +247,21 @@ mod tests {
             .inc();
         m.delivery("ops", "delivered");
         m.outbox_pending.set(3);
+        m.sink_state("quiet", 0);
+        m.sink_state_change("ops", "open", 2);
         let text = m.encode();
+        assert!(
+            text.contains("tidings_sink_state{sink=\"quiet\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tidings_sink_state{sink=\"ops\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tidings_sink_state_changes_total{sink=\"ops\",state=\"open\"} 1"),
+            "{text}"
+        );
         assert!(
             text.contains("tidings_feed_polls_total{result=\"ok\"} 1"),
             "{text}"

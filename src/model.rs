@@ -280,6 +280,55 @@ pub struct Alert {
     pub dead: Option<DeadLetter>,
 }
 
+/// Where a sink's circuit breaker stands (`alerts::breaker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// The sink works: alerts flow.
+    Closed,
+    /// One probe alert is in flight; its answer closes or reopens the circuit.
+    HalfOpen,
+    /// The sink failed: its alerts wait until the next probe.
+    Open,
+}
+
+impl CircuitState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::HalfOpen => "half_open",
+            CircuitState::Open => "open",
+        }
+    }
+
+    /// The value of the `tidings_sink_state` gauge: 0 closed, 1 half-open, 2 open.
+    pub fn gauge(&self) -> i64 {
+        match self {
+            CircuitState::Closed => 0,
+            CircuitState::HalfOpen => 1,
+            CircuitState::Open => 2,
+        }
+    }
+}
+
+/// A sink's circuit breaker as saved in the store, for `tidings alerts` and restarts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinkCircuit {
+    /// Config id of the sink.
+    pub sink: String,
+    pub state: CircuitState,
+    /// Failed attempts in a row (0 when closed); the backoff doubles with each.
+    pub failures: u32,
+    /// When the state last changed.
+    pub since: DateTime<Utc>,
+    /// When the next probe may go (open circuits only).
+    pub next_probe: Option<DateTime<Utc>>,
+    /// State changes over the store's lifetime.
+    pub changes: u64,
+    /// The failure that opened (or reopened) the circuit.
+    pub last_error: Option<String>,
+}
+
 /// Why an alert was given up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::model::Modality;
-use crate::model::{Event, EventChange, FeedState};
+use crate::model::{CircuitState, Event, EventChange, FeedState, SinkCircuit};
 use crate::store::{Store, StoreError};
 
 /// One feed with its health: its saved state (which carries `id` and `url`) plus what the
@@ -19,6 +19,71 @@ pub struct FeedStatus {
     pub stories: u64,
     #[serde(flatten)]
     pub state: FeedState,
+}
+
+/// One configured sink and its circuit breaker as the delivery worker last saved it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinkStatus {
+    pub sink: String,
+    pub state: CircuitState,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// When the state last changed (`None`: it never failed).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// When a paused sink's next probe may go.
+    pub next_probe: Option<chrono::DateTime<chrono::Utc>>,
+    /// State changes so far.
+    pub changes: u64,
+    /// The failure that paused it.
+    pub last_error: Option<String>,
+}
+
+impl SinkStatus {
+    fn of(sink: &str, saved: Option<SinkCircuit>) -> SinkStatus {
+        match saved {
+            Some(c) => SinkStatus {
+                sink: c.sink,
+                state: c.state,
+                failures: c.failures,
+                since: Some(c.since),
+                next_probe: c.next_probe,
+                changes: c.changes,
+                last_error: c.last_error,
+            },
+            None => SinkStatus {
+                sink: sink.to_string(),
+                state: CircuitState::Closed,
+                failures: 0,
+                since: None,
+                next_probe: None,
+                changes: 0,
+                last_error: None,
+            },
+        }
+    }
+}
+
+/// Every configured sink, in config order, with its saved breaker (closed if it has
+/// none: it never failed).
+pub fn sink_statuses(
+    config: &Config,
+    store: Option<&Store>,
+) -> Result<Vec<SinkStatus>, StoreError> {
+    let mut saved = match store {
+        Some(s) => s.sink_circuits()?,
+        None => Vec::new(),
+    };
+    Ok(config
+        .sinks
+        .iter()
+        .map(|sink| {
+            let circuit = saved
+                .iter()
+                .position(|c| c.sink == sink.id)
+                .map(|i| saved.swap_remove(i));
+            SinkStatus::of(&sink.id, circuit)
+        })
+        .collect())
 }
 
 /// Every configured feed, then feeds the store knows that the config no longer lists.

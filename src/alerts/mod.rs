@@ -7,12 +7,15 @@
 //! - [`routing`]: which event changes deserve an alert, and which sinks want it (their
 //!   filters).
 //! - [`deliver`]: one attempt to one sink and what its answer means.
-//! - [`worker`]: the delivery loop over the store's outbox, with retries and the
-//!   dead-letter list.
+//! - [`breaker`]: per-sink circuit breakers — a failing sink is paused as a whole, probed
+//!   with one alert after a growing pause, and resumed when it answers.
+//! - [`worker`]: the delivery loop over the store's outbox, with retries, the breakers
+//!   and the dead-letter list.
 //!
 //! The outbox itself lives in the store: alerts are written in the same transaction as
 //! the events they announce.
 
+pub mod breaker;
 pub mod credentials;
 pub mod deliver;
 pub mod payload;

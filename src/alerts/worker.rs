@@ -5,8 +5,18 @@
 //! Before announcing anything the worker flushes the store, so an alert is on disk
 //! before any sink has seen it: after a crash, a restart delivers the same alert under
 //! the same id, never a re-detected copy under a new one.
+//!
+//! A sink that is down (unreachable, timed out, 5xx, 429) is paused as a whole by its
+//! circuit breaker ([`crate::alerts::breaker`]): a round passes over the alerts of a
+//! paused sink, which keep their place in the outbox and their attempt counts, takes only
+//! the oldest one as a probe once the pause is over, and after a delivered probe the
+//! sink's backlog drains oldest first. An alert's own failed attempt against a down sink
+//! counts as an attempt but keeps its place; only other failures (4xx, missing secrets)
+//! move the alert back by the configured retry delays. Each state change is logged once,
+//! counted in the metrics and saved in the store.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,11 +24,12 @@ use futures_util::StreamExt;
 use tokio::sync::{watch, Notify};
 use tracing::{debug, error, info, warn};
 
+use crate::alerts::breaker::{Admit, Breakers, Permit, Policy, Transition, Verdict};
 use crate::alerts::credentials::Credentials;
 use crate::alerts::deliver::{Attempt, Deliverer};
 use crate::config::{AlertSettings, Config, HttpSettings};
 use crate::metrics::Metrics;
-use crate::model::Alert;
+use crate::model::{Alert, CircuitState, SinkCircuit};
 use crate::scheduler::jittered;
 use crate::store::{Store, StoreError};
 
@@ -39,9 +50,50 @@ pub struct Worker {
     pub credentials: watch::Receiver<Arc<Credentials>>,
     /// Notified when new alerts were written.
     pub wake: Arc<Notify>,
+    /// The sinks' circuit breakers, restored from the store at start.
+    breakers: Mutex<Breakers>,
+}
+
+/// What became of one alert in a round.
+enum Outcome {
+    /// Its sink is paused: not sent, left as it was.
+    Held,
+    /// Sent, and the sink answered (or the attempt failed before reaching it: no
+    /// secrets, not configured).
+    Tried(Attempt),
+    /// Sent, and the sink was down: the alert keeps its place; the sink's breaker says
+    /// when its next probe may go (`None`: it is closed again).
+    SinkDown {
+        attempt: Attempt,
+        next_probe: Option<DateTime<Utc>>,
+    },
 }
 
 impl Worker {
+    /// A worker over `store`, resuming the sinks' circuit breakers saved there.
+    pub fn new(
+        store: Arc<Store>,
+        metrics: Arc<Metrics>,
+        config: watch::Receiver<Arc<Config>>,
+        credentials: watch::Receiver<Arc<Credentials>>,
+        wake: Arc<Notify>,
+    ) -> Result<Worker, StoreError> {
+        let breakers = Breakers::restore(store.sink_circuits()?);
+        Ok(Worker {
+            store,
+            metrics,
+            config,
+            credentials,
+            wake,
+            breakers: Mutex::new(breakers),
+        })
+    }
+
+    fn breakers(&self) -> std::sync::MutexGuard<'_, Breakers> {
+        // The breakers are plain data: one poisoned by a panic elsewhere is still whole.
+        self.breakers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// One round over every alert due now, then returns (for `tidings run --once`).
     pub async fn deliver_due(&self) -> Result<(), StoreError> {
         let config = self.config.borrow().clone();
@@ -49,7 +101,7 @@ impl Worker {
             Ok(d) => self.round(&config, &d).await?,
             Err(e) => error!(error = %e, "alerts cannot be delivered"),
         }
-        self.refresh_gauges()
+        self.refresh_gauges(&config)
     }
 
     /// Delivers until `stop` turns true; a round in progress is finished first (each
@@ -78,12 +130,23 @@ impl Worker {
                 },
             };
             self.round(&config, &current).await?;
-            self.refresh_gauges()?;
+            self.refresh_gauges(&config)?;
 
-            let wait = match self
-                .blocking("read the next due alert", |store| store.next_alert_due())
-                .await?
-            {
+            // The next alert a round would take, or the next probe of a paused sink.
+            let now = Utc::now();
+            let (admits, next_probe) = {
+                let breakers = self.breakers();
+                (
+                    self.admits(&config, &breakers, now),
+                    breakers.next_probe(now),
+                )
+            };
+            let next_due = self
+                .blocking("read the next due alert", move |store| {
+                    store.next_alert_due_where(|a| admit(&admits, &a.sink) != Admit::None)
+                })
+                .await?;
+            let wait = match next_due.into_iter().chain(next_probe).min() {
                 Some(t) => (t - Utc::now()).to_std().unwrap_or_default().min(IDLE),
                 None => IDLE,
             };
@@ -111,19 +174,76 @@ impl Worker {
             .map_err(|source| StoreError::Task { task, source })?
     }
 
-    /// The outbox gauges, from the store's counters (no scan).
-    fn refresh_gauges(&self) -> Result<(), StoreError> {
+    /// The outbox gauges, from the store's counters (no scan), and each configured sink's
+    /// breaker state.
+    fn refresh_gauges(&self, config: &Config) -> Result<(), StoreError> {
         let counts = self.store.outbox_counts()?;
         self.metrics.outbox_pending.set(counts.pending as i64);
         self.metrics.outbox_dead.set(counts.dead as i64);
+        let breakers = self.breakers();
+        for sink in &config.sinks {
+            let state = breakers
+                .get(&sink.id)
+                .map_or(CircuitState::Closed, |b| b.state());
+            self.metrics.sink_state(&sink.id, state.gauge());
+        }
         Ok(())
     }
 
-    /// One round: every alert due now, sent and recorded.
+    /// How many due alerts each configured sink's breaker lets a round take at `now`.
+    fn admits(
+        &self,
+        config: &Config,
+        breakers: &Breakers,
+        now: DateTime<Utc>,
+    ) -> HashMap<String, Admit> {
+        config
+            .sinks
+            .iter()
+            .map(|s| (s.id.clone(), breakers.admits(&s.id, now)))
+            .collect()
+    }
+
+    /// Logs a breaker's state change once and counts it.
+    fn announce(&self, t: &Transition) {
+        let c = &t.circuit;
+        self.metrics
+            .sink_state_change(&c.sink, c.state.as_str(), c.state.gauge());
+        let next_probe = c.next_probe.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let error = c.last_error.as_deref().unwrap_or("");
+        match (t.from, c.state) {
+            (CircuitState::HalfOpen, CircuitState::Open) => {
+                warn!(sink = %c.sink, failures = c.failures, error, next_probe, "sink still down: probe failed, its alerts keep waiting")
+            }
+            (_, CircuitState::Open) => {
+                warn!(sink = %c.sink, failures = c.failures, error, next_probe, "sink down: delivery paused, its alerts wait in the outbox")
+            }
+            (_, CircuitState::HalfOpen) => {
+                info!(sink = %c.sink, failures = c.failures, "sink paused long enough: sending one probe alert")
+            }
+            (_, CircuitState::Closed) => {
+                info!(sink = %c.sink, "sink answers again: delivery resumed")
+            }
+        }
+    }
+
+    /// One round: every alert due now whose sink's breaker lets it go, sent and recorded.
     async fn round(&self, config: &Config, deliverer: &Deliverer) -> Result<(), StoreError> {
         let now = Utc::now();
+        let admits = self.admits(config, &self.breakers(), now);
         let due = self
-            .blocking("read due alerts", move |store| store.due_alerts(now, BATCH))
+            .blocking("read due alerts", move |store| {
+                let mut probes: HashMap<String, usize> = HashMap::new();
+                store.due_alerts_where(now, BATCH, |a| match admit(&admits, &a.sink) {
+                    Admit::All => true,
+                    Admit::None => false,
+                    Admit::One => {
+                        let taken = probes.entry(a.sink.clone()).or_default();
+                        *taken += 1;
+                        *taken == 1
+                    }
+                })
+            })
             .await?;
         if due.is_empty() {
             return Ok(());
@@ -138,33 +258,94 @@ impl Worker {
             })??;
         let credentials = self.credentials.borrow().clone();
         let credentials = &credentials;
-        let results: Vec<(Alert, Attempt)> = futures_util::stream::iter(due)
+        let policy = Policy::from_settings(&config.alerts);
+        let policy = &policy;
+        let changes_before: HashMap<String, u64> = self
+            .breakers()
+            .iter()
+            .map(|b| (b.circuit().sink.clone(), b.circuit().changes))
+            .collect();
+        let results: Vec<(Alert, Outcome)> = futures_util::stream::iter(due)
             .map(|alert| async move {
-                let attempt = match (config.sink(&alert.sink), credentials.get(&alert.sink)) {
+                let outcome = match (config.sink(&alert.sink), credentials.get(&alert.sink)) {
                     (Some(sink), Some(secrets)) => {
-                        deliverer.send(sink, secrets, &alert, Utc::now()).await
+                        let (permit, change) = self.breakers().permit(&alert.sink, Utc::now());
+                        if let Some(t) = &change {
+                            self.announce(t);
+                        }
+                        if permit == Permit::Hold {
+                            return (alert, Outcome::Held);
+                        }
+                        let attempt = deliverer.send(sink, secrets, &alert, Utc::now()).await;
+                        let verdict = verdict(&attempt);
+                        let mut breakers = self.breakers();
+                        let change = breakers.report(
+                            &alert.sink,
+                            permit,
+                            &verdict,
+                            Utc::now(),
+                            policy,
+                            fastrand::f64(),
+                        );
+                        let outcome = match verdict {
+                            Verdict::Up => Outcome::Tried(attempt),
+                            Verdict::Down { .. } => Outcome::SinkDown {
+                                attempt,
+                                next_probe: breakers
+                                    .get(&alert.sink)
+                                    .and_then(|b| b.circuit().next_probe),
+                            },
+                        };
+                        drop(breakers);
+                        if let Some(t) = &change {
+                            self.announce(t);
+                        }
+                        outcome
                     }
-                    (Some(_), None) => Attempt::Failed {
+                    (Some(_), None) => Outcome::Tried(Attempt::Failed {
                         status: None,
                         error: format!("sink {:?} has no resolved secrets yet", alert.sink),
                         retry_after: None,
-                    },
-                    (None, _) => Attempt::Failed {
+                    }),
+                    (None, _) => Outcome::Tried(Attempt::Failed {
                         status: None,
                         error: format!("sink {:?} is not in the config", alert.sink),
                         retry_after: None,
-                    },
+                    }),
                 };
-                (alert, attempt)
+                (alert, outcome)
             })
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
+        // The breakers that changed this round, saved as they stand now.
+        let changed: Vec<SinkCircuit> = self
+            .breakers()
+            .iter()
+            .map(|b| b.circuit())
+            .filter(|c| changes_before.get(&c.sink).copied().unwrap_or(0) != c.changes)
+            .cloned()
+            .collect();
         let settings = config.alerts.clone();
         let metrics = Arc::clone(&self.metrics);
         self.blocking("record deliveries", move |store| {
-            for (alert, attempt) in results {
-                Self::record(store, &metrics, &settings, alert, attempt)?;
+            for circuit in &changed {
+                store.save_sink_circuit(circuit)?;
+            }
+            for (alert, outcome) in results {
+                match outcome {
+                    Outcome::Held => {}
+                    Outcome::Tried(attempt) => {
+                        Self::record(store, &metrics, &settings, alert, attempt, None)?
+                    }
+                    Outcome::SinkDown {
+                        attempt,
+                        next_probe,
+                    } => {
+                        let resume = Some(next_probe.unwrap_or_else(Utc::now));
+                        Self::record(store, &metrics, &settings, alert, attempt, resume)?
+                    }
+                }
             }
             Ok(())
         })
@@ -172,12 +353,16 @@ impl Worker {
         Ok(())
     }
 
+    /// Saves what one attempt did to `alert`. `sink_resumes` is set when the sink was
+    /// down: when its breaker lets the next attempt go (the alert keeps its place in the
+    /// outbox meanwhile).
     fn record(
         store: &Store,
         metrics: &Metrics,
         settings: &AlertSettings,
         alert: Alert,
         attempt: Attempt,
+        sink_resumes: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
         let id = alert.message_id();
@@ -202,10 +387,19 @@ impl Worker {
                 next.last_attempt = Some(now);
                 next.last_status = status;
                 next.last_error = Some(error.clone());
-                next.next_attempt =
-                    now + to_chrono(retry_delay(settings, next.attempts, retry_after));
+                // Its sink is down: the alert keeps its place in the outbox and waits for
+                // the sink's breaker; the next try is no sooner than the next probe.
+                // Otherwise it waits its own retry delay.
+                let (next_try, sink_down) = match sink_resumes {
+                    Some(probe) => (probe.max(now), true),
+                    None => {
+                        next.next_attempt =
+                            now + to_chrono(retry_delay(settings, next.attempts, retry_after));
+                        (next.next_attempt, false)
+                    }
+                };
                 let deadline = alert.since + to_chrono(settings.max_age);
-                if next.next_attempt > deadline {
+                if next_try > deadline {
                     let reason = format!(
                         "not delivered within {} ({} attempts); last error: {error}",
                         humantime::format_duration(settings.max_age),
@@ -217,8 +411,9 @@ impl Worker {
                 } else {
                     store.alert_retry(&next, alert.next_attempt)?;
                     metrics.delivery(&alert.sink, "failed");
-                    debug!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, next_attempt = %next.next_attempt.to_rfc3339(), "alert delivery failed; will retry");
-                    if next.attempts == 1 || next.attempts % 5 == 0 {
+                    debug!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, next_attempt = %next_try.to_rfc3339(), "alert delivery failed; will retry");
+                    // A down sink is logged by its breaker, once per state change.
+                    if !sink_down && (next.attempts == 1 || next.attempts % 5 == 0) {
                         warn!(alert = %id, sink = %alert.sink, attempts = next.attempts, error = %error, next_attempt = %next.next_attempt.to_rfc3339(), "alert delivery failing");
                     }
                 }
@@ -226,6 +421,29 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// What an attempt says about its sink: down when it could not be reached or timed out
+/// (no answer), or answered 5xx or 429; up for any other answer, including 4xx refusals
+/// of one alert and 410 Gone.
+pub fn verdict(attempt: &Attempt) -> Verdict {
+    match attempt {
+        Attempt::Failed {
+            status,
+            error,
+            retry_after,
+        } if status.is_none_or(|s| s >= 500 || s == 429) => Verdict::Down {
+            error: error.clone(),
+            retry_after: *retry_after,
+        },
+        _ => Verdict::Up,
+    }
+}
+
+/// The breaker's answer for `sink`: a sink not in the config has none and is never held
+/// (its alerts fail on their own and wait their retry delays).
+fn admit(admits: &HashMap<String, Admit>, sink: &str) -> Admit {
+    admits.get(sink).copied().unwrap_or(Admit::All)
 }
 
 /// `alert` with the updated fields of a failed attempt, still indexed at `indexed_due`
@@ -268,8 +486,42 @@ mod tests {
             ],
             jitter: 0.0,
             max_age: Duration::from_secs(86400),
+            sink_backoff_min: Duration::from_secs(1),
+            sink_backoff_max: Duration::from_secs(300),
             on_update: true,
         }
+    }
+
+    #[test]
+    fn unreachable_sinks_5xx_and_429_are_down_other_answers_up() {
+        let failed = |status: Option<u16>| Attempt::Failed {
+            status,
+            error: "e".into(),
+            retry_after: None,
+        };
+        for down in [None, Some(500), Some(503), Some(429)] {
+            assert!(
+                matches!(verdict(&failed(down)), Verdict::Down { .. }),
+                "{down:?}"
+            );
+        }
+        for up in [Some(400), Some(404), Some(301)] {
+            assert_eq!(verdict(&failed(up)), Verdict::Up, "{up:?}");
+        }
+        assert_eq!(verdict(&Attempt::Delivered { status: 200 }), Verdict::Up);
+        assert_eq!(verdict(&Attempt::Gone { status: 410 }), Verdict::Up);
+        let limited = Attempt::Failed {
+            status: Some(429),
+            error: "HTTP 429".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            verdict(&limited),
+            Verdict::Down {
+                error: "HTTP 429".into(),
+                retry_after: Some(Duration::from_secs(3))
+            }
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! - `GET /metrics` — Prometheus metrics ([`crate::metrics`]).
 //! - `GET /api/v1/feeds`, `/api/v1/stories` (`feed`, `since`, `limit`),
 //!   `/api/v1/stories/{id}`, `/api/v1/events` (`type`, `country`, `since`, `modality`,
-//!   `limit`), `/api/v1/events/{id}`, `/api/v1/alerts` (`state=pending|dead`, `limit`) —
-//!   JSON, the CLI's filters.
+//!   `limit`), `/api/v1/events/{id}`, `/api/v1/alerts` (`state=pending|dead`, `limit`),
+//!   `/api/v1/sinks` (each configured sink's circuit breaker) — JSON, the CLI's filters.
 //! - `GET /api/v1/events/stream` — new and updated events as they are stored, one JSON
 //!   object per line (`application/x-ndjson`), until the client disconnects.
 //! - `POST /api/v1/alerts/{id}/replay`, `POST /api/v1/alerts/replay-dead`,
@@ -90,6 +90,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/events/stream", get(event_stream))
         .route("/events/{id}", get(event))
         .route("/alerts", get(alerts))
+        .route("/sinks", get(sinks))
         .route("/alerts/replay-dead", post(replay_dead))
         .route("/alerts/{id}/replay", post(replay))
         .route("/reload", post(reload))
@@ -270,6 +271,14 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+async fn sinks(State(state): State<ApiState>) -> ApiResult<Vec<views::SinkStatus>> {
+    let config = state.config.borrow().clone();
+    let store = Arc::clone(&state.store);
+    blocking(move || Ok(views::sink_statuses(&config, Some(&store))?))
+        .await
+        .map(Json)
 }
 
 async fn feeds(State(state): State<ApiState>) -> ApiResult<Vec<views::FeedStatus>> {

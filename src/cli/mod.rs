@@ -106,7 +106,8 @@ enum Command {
     /// Train the decision model on labelled articles and write it to a file
     /// (`[detection] model` in the config uses it).
     Train(TrainArgs),
-    /// Alerts: pending (with the last error of failing ones) and dead-lettered;
+    /// Alerts: each sink's state (delivering, paused and when it is probed next), pending
+    /// alerts (with the last error of failing ones) and dead-lettered ones;
     /// `alerts replay`, `alerts test SINK`.
     Alerts(AlertsArgs),
 }
@@ -899,7 +900,8 @@ fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<Exit
             let reader = Reader::open(data_dir, config)?;
             let pending = reader.alerts(AlertState::Pending, usize::MAX)?;
             let dead = reader.alerts(AlertState::Dead, usize::MAX)?;
-            output::alerts(&pending, &dead, args.json)?;
+            let sinks = reader.sinks(config)?;
+            output::alerts(&sinks, &pending, &dead, args.json)?;
             Ok(ExitCode::SUCCESS)
         }
     }

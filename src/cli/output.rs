@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use tidings::detect::Detection;
 use tidings::eval::Report;
-use tidings::model::{Alert, AlertReason, Event, Story, StoryId};
-use tidings::views::{EventNotice, FeedStatus};
+use tidings::model::{Alert, AlertReason, CircuitState, Event, Story, StoryId};
+use tidings::views::{EventNotice, FeedStatus, SinkStatus};
 
 pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -445,16 +445,21 @@ pub fn notice(n: &EventNotice, jsonl: bool) -> Result<()> {
     Ok(())
 }
 
-/// `tidings alerts`: the pending alerts, then the dead-letter list.
-pub fn alerts(pending: &[Alert], dead: &[Alert], json: bool) -> Result<()> {
+/// `tidings alerts`: each sink's circuit breaker, the pending alerts, then the
+/// dead-letter list.
+pub fn alerts(sinks: &[SinkStatus], pending: &[Alert], dead: &[Alert], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(
             &mut out,
-            &serde_json::json!({ "pending": pending, "dead": dead }),
+            &serde_json::json!({ "sinks": sinks, "pending": pending, "dead": dead }),
         )?;
         writeln!(out)?;
         return Ok(());
+    }
+    writeln!(out, "sinks ({}):", sinks.len())?;
+    for s in sinks {
+        writeln!(out, "  {}", sink_line(s))?;
     }
     writeln!(out, "pending ({}):", pending.len())?;
     if !pending.is_empty() {
@@ -505,6 +510,33 @@ pub fn alerts(pending: &[Alert], dead: &[Alert], json: bool) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// One sink's line: its id, its breaker's state and, while paused, when it is probed
+/// next and why it was paused.
+fn sink_line(s: &SinkStatus) -> String {
+    let mut line = format!("{:<16} {:<9}", s.sink, s.state.as_str().replace('_', "-"));
+    match s.state {
+        CircuitState::Closed => line.push_str(" delivering"),
+        CircuitState::HalfOpen => line.push_str(" probe in flight"),
+        CircuitState::Open => {
+            line.push_str(&format!(
+                " paused after {} failure{}; next probe {}",
+                s.failures,
+                if s.failures == 1 { "" } else { "s" },
+                s.next_probe
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+    }
+    if let (Some(since), false) = (s.since, s.state == CircuitState::Closed && s.changes == 0) {
+        line.push_str(&format!(" (since {})", time(Some(since))));
+    }
+    if let (Some(e), CircuitState::Open) = (&s.last_error, s.state) {
+        line.push_str(&format!(": {e}"));
+    }
+    line
 }
 
 fn reason(r: &AlertReason) -> &'static str {

@@ -14,7 +14,7 @@ use tidings::daemon::{DaemonInfo, DAEMON_FILE};
 use tidings::model::Modality;
 use tidings::model::{Alert, Event, Story};
 use tidings::store::{AlertState, EventQuery, Store, StoreError, StoryQuery};
-use tidings::views::{self, EventNotice, FeedStatus};
+use tidings::views::{self, EventNotice, FeedStatus, SinkStatus};
 
 pub enum Reader {
     /// No store yet: every listing is empty.
@@ -125,6 +125,15 @@ impl Reader {
                     &[("state", state.to_string()), ("limit", limit.to_string())],
                 )
             }
+        }
+    }
+
+    /// Each configured sink's circuit breaker.
+    pub fn sinks(&self, config: &Config) -> Result<Vec<SinkStatus>> {
+        match self {
+            Reader::Empty => Ok(views::sink_statuses(config, None)?),
+            Reader::Local(s) => Ok(views::sink_statuses(config, Some(s))?),
+            Reader::Remote(r) => r.get("/api/v1/sinks", &[]),
         }
     }
 

@@ -29,6 +29,7 @@
 //! | `alerts`            | id                            | `Alert` as JSON, pending/dead  |
 //! | `idx_alert_due`     | next attempt ‖ id             | empty — pending, soonest first |
 //! | `idx_alert_dead`    | dead since ‖ id               | empty — the dead-letter list   |
+//! | `sink_circuits`     | sink                          | `SinkCircuit` as JSON          |
 //!
 //! The near-duplicate index ([`RecentBands`]) lives in memory: it is built from the
 //! signatures of the newest stories the first time a lookup needs it, and a new story
@@ -63,12 +64,14 @@
 //! - `near_dup` — the in-memory near-duplicate index and the dedup lookups;
 //! - `events` — events, merged and listed;
 //! - `outbox` — alerts waiting for delivery and the dead-letter list;
+//! - `circuits` — the sinks' circuit breakers as the delivery worker saved them;
 //! - `codec` — how records are encoded; `keys`, how keys are laid out;
 //! - `unindexed` — records written ahead of their index transaction and the sweep;
 //! - `tx` — the trees of the write transactions, by name;
 //! - `counts` — the counted sizes;
 //! - `error` — [`StoreError`].
 
+mod circuits;
 mod codec;
 mod counts;
 mod error;
@@ -124,6 +127,7 @@ pub struct Store {
     alerts: sled::Tree,
     idx_alert_due: sled::Tree,
     idx_alert_dead: sled::Tree,
+    sink_circuits: sled::Tree,
     /// Serialises ingestion; holds the dedup keys of the latest writes.
     writer: Mutex<CommitLog>,
     /// The near-duplicate index, built on first use (commands that only read the store

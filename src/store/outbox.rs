@@ -86,6 +86,18 @@ impl Store {
 
     /// Pending alerts due at `now` or earlier, soonest first, at most `limit`.
     pub fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>, StoreError> {
+        self.due_alerts_where(now, limit, |_| true)
+    }
+
+    /// Pending alerts due at `now` or earlier that `keep` accepts, soonest first, at most
+    /// `limit`. Alerts it passes over (a paused sink's) are read but left as they are, so
+    /// the cost grows with the backlog ahead of the first ones kept.
+    pub fn due_alerts_where(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        mut keep: impl FnMut(&Alert) -> bool,
+    ) -> Result<Vec<Alert>, StoreError> {
         let mut out = Vec::new();
         let end = keys::by_time(now, u64::MAX);
         for entry in self.idx_alert_due.range(..=end) {
@@ -97,7 +109,9 @@ impl Store {
                 continue;
             };
             if let Some(alert) = self.alert(id)? {
-                out.push(alert);
+                if keep(&alert) {
+                    out.push(alert);
+                }
             }
         }
         Ok(out)
@@ -105,13 +119,26 @@ impl Store {
 
     /// When the soonest pending alert is due, if any is pending.
     pub fn next_alert_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let Some((key, _)) = self.idx_alert_due.first()? else {
-            return Ok(None);
-        };
-        let Some(id) = keys::decode_id(&key) else {
-            return Ok(None);
-        };
-        Ok(self.alert(id)?.map(|a| a.next_attempt))
+        self.next_alert_due_where(|_| true)
+    }
+
+    /// When the soonest pending alert that `keep` accepts is due, if any.
+    pub fn next_alert_due_where(
+        &self,
+        mut keep: impl FnMut(&Alert) -> bool,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        for entry in self.idx_alert_due.iter() {
+            let (key, _) = entry?;
+            let Some(id) = keys::decode_id(&key) else {
+                continue;
+            };
+            if let Some(alert) = self.alert(id)? {
+                if keep(&alert) {
+                    return Ok(Some(alert.next_attempt));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The sink accepted `alert`: it leaves the outbox.
@@ -340,6 +367,17 @@ mod tests {
         store.alert_retry(&retry, due[0].next_attempt).unwrap();
         assert_eq!(store.due_alerts(now, 10).unwrap().len(), 1);
         assert_eq!(store.next_alert_due().unwrap(), Some(due[1].next_attempt));
+
+        // A filter passes over the alerts it does not keep, in due order.
+        let desk = store
+            .due_alerts_where(now, 10, |a| a.sink == "desk")
+            .unwrap();
+        assert!(desk.iter().all(|a| a.sink == "desk"));
+        assert_eq!(
+            store.next_alert_due_where(|a| a.id == retry.id).unwrap(),
+            Some(retry.next_attempt)
+        );
+        assert_eq!(store.next_alert_due_where(|_| false).unwrap(), None);
 
         // The other is delivered and leaves the outbox.
         store.alert_delivered(&due[1]).unwrap();

@@ -102,6 +102,7 @@ impl Store {
             alerts,
             idx_alert_due,
             idx_alert_dead,
+            sink_circuits: db.open_tree("sink_circuits")?,
             stories,
             idx_time,
             idx_feed: db.open_tree("idx_feed")?,
