@@ -9,6 +9,8 @@
 //! nested outlines, indented, with `htmlUrl`. Feed URLs are compared canonically
 //! ([`crate::normalise::canonical_url`]: case of scheme and host, tracking parameters).
 //! An OPML file that is not well-formed XML is refused with the line and column.
+//! [`discover_feeds`] finds the feeds a web page announces (`<link rel="alternate">`), for
+//! `feeds add` given a site's address.
 
 use std::collections::HashSet;
 
@@ -329,6 +331,77 @@ fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 
+/// A feed a web page announces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovered {
+    pub url: String,
+    pub title: Option<String>,
+}
+
+/// The feeds an HTML page links as alternates (`<link rel="alternate"
+/// type="application/rss+xml" href="…">`, Atom, JSON Feed, RDF), resolved against
+/// `base`, in page order, each once.
+pub fn discover_feeds(html: &str, base: &str) -> Vec<Discovered> {
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::{
+        BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+    };
+    struct Links(std::cell::RefCell<Vec<(String, Option<String>)>>);
+    impl TokenSink for Links {
+        type Handle = ();
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            if let Token::TagToken(tag) = token {
+                if tag.kind == TagKind::StartTag && &*tag.name == "link" {
+                    let attr = |name: &str| {
+                        tag.attrs
+                            .iter()
+                            .find(|a| &*a.name.local == name)
+                            .map(|a| a.value.to_string())
+                    };
+                    let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
+                    let kind = attr("type").unwrap_or_default().to_ascii_lowercase();
+                    let feed_type = matches!(
+                        kind.split(';').next().unwrap_or("").trim(),
+                        "application/rss+xml"
+                            | "application/atom+xml"
+                            | "application/feed+json"
+                            | "application/rdf+xml"
+                    );
+                    if rel.split_whitespace().any(|r| r == "alternate") && feed_type {
+                        if let Some(href) = attr("href") {
+                            self.0.borrow_mut().push((href, attr("title")));
+                        }
+                    }
+                }
+            }
+            TokenSinkResult::Continue
+        }
+    }
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let tokenizer = Tokenizer::new(Links(Default::default()), TokenizerOpts::default());
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let base = Url::parse(base).ok();
+    let mut out: Vec<Discovered> = Vec::new();
+    for (href, title) in tokenizer.sink.0.take() {
+        let url = match &base {
+            Some(b) => b.join(href.trim()).map(|u| u.to_string()).ok(),
+            None => Url::parse(href.trim()).map(|u| u.to_string()).ok(),
+        };
+        let Some(url) = url.filter(|u| check_url(u).is_ok()) else {
+            continue;
+        };
+        if out.iter().all(|d| !same_url(&d.url, &url)) {
+            out.push(Discovered {
+                url,
+                title: title.filter(|t| !t.trim().is_empty()),
+            });
+        }
+    }
+    out
+}
+
 /// A feed id from a name: lower-case a-z, 0-9 and '-', at most 48 characters; the URL's
 /// host when the name has none of those.
 pub fn slug(name: &str, url: &str) -> String {
@@ -472,5 +545,34 @@ mod tests {
             import_opml(CONFIG, "<html>not opml</html>"),
             Err(FeedListError::Opml(_))
         ));
+    }
+
+    #[test]
+    fn a_page_announces_its_feeds_as_alternates() {
+        let html = r#"<!doctype html><html><head>
+            <link rel="stylesheet" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="World" href="/world/rss.xml">
+            <link rel="alternate" type="application/atom+xml" href="https://other.example/atom">
+            <link rel="alternate" type="application/rss+xml" href="/world/rss.xml?utm_source=x">
+            <link rel="alternate" hreflang="fr" href="/fr/">
+            <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+            </head><body><a href="/feed">not a link tag</a></body></html>"#;
+        let found = discover_feeds(html, "https://news.example/home/");
+        assert_eq!(
+            found,
+            [
+                Discovered {
+                    url: "https://news.example/world/rss.xml".into(),
+                    title: Some("World".into())
+                },
+                Discovered {
+                    url: "https://other.example/atom".into(),
+                    title: None
+                },
+            ]
+        );
+        assert!(
+            discover_feeds("<html><body>no feeds</body></html>", "https://x.example/").is_empty()
+        );
     }
 }

@@ -340,8 +340,14 @@ fn cross_origin_and_form_writes_are_refused_and_the_cli_still_writes() {
     // The CLI's writes go through the same guard.
     let out = d.ws.ok(&["alerts", "replay", "--all-dead"]);
     assert!(out.contains("0 dead alerts put back"), "{out}");
-    let out =
-        d.ws.ok(&["feeds", "add", "http://127.0.0.1:9/a.xml", "--id", "a"]);
+    let out = d.ws.ok(&[
+        "feeds",
+        "add",
+        "http://127.0.0.1:9/a.xml",
+        "--id",
+        "a",
+        "--no-check",
+    ]);
     assert!(
         out.contains("the running daemon is reloading its config"),
         "{out}"

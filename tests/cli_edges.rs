@@ -334,7 +334,14 @@ fn a_refused_feed_edit_leaves_no_copy_of_the_default_behind() {
         user_config.display()
     );
 
-    let out = run(&["feeds", "add", "https://example.org/rss", "--id", "example"]);
+    let out = run(&[
+        "feeds",
+        "add",
+        "https://example.org/rss",
+        "--id",
+        "example",
+        "--no-check",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let written = std::fs::read_to_string(&user_config).unwrap();

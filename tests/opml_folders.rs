@@ -155,3 +155,90 @@ fn a_sink_filters_on_a_category_that_exists() {
         "{err}"
     );
 }
+
+/// `feeds add` on a site's address finds the feed its page announces; with several, it
+/// asks for `--pick` when nobody is at a terminal; a feed URL is added as it is.
+#[test]
+fn feeds_add_finds_the_feed_a_page_announces() {
+    use axum::response::Html;
+    use axum::routing::get;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+               <item><guid>1</guid><title>x</title></item></channel></rss>";
+    let app = axum::Router::new()
+        .route(
+            "/one",
+            get(|| async {
+                Html("<html><head><link rel=\"alternate\" type=\"application/rss+xml\" \
+                      title=\"World\" href=\"/world.xml\"></head><body>Home</body></html>")
+            }),
+        )
+        .route(
+            "/two",
+            get(|| async {
+                Html("<html><head>\
+                      <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/world.xml\">\
+                      <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/politics.atom\">\
+                      </head><body>Home</body></html>")
+            }),
+        )
+        .route("/none", get(|| async { Html("<html><body>no feeds here</body></html>") }))
+        .route("/world.xml", get(move || async move { rss }))
+        .route("/politics.atom", get(move || async move { rss }));
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let ws = Workspace::new(BASE);
+    let config = || std::fs::read_to_string(ws.config()).unwrap();
+    let out = ws.run(&["feeds", "add", &format!("{base}/one"), "--id", "one"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        config().contains(&format!("url = \"{base}/world.xml\"")),
+        "{}",
+        config()
+    );
+    assert!(
+        config().contains(&format!("site = \"{base}/one\"")),
+        "{}",
+        config()
+    );
+
+    let out = ws.run(&["feeds", "add", &format!("{base}/two"), "--id", "two"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("announces 2 feeds") && err.contains("--pick N"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("2. {base}/politics.atom")), "{err}");
+    ws.ok(&[
+        "feeds",
+        "add",
+        &format!("{base}/two"),
+        "--id",
+        "two",
+        "--pick",
+        "2",
+    ]);
+    assert!(
+        config().contains(&format!("url = \"{base}/politics.atom\"")),
+        "{}",
+        config()
+    );
+
+    let out = ws.run(&["feeds", "add", &format!("{base}/none"), "--id", "none"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("announces no feed"));
+    // A feed's own URL (here one the config lacks) is added as it is.
+    let ws2 = Workspace::new("");
+    ws2.ok(&["feeds", "add", &format!("{base}/world.xml"), "--id", "w"]);
+    assert!(std::fs::read_to_string(ws2.config())
+        .unwrap()
+        .contains(&format!("{base}/world.xml")));
+}

@@ -128,7 +128,8 @@ struct FeedsArgs {
 /// validating the result, then ask a running daemon to reload it.
 #[derive(Subcommand)]
 enum FeedsCommand {
-    /// Add a feed to the config.
+    /// Add a feed to the config. The URL is fetched once: a feed is added as it is; a web
+    /// page's announced feed (`<link rel="alternate">`) is found and added instead.
     Add {
         url: String,
         /// Feed id (a-z, 0-9, '-', '_'); default: from --name, else the URL's host.
@@ -139,6 +140,12 @@ enum FeedsCommand {
         /// Poll interval, e.g. "10m" (default: the daemon's default_interval).
         #[arg(long)]
         interval: Option<String>,
+        /// When the page announces several feeds: take the N-th of the list (from 1).
+        #[arg(long)]
+        pick: Option<usize>,
+        /// Add the URL as given, without fetching it.
+        #[arg(long)]
+        no_check: bool,
     },
     /// Remove a feed from the config (its stories stay in the store).
     Remove { id: String },
@@ -578,6 +585,84 @@ fn category_feeds(config: &Config, category: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// The feed `url` stands for: itself when it is a feed; the feed a web page announces
+/// (`<link rel="alternate">`) when it is one; with several, the `pick`-th, or the one
+/// the person at the terminal chooses.
+fn feed_behind(config: &Config, url: &str, pick: Option<usize>) -> Result<String> {
+    use std::io::IsTerminal;
+    use tidings::fetcher::{Fetched, Fetcher, Validators};
+    let fetcher = Fetcher::new(&config.http)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let fetched = runtime
+        .block_on(fetcher.fetch(url, &Validators::default()))
+        .with_context(|| format!("cannot check {url} (--no-check adds it without fetching)"))?;
+    let Fetched::Body {
+        bytes,
+        final_url,
+        charset,
+        ..
+    } = fetched
+    else {
+        return Ok(url.to_string());
+    };
+    let parsed = tidings::parser::parse_feed_with_charset(
+        "new",
+        &bytes,
+        Some(&final_url),
+        Utc::now(),
+        charset.as_deref(),
+    );
+    match parsed {
+        Ok(_) => return Ok(url.to_string()),
+        Err(tidings::parser::ParseError::HtmlPage) => {}
+        Err(e) => bail!("{url} is not a feed: {e} (--no-check adds it anyway)"),
+    }
+    let page = String::from_utf8_lossy(&bytes);
+    let found = tidings::feedlist::discover_feeds(&page, &final_url);
+    let describe = |i: usize, d: &tidings::feedlist::Discovered| {
+        format!(
+            "  {}. {}{}",
+            i + 1,
+            d.url,
+            d.title
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
+        )
+    };
+    let chosen = match (found.len(), pick) {
+        (0, _) => bail!(
+            "{url} is a web page that announces no feed (no <link rel=\"alternate\">): give the feed's own URL"
+        ),
+        (n, Some(k)) if k == 0 || k > n => bail!("--pick {k}: the page announces {}", count(n, "feed", "feeds")),
+        (_, Some(k)) => &found[k - 1],
+        (1, None) => &found[0],
+        (n, None) => {
+            let list: Vec<String> = found.iter().enumerate().map(|(i, d)| describe(i, d)).collect();
+            if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+                bail!(
+                    "{url} announces {}:\n{}\nchoose one with --pick N, or give its URL",
+                    count(n, "feed", "feeds"),
+                    list.join("\n")
+                );
+            }
+            tell!("{url} announces {}:\n{}", count(n, "feed", "feeds"), list.join("\n"));
+            let _ = write!(std::io::stderr(), "which one (1-{n})? ");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).context("cannot read the answer")?;
+            match answer.trim().parse::<usize>() {
+                Ok(k) if (1..=n).contains(&k) => &found[k - 1],
+                _ => bail!("no feed chosen ({:?} is not 1 to {n})", answer.trim()),
+            }
+        }
+    };
+    tell!("{url} is a web page; it announces the feed {}", chosen.url);
+    Ok(chosen.url.clone())
+}
+
 /// "1 feed", "2 feeds".
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -918,9 +1003,11 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
             id,
             name,
             interval,
+            pick,
+            no_check,
         } => {
             let id = id.unwrap_or_else(|| feedlist::slug(name.as_deref().unwrap_or(""), &url));
-            let feed = feedlist::NewFeed {
+            let mut feed = feedlist::NewFeed {
                 id: id.clone(),
                 name,
                 url: url.clone(),
@@ -928,6 +1015,17 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
                 category: None,
                 site: None,
             };
+            // A duplicate id or URL, or a bad setting, is refused before anything is
+            // fetched.
+            Config::parse(&feedlist::add(&text, &feed)?, &path.display().to_string())
+                .context("the edited config would not be valid; the file is unchanged")?;
+            if !no_check {
+                feed.url = feed_behind(config, &url, pick)?;
+                if feed.url != url {
+                    feed.site = Some(url.clone());
+                }
+            }
+            let url = feed.url.clone();
             (
                 feedlist::add(&text, &feed)?,
                 format!("added feed {id} ({url})"),
