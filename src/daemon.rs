@@ -183,6 +183,8 @@ pub async fn run(
     let ready = Arc::new(AtomicBool::new(false));
     // Reload requests from the API (`tidings feeds add` and friends), beside SIGHUP.
     let (api_reload_tx, mut api_reload_rx) = mpsc::unbounded_channel::<()>();
+    // Feeds to poll now, asked through the API (`tidings feeds poll ID`).
+    let (poll_now_tx, mut poll_now_rx) = mpsc::unbounded_channel::<String>();
     let worker = Worker::new(
         Arc::clone(&store),
         Arc::clone(&metrics),
@@ -212,6 +214,7 @@ pub async fn run(
             ready: Arc::clone(&ready),
             outbox: Arc::clone(&shared.outbox),
             reload: api_reload_tx.clone(),
+            poll_now: poll_now_tx.clone(),
             token: api_token.map(Arc::new),
             stopping: stop_rx.clone(),
             access: Arc::new(api::access::AccessPolicy::new(
@@ -305,6 +308,13 @@ pub async fn run(
             _ = &mut shutdown => {
                 info!(in_flight = tasks.len(), "shutting down");
                 break Ok(());
+            }
+            Some(id) = poll_now_rx.recv() => {
+                // Due now; a poll in flight already is one.
+                if config.feed(&id).is_some() && !in_flight.contains(&id) {
+                    info!(feed = %id, "poll asked for through the API");
+                    due.insert(id, Utc::now());
+                }
             }
             Some(()) = async {
                 tokio::select! {

@@ -148,3 +148,45 @@ fn feeds_are_added_removed_imported_and_exported_while_the_daemon_runs() {
         "stories of a removed feed stay"
     );
 }
+
+#[test]
+fn feeds_poll_polls_one_feed_now_through_the_daemon() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&hits);
+    let app = Router::new().route(
+        "/{name}",
+        get(move |name: Path<String>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            feed(name)
+        }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // An hour between polls: only `feeds poll` makes a second one.
+    let ws = Workspace::new(&format!(
+        "[daemon]\ndefault_interval = \"1h\"\nadaptive = false\njitter = 0.0\n\n\
+         [[feeds]]\nid = \"slow\"\nurl = \"{base}/slow.xml\"\n"
+    ));
+    let out = ws.run(&["feeds", "poll", "slow"]);
+    assert!(!out.status.success(), "poll without a daemon succeeded");
+    let mut daemon = ws.spawn_daemon(&[]);
+    ws.wait_ready(Duration::from_secs(30));
+    wait_for(Duration::from_secs(20), "the first poll", || {
+        hits.load(Ordering::SeqCst) == 1 && health(&ws, "slow").as_deref() == Some("ok")
+    });
+    let out = ws.ok(&["feeds", "poll", "slow"]);
+    assert!(out.contains("polls slow now"), "{out}");
+    wait_for(Duration::from_secs(20), "the asked-for poll", || {
+        hits.load(Ordering::SeqCst) == 2
+    });
+    let out = ws.run(&["feeds", "poll", "slwo"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean \"slow\""));
+    assert!(terminate(&mut daemon, Duration::from_secs(20)));
+}

@@ -11,9 +11,9 @@
 //! - `GET /api/v1/events/stream` — new and updated events as they are stored, one JSON
 //!   object per line (`application/x-ndjson`), until the client disconnects.
 //! - `POST /api/v1/alerts/{id}/replay`, `POST /api/v1/alerts/replay-dead`,
-//!   `POST /api/v1/reload` — the only writes: `tidings alerts replay` while the daemon
-//!   holds the store, and a config reload (as SIGHUP) after `tidings feeds add` and
-//!   friends edited the config file.
+//!   `POST /api/v1/reload`, `POST /api/v1/feeds/{id}/poll` — the only writes: `tidings
+//!   alerts replay` while the daemon holds the store, a config reload (as SIGHUP) after
+//!   `tidings feeds add` and friends edited the config file, and `tidings feeds poll`.
 //!
 //! When a token is configured, every `/api/` route requires `Authorization: Bearer`
 //! (the scheme in any case).
@@ -71,6 +71,8 @@ pub struct ApiState {
     pub token: Option<Arc<Secret>>,
     /// Turns true when the daemon shuts down: open event streams end then.
     pub stopping: watch::Receiver<bool>,
+    /// Asks the daemon to poll a feed now (`tidings feeds poll ID`).
+    pub poll_now: tokio::sync::mpsc::UnboundedSender<String>,
     /// The hosts and origins the endpoint answers to, for the bound address.
     pub access: Arc<AccessPolicy>,
 }
@@ -93,6 +95,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/sinks", get(sinks))
         .route("/alerts/replay-dead", post(replay_dead))
         .route("/alerts/{id}/replay", post(replay))
+        .route("/feeds/{id}/poll", post(poll_feed))
         .route("/reload", post(reload))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
@@ -443,6 +446,27 @@ async fn replay_dead(State(state): State<ApiState>) -> ApiResult<serde_json::Val
     let n = blocking(move || Ok(store.replay_dead_alerts(Utc::now())?)).await?;
     state.outbox.notify_one();
     Ok(Json(serde_json::json!({ "replayed": n })))
+}
+
+/// `POST /api/v1/feeds/{id}/poll`: the feed is polled at once (unless a poll of it is
+/// already in flight, which is as good).
+async fn poll_feed(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    if state.config.borrow().feed(&id).is_none() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no feed {id:?} in the running config"),
+        ));
+    }
+    state.poll_now.send(id.clone()).map_err(|_| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the daemon is stopping".into(),
+        )
+    })?;
+    Ok(Json(serde_json::json!({ "poll": "requested", "feed": id })))
 }
 
 async fn reload(State(state): State<ApiState>) -> ApiResult<serde_json::Value> {

@@ -159,6 +159,8 @@ enum FeedsCommand {
     },
     /// Print the config's feeds as OPML 2.0.
     Export,
+    /// Poll one feed now, through the running daemon.
+    Poll { id: String },
 }
 
 #[derive(Args)]
@@ -464,6 +466,17 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                     rows.retain(|r| ids.contains(&r.state.id));
                 }
                 output::feeds(&rows, args.json)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(FeedsCommand::Poll { id }) => {
+                check_feed_id(&config, &[], &id)?;
+                let remote = reader::Remote::find(&data_dir, &config)
+                    .context("feeds poll asks the running daemon (`tidings run`)")?;
+                remote.poll(&id)?;
+                say!(
+                    "the daemon at {} polls {id} now (`tidings feeds` shows the result)",
+                    remote.base()
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Some(FeedsCommand::Export) => {
@@ -1078,7 +1091,9 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
                 ),
             )
         }
-        FeedsCommand::Export => unreachable!("export does not edit"),
+        FeedsCommand::Export | FeedsCommand::Poll { .. } => {
+            unreachable!("export and poll do not edit")
+        }
     };
     // The whole edited config must be valid before it replaces the file.
     Config::parse(&edited, &path.display().to_string())

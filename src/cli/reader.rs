@@ -253,6 +253,15 @@ impl Remote {
         self.runtime.block_on(answer(request, &self.base))
     }
 
+    /// Asks the daemon to poll feed `id` now.
+    pub fn poll(&self, id: &str) -> Result<()> {
+        let answer: Option<serde_json::Value> =
+            self.post_optional(&format!("/api/v1/feeds/{id}/poll"))?;
+        answer.map(|_| ()).with_context(|| {
+            format!("the running daemon has no feed {id:?} (was the config reloaded?)")
+        })
+    }
+
     /// Asks the daemon to reload its config file.
     pub fn reload(&self) -> Result<()> {
         let answer: Option<serde_json::Value> = self.post_optional("/api/v1/reload")?;
