@@ -204,12 +204,29 @@ type Keyed<T> = BTreeMap<(String, String), (BTreeSet<Modality>, Vec<T>)>;
 
 /// Runs the detector over `articles` and scores it against `labels` (matched by id).
 pub fn evaluate(detector: &Detector, articles: &[BatchArticle], labels: &[Labels]) -> Report {
+    evaluate_with(detector, articles, labels, &|| {})
+}
+
+/// [`evaluate`], calling `tick` after each article (for a progress bar).
+pub fn evaluate_with(
+    detector: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    tick: Tick,
+) -> Report {
     let detections: Vec<Vec<Detection>> = articles
         .iter()
-        .map(|a| detector.detect(&article(a)))
+        .map(|a| {
+            let found = detector.detect(&article(a));
+            tick();
+            found
+        })
         .collect();
     score(articles, labels, &detections)
 }
+
+/// Called once per article processed, for a progress bar.
+pub type Tick<'a> = &'a dyn Fn();
 
 /// The detector's view of a batch article.
 pub fn article(a: &BatchArticle) -> Article<'_> {
@@ -414,6 +431,16 @@ pub fn labelled_candidates(
     articles: &[BatchArticle],
     labels: &[Labels],
 ) -> (Vec<LabelledCandidate>, usize) {
+    labelled_candidates_with(proposer, articles, labels, &|| {})
+}
+
+/// [`labelled_candidates`], calling `tick` after each article.
+fn labelled_candidates_with(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    tick: Tick,
+) -> (Vec<LabelledCandidate>, usize) {
     let by_id: BTreeMap<&str, &Labels> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
     let labelled: BTreeSet<&str> = labels
         .iter()
@@ -448,6 +475,7 @@ pub fn labelled_candidates(
             });
         }
         missed += gold.difference(&found).count();
+        tick();
     }
     (out, missed)
 }
@@ -460,7 +488,19 @@ pub fn train(
     settings: TrainSettings,
     source: &str,
 ) -> DecisionModel {
-    let (candidates, missed) = labelled_candidates(proposer, articles, labels);
+    train_with(proposer, articles, labels, settings, source, &|| {})
+}
+
+/// [`train`], calling `tick` after each article's candidates are proposed.
+pub fn train_with(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    settings: TrainSettings,
+    source: &str,
+    tick: Tick,
+) -> DecisionModel {
+    let (candidates, missed) = labelled_candidates_with(proposer, articles, labels, tick);
     decide::train(
         &candidates,
         missed,
@@ -481,6 +521,19 @@ pub fn cross_validate(
     labels: &[Labels],
     folds: usize,
     settings: TrainSettings,
+) -> Report {
+    cross_validate_with(proposer, articles, labels, folds, settings, &|| {})
+}
+
+/// [`cross_validate`], calling `tick` once per article trained on or decided: `folds`
+/// times the number of articles in all.
+pub fn cross_validate_with(
+    proposer: &Detector,
+    articles: &[BatchArticle],
+    labels: &[Labels],
+    folds: usize,
+    settings: TrainSettings,
+    tick: Tick,
 ) -> Report {
     let folds = folds.max(2);
     let mut detections: Vec<Vec<Detection>> = vec![Vec::new(); articles.len()];
@@ -505,9 +558,17 @@ pub fn cross_validate(
                     .collect(),
             )
         };
-        let model = train(proposer, &train_articles, &train_labels, settings, "fold");
+        let model = train_with(
+            proposer,
+            &train_articles,
+            &train_labels,
+            settings,
+            "fold",
+            tick,
+        );
         for (i, a) in articles.iter().enumerate().filter(|(i, _)| i % folds == k) {
             detections[i] = model.decide(&a.title, proposer.propose(&article(a)));
+            tick();
         }
     }
     score(articles, labels, &detections)

@@ -172,6 +172,15 @@ pub fn import_opml(
     config_text: &str,
     opml_text: &str,
 ) -> Result<(String, ImportReport), FeedListError> {
+    import_opml_with(config_text, opml_text, &|_, _| {})
+}
+
+/// [`import_opml`], calling `progress(done, total)` after each outline.
+pub fn import_opml_with(
+    config_text: &str,
+    opml_text: &str,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(String, ImportReport), FeedListError> {
     xml_well_formed(opml_text)?;
     let opml = opml::OPML::from_str(opml_text).map_err(|e| FeedListError::Opml(e.to_string()))?;
     let mut outlines = Vec::new();
@@ -180,7 +189,9 @@ pub fn import_opml(
     let tables = feed_tables(&mut doc)?;
     let (mut ids, mut urls) = existing(tables);
     let mut report = ImportReport::default();
-    for (o, folders) in outlines {
+    let total = outlines.len();
+    for (done, (o, folders)) in outlines.into_iter().enumerate() {
+        progress(done, total);
         let Some(xml_url) = o.xml_url.as_deref().map(str::trim) else {
             continue;
         };

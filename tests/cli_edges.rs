@@ -347,3 +347,48 @@ fn a_refused_feed_edit_leaves_no_copy_of_the_default_behind() {
     let written = std::fs::read_to_string(&user_config).unwrap();
     assert!(written.contains("id = \"example\"") && written.contains("id = \"aljazeera\""));
 }
+
+/// `eval` (and `train`, `feeds import`) show a progress bar on a terminal, and stay
+/// silent when piped. The terminal is a pseudo-terminal from util-linux's `script`.
+#[test]
+fn progress_shows_on_a_terminal_and_not_in_a_pipe() {
+    let fixtures = format!("{}/tests/fixtures/detect", env!("CARGO_MANIFEST_DIR"));
+    let articles = format!("{fixtures}/articles.jsonl");
+    let labels = format!("{fixtures}/labels.jsonl");
+    let piped = std::process::Command::new(BIN)
+        .args(["eval", "--articles", &articles, "--labels", &labels])
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !stderr.contains("scoring") && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+
+    let have_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        assert!(
+            std::env::var("CI").is_err(),
+            "util-linux `script` is needed for the terminal half of this test"
+        );
+        eprintln!("SKIPPED the terminal half: no `script` (util-linux) on this machine");
+        return;
+    }
+    let command = format!("{BIN} eval --articles {articles} --labels {labels}");
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{shown}");
+    assert!(
+        shown.contains("scoring ["),
+        "no progress bar on a terminal: {shown:?}"
+    );
+}

@@ -676,6 +676,22 @@ fn feed_behind(config: &Config, url: &str, pick: Option<usize>) -> Result<String
     Ok(chosen.url.clone())
 }
 
+/// A progress bar on standard error when it is a terminal; hidden (silent) when piped.
+fn progress(total: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    bar
+}
+
 /// "1 feed", "2 feeds".
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -859,17 +875,29 @@ fn run_eval(config: &Config, args: EvalArgs) -> Result<ExitCode> {
                 articles.len()
             )
         }
-        Some(k) => tidings::eval::cross_validate(
-            &detector.rules_only(),
-            &articles,
-            &labels,
-            k,
-            TrainSettings {
-                l2: args.l2,
-                ..TrainSettings::default()
-            },
-        ),
-        None => tidings::eval::evaluate(&detector, &articles, &labels),
+        Some(k) => {
+            let bar = progress((articles.len() * k) as u64, "cross-validating");
+            let report = tidings::eval::cross_validate_with(
+                &detector.rules_only(),
+                &articles,
+                &labels,
+                k,
+                TrainSettings {
+                    l2: args.l2,
+                    ..TrainSettings::default()
+                },
+                &|| bar.inc(1),
+            );
+            bar.finish_and_clear();
+            report
+        }
+        None => {
+            let bar = progress(articles.len() as u64, "scoring");
+            let report =
+                tidings::eval::evaluate_with(&detector, &articles, &labels, &|| bar.inc(1));
+            bar.finish_and_clear();
+            report
+        }
     };
     output::eval_report(&report, args.errors, args.json)?;
     Ok(ExitCode::SUCCESS)
@@ -882,7 +910,8 @@ fn run_train(config: &Config, args: TrainArgs) -> Result<ExitCode> {
     let proposer = detector(config)?.rules_only();
     let articles: Vec<BatchArticle> = read_jsonl(&args.articles)?;
     let labels: Vec<Labels> = read_jsonl(&args.labels)?;
-    let model = tidings::eval::train(
+    let bar = progress(articles.len() as u64, "proposing candidates");
+    let model = tidings::eval::train_with(
         &proposer,
         &articles,
         &labels,
@@ -892,7 +921,9 @@ fn run_train(config: &Config, args: TrainArgs) -> Result<ExitCode> {
             ..TrainSettings::default()
         },
         &args.articles.display().to_string(),
+        &|| bar.inc(1),
     );
+    bar.finish_and_clear();
     std::fs::write(&args.out, model.to_json())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     say!(
@@ -1051,8 +1082,14 @@ fn edit_feeds(config: &Config, data_dir: &Path, edit: FeedsCommand) -> Result<Ex
         FeedsCommand::Import { file, dry_run } => {
             let opml = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let (edited, report) = feedlist::import_opml(&text, &opml)
-                .with_context(|| format!("cannot import {}", file.display()))?;
+            let bar = progress(0, "importing");
+            let imported = feedlist::import_opml_with(&text, &opml, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64 + 1);
+            });
+            bar.finish_and_clear();
+            let (edited, report) =
+                imported.with_context(|| format!("cannot import {}", file.display()))?;
             for refused in &report.refused {
                 tell!("skipped {refused}");
             }
