@@ -65,6 +65,9 @@ struct Cli {
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
     log_format: LogFormatArg,
+    /// Show times in UTC (default: local time with its offset; `TZ` is honoured).
+    #[arg(long, global = true)]
+    utc: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -363,6 +366,7 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn execute(cli: Cli) -> Result<ExitCode> {
+    output::use_utc(cli.utc);
     let config = load_config(cli.config.as_deref())?;
     let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config)?;
     match cli.command {
@@ -428,12 +432,20 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                         // The category is applied here: the limit counts after it.
                         limit: in_category.is_none().then_some(args.limit),
                     };
+                    let filtered = query.event_type.is_some()
+                        || query.country.is_some()
+                        || query.since.is_some()
+                        || query.modality.is_some()
+                        || in_category.is_some();
                     let mut events = reader.events(&query)?;
                     if let Some(ids) = in_category {
                         events.retain(|e| e.sources.iter().any(|s| ids.contains(&s.feed)));
                         events.truncate(args.limit);
                     }
                     output::events(&events, args.json)?;
+                    if events.is_empty() && !args.json {
+                        tell!("{}", why_empty(&reader, &config, "events", filtered)?);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -505,15 +517,32 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                     let Some(story) = reader.story(id)? else {
                         bail!("no story with id {id}");
                     };
-                    output::story(&story, json)?;
+                    // The events this story reported.
+                    let all = reader.events(&EventQuery {
+                        event_type: None,
+                        country: None,
+                        since: None,
+                        modality: None,
+                        limit: None,
+                    })?;
+                    let events: Vec<tidings::model::Event> = all
+                        .into_iter()
+                        .filter(|e| e.sources.iter().any(|s| s.story == story.id))
+                        .collect();
+                    output::story(&story, &events, json)?;
                 }
                 None => {
+                    let filtered = args.feed.is_some() || args.since.is_some();
                     let query = StoryQuery {
                         feed: args.feed,
                         since: args.since,
                         limit: Some(args.limit),
                     };
-                    output::stories(&reader.stories(&query)?, args.json)?;
+                    let stories = reader.stories(&query)?;
+                    output::stories(&stories, args.json)?;
+                    if stories.is_empty() && !args.json {
+                        tell!("{}", why_empty(&reader, &config, "stories", filtered)?);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -690,6 +719,35 @@ fn progress(total: u64, what: &'static str) -> indicatif::ProgressBar {
     }
     bar.set_message(what);
     bar
+}
+
+/// Why a listing is empty, for the person who asked: "no events yet; the daemon has
+/// polled 22 feeds, last poll 2 min ago".
+fn why_empty(reader: &Reader, config: &Config, what: &str, filtered: bool) -> Result<String> {
+    let feeds = reader.feeds(config)?;
+    let polled = feeds.iter().filter(|f| f.state.last_poll.is_some()).count();
+    let last = feeds.iter().filter_map(|f| f.state.last_poll).max();
+    let head = if filtered {
+        format!("no {what} match these filters")
+    } else {
+        format!("no {what} yet")
+    };
+    Ok(match last {
+        None => format!(
+            "{head}: no feed has been polled yet ({} configured; start the daemon with `tidings run`)",
+            count(config.feeds.len(), "feed", "feeds")
+        ),
+        Some(t) => {
+            let ago = (Utc::now() - t).to_std().unwrap_or_default();
+            let ago = std::time::Duration::from_secs(ago.as_secs().max(1));
+            format!(
+                "{head}; {} of {} polled, last poll {} ago",
+                polled,
+                count(config.feeds.len(), "feed", "feeds"),
+                humantime::format_duration(ago)
+            )
+        }
+    })
 }
 
 /// "1 feed", "2 feeds".

@@ -1,9 +1,11 @@
 //! How the CLI prints feeds and stories: aligned tables for people, JSON for machines.
+//! Times for people are in local time with the offset shown (`TZ` honoured), or in UTC
+//! with `--utc`; JSON keeps RFC 3339 in UTC.
 
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Local, Utc};
 
 use tidings::detect::Detection;
 use tidings::eval::Report;
@@ -19,7 +21,7 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "{:<24} {:<13} {:<17} {:>4} {:>7} {:>8} {:<17} LAST ERROR",
+        "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} LAST ERROR",
         "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "EVERY", "NEXT POLL"
     )?;
     for r in rows {
@@ -33,7 +35,7 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
         };
         writeln!(
             out,
-            "{:<24} {:<13} {:<17} {:>4} {:>7} {:>8} {:<17} {}",
+            "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}",
             r.state.id,
             r.health,
             time(r.state.last_poll),
@@ -79,7 +81,8 @@ pub fn stories(stories: &[Story], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn story(story: &Story, json: bool) -> Result<()> {
+/// One story in full, with the events it reported (`events`).
+pub fn story(story: &Story, events: &[Event], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, story)?;
@@ -92,14 +95,14 @@ pub fn story(story: &Story, json: bool) -> Result<()> {
     writeln!(
         out,
         "published:  {}{}",
-        story.published.to_rfc3339(),
+        stamp(story.published),
         if story.published_from_feed {
             ""
         } else {
             " (first seen; the feed gave no date)"
         }
     )?;
-    writeln!(out, "first seen: {}", story.first_seen.to_rfc3339())?;
+    writeln!(out, "first seen: {}", stamp(story.first_seen))?;
     writeln!(out, "feed:       {}", story.feed)?;
     writeln!(
         out,
@@ -114,7 +117,7 @@ pub fn story(story: &Story, json: bool) -> Result<()> {
             "  - {} [{}] seen {}",
             s.feed,
             s.matched_by.label(),
-            s.seen_at.to_rfc3339()
+            stamp(s.seen_at)
         )?;
         writeln!(out, "    guid:  {}", s.guid)?;
         writeln!(out, "    url:   {}", s.url.as_deref().unwrap_or("-"))?;
@@ -123,15 +126,55 @@ pub fn story(story: &Story, json: bool) -> Result<()> {
     if !story.revisions.is_empty() {
         writeln!(out, "earlier revisions ({}):", story.revisions.len())?;
         for r in &story.revisions {
-            writeln!(out, "  - until {}: {}", r.seen_at.to_rfc3339(), r.title)?;
+            writeln!(out, "  - until {}: {}", stamp(r.seen_at), r.title)?;
         }
+    }
+    writeln!(out, "events ({}):", events.len())?;
+    for e in events {
+        writeln!(
+            out,
+            "  - event {}: {} {} {} (`tidings events show {}`)",
+            e.id,
+            e.event_type,
+            event_key(&e.countries, e.organization.as_deref()),
+            e.modality.as_str(),
+            e.id
+        )?;
     }
     Ok(())
 }
 
+/// Whether times are shown in UTC (`--utc`) rather than local time.
+static IN_UTC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Shows times in UTC from now on (`--utc`).
+pub fn use_utc(utc: bool) {
+    IN_UTC.store(utc, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A moment for people: local time with its offset, or UTC with `--utc`.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    if IN_UTC.load(std::sync::atomic::Ordering::Relaxed) {
+        t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    } else {
+        t.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S %:z")
+            .to_string()
+    }
+}
+
+/// A moment in a table column: to the minute.
 fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "-".into())
+    let Some(t) = t else {
+        return "-".into();
+    };
+    if IN_UTC.load(std::sync::atomic::Ordering::Relaxed) {
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
+    } else {
+        t.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M %:z")
+            .to_string()
+    }
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -363,8 +406,8 @@ pub fn event(
     writeln!(
         out,
         "first seen: {}; updated {}",
-        e.first_seen.to_rfc3339(),
-        e.updated.to_rfc3339()
+        stamp(e.first_seen),
+        stamp(e.updated)
     )?;
     writeln!(out, "actors:")?;
     for a in &e.actors {
@@ -381,11 +424,12 @@ pub fn event(
     for s in &e.sources {
         writeln!(
             out,
-            "  - story {} from {} ({}), published {}",
+            "  - story {} from {} ({}), published {} (`tidings stories show {}`)",
             s.story,
             s.feed,
             s.url.as_deref().unwrap_or("-"),
-            s.published.to_rfc3339()
+            stamp(s.published),
+            s.story
         )?;
         writeln!(out, "    title:    {}", s.title)?;
         writeln!(
@@ -426,7 +470,7 @@ pub fn notice(n: &EventNotice, jsonl: bool) -> Result<()> {
         write!(
             out,
             "{} {:<12} event {} {} {} {}",
-            Utc::now().format("%H:%M:%S"),
+            stamp(Utc::now()),
             n.change,
             e.id,
             e.event_type,
@@ -524,9 +568,7 @@ fn sink_line(s: &SinkStatus) -> String {
                 " paused after {} failure{}; next probe {}",
                 s.failures,
                 if s.failures == 1 { "" } else { "s" },
-                s.next_probe
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                    .unwrap_or_else(|| "-".into())
+                s.next_probe.map(stamp).unwrap_or_else(|| "-".into())
             ));
         }
     }
