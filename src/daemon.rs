@@ -259,6 +259,17 @@ pub async fn run(
         }
     }
     metrics.feeds_failing.set(failing.len() as i64);
+    // The feeds due at once: when each has been polled, one summary line.
+    let mut first_round: Option<(HashSet<String>, Vec<FirstPoll>)> = {
+        let pending: HashSet<String> = config_rx
+            .borrow()
+            .feeds
+            .iter()
+            .filter(|f| due.due_at(&f.id).is_some_and(|t| t <= now))
+            .map(|f| f.id.clone())
+            .collect();
+        (!pending.is_empty()).then(|| (pending, Vec::new()))
+    };
     {
         let config = config_rx.borrow();
         info!(feeds = config.feeds.len(), sinks = config.sinks.len(), config = %config.origin, store = %store.path().display(), "daemon started");
@@ -391,6 +402,15 @@ pub async fn run(
                         break Err(e.into());
                     }
                 };
+                if let Some((pending, outcomes)) = &mut first_round {
+                    if pending.remove(&feed_id) {
+                        outcomes.push(FirstPoll::of(&state));
+                        if pending.is_empty() {
+                            info!("first round: {}", first_round_summary(outcomes));
+                            first_round = None;
+                        }
+                    }
+                }
                 let current = config_rx.borrow().clone();
                 // As `tidings feeds` shows it: failing after `failing_after` in a row.
                 if views::is_failing(&state, current.daemon.failing_after) {
@@ -608,15 +628,118 @@ async fn poll_task(
             }
             PollResult::Failed { status, error, .. } => {
                 shared.metrics.poll("error");
-                warn!(
-                    feed = %feed.id, url = %feed.url, status = status.unwrap_or(0), error = %error,
-                    failures = state.consecutive_failures, duration_ms, next_poll = %next, "poll failed"
-                )
+                // One short line: the reason without the URL repeated, the status only
+                // when the server gave one.
+                let reason = short_reason(&error);
+                match status {
+                    Some(status) => warn!(
+                        feed = %feed.id, status, failures = state.consecutive_failures,
+                        next_poll = %next, "poll failed: {reason}"
+                    ),
+                    None => warn!(
+                        feed = %feed.id, failures = state.consecutive_failures,
+                        next_poll = %next, "poll failed: {reason}"
+                    ),
+                }
             }
         }
         TaskEnd::Polled(Box::new(state))
     });
     (feed.id, result)
+}
+
+/// A poll error in a few words: "connection refused", "DNS lookup failed", "timed out",
+/// or the error with the request URL (logged beside it already) taken out.
+fn short_reason(error: &str) -> String {
+    let lower = error.to_ascii_lowercase();
+    let known = [
+        ("dns error", "DNS lookup failed"),
+        ("failed to lookup address", "DNS lookup failed"),
+        ("connection refused", "connection refused"),
+        ("network is unreachable", "network unreachable"),
+        ("no route to host", "no route to host"),
+        ("timed out", "timed out"),
+        ("certificate", "TLS certificate rejected"),
+    ];
+    if let Some((_, short)) = known.iter().find(|(needle, _)| lower.contains(needle)) {
+        return (*short).to_string();
+    }
+    // "error sending request for url (https://…): …" → "error sending request: …".
+    let mut out = error.to_string();
+    while let Some(start) = out.find(" for url (") {
+        let Some(end) = out[start..].find(')') else {
+            break;
+        };
+        out.replace_range(start..start + end + 1, "");
+    }
+    out
+}
+
+/// What a feed's first poll of this run came to, for the summary after the first round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstPoll {
+    Ok,
+    /// No answer: DNS, connection, timeout.
+    Unreachable,
+    /// An HTTP error status.
+    HttpError,
+    /// An answer that could not be used (not a feed, too large…).
+    Unreadable,
+}
+
+impl FirstPoll {
+    fn of(state: &FeedState) -> FirstPoll {
+        if state.consecutive_failures == 0 {
+            return FirstPoll::Ok;
+        }
+        if state.last_status.is_some_and(|s| s >= 400) {
+            return FirstPoll::HttpError;
+        }
+        let error = state
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ["connection failed", "timed out", "dns error", "connect"]
+            .iter()
+            .any(|w| error.contains(w))
+        {
+            FirstPoll::Unreachable
+        } else {
+            FirstPoll::Unreadable
+        }
+    }
+}
+
+/// The line after the first round: "22 feeds: 0 ok, 22 unreachable — no network?".
+fn first_round_summary(outcomes: &[FirstPoll]) -> String {
+    let n = |k: FirstPoll| outcomes.iter().filter(|o| **o == k).count();
+    let (ok, unreachable, http, unreadable) = (
+        n(FirstPoll::Ok),
+        n(FirstPoll::Unreachable),
+        n(FirstPoll::HttpError),
+        n(FirstPoll::Unreadable),
+    );
+    let mut parts = vec![format!("{ok} ok")];
+    if unreachable > 0 {
+        parts.push(format!("{unreachable} unreachable"));
+    }
+    if http > 0 {
+        parts.push(format!("{http} answered with an HTTP error"));
+    }
+    if unreadable > 0 {
+        parts.push(format!("{unreadable} unreadable"));
+    }
+    let total = outcomes.len();
+    let mut line = format!(
+        "{total} {}: {}",
+        if total == 1 { "feed" } else { "feeds" },
+        parts.join(", ")
+    );
+    if total > 0 && unreachable == total {
+        line.push_str(" — no network?");
+    }
+    line
 }
 
 /// How a poll task ended.
@@ -668,5 +791,51 @@ fn publish(shared: &Shared, changes: &[EventChange]) {
         }
         // No subscriber is not an error.
         let _ = shared.events.send(EventNotice::of(change, event));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poll_error_in_a_few_words() {
+        assert_eq!(
+            short_reason("connection failed: error sending request for url (https://x.example/f): client error (Connect): dns error: failed to lookup address information: Name or service not known"),
+            "DNS lookup failed"
+        );
+        assert_eq!(
+            short_reason("connection failed: error sending request for url (http://127.0.0.1:9/rss): client error (Connect): tcp connect error: Connection refused (os error 111)"),
+            "connection refused"
+        );
+        assert_eq!(
+            short_reason("error decoding response body for url (https://a.example/x): eof"),
+            "error decoding response body: eof"
+        );
+        assert_eq!(short_reason("HTTP 503"), "HTTP 503");
+    }
+
+    #[test]
+    fn the_first_round_is_summed_up_in_one_line() {
+        use FirstPoll::*;
+        assert_eq!(
+            first_round_summary(&[Unreachable; 22]),
+            "22 feeds: 0 ok, 22 unreachable — no network?"
+        );
+        assert_eq!(
+            first_round_summary(&[Ok, Ok, HttpError, Unreadable]),
+            "4 feeds: 2 ok, 1 answered with an HTTP error, 1 unreadable"
+        );
+        assert_eq!(first_round_summary(&[Ok]), "1 feed: 1 ok");
+        let mut state = FeedState {
+            consecutive_failures: 1,
+            last_error: Some("connection failed: refused".into()),
+            ..FeedState::default()
+        };
+        assert_eq!(FirstPoll::of(&state), Unreachable);
+        state.last_status = Some(503);
+        assert_eq!(FirstPoll::of(&state), HttpError);
+        state.consecutive_failures = 0;
+        assert_eq!(FirstPoll::of(&state), Ok);
     }
 }

@@ -58,6 +58,11 @@ impl DueQueue {
         self.by_id.contains_key(id)
     }
 
+    /// When `id` is due, if it is scheduled.
+    pub fn due_at(&self, id: &str) -> Option<DateTime<Utc>> {
+        self.by_id.get(id).copied()
+    }
+
     /// Removes and returns every feed due at `now` or earlier, soonest first.
     pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
         let mut out = Vec::new();

@@ -92,3 +92,31 @@ fn feeds_and_the_failing_metric_agree() {
     assert!(seen_retrying, "the feed never showed as retrying first");
     assert!(terminate(&mut daemon, Duration::from_secs(20)));
 }
+
+#[test]
+fn a_first_run_without_network_says_so_in_one_line_per_feed_and_a_summary() {
+    // Nothing listens on the discard port: as with no network, nothing answers.
+    let mut config = String::new();
+    for i in 0..3 {
+        config.push_str(&format!(
+            "[[feeds]]\nid = \"f{i}\"\nurl = \"http://127.0.0.1:9/f{i}.xml\"\n"
+        ));
+    }
+    let ws = Workspace::new(&config);
+    let out = ws.run(&["run", "--once"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let failed: Vec<&str> = log.lines().filter(|l| l.contains("poll failed")).collect();
+    assert_eq!(failed.len(), 3, "{log}");
+    for line in failed {
+        assert!(line.contains("poll failed: connection refused"), "{line}");
+        assert!(
+            !line.contains("status=0") && line.matches("127.0.0.1:9").count() == 0,
+            "{line}"
+        );
+        assert!(line.len() < 200, "{} characters: {line}", line.len());
+    }
+    assert!(
+        log.contains("first round: 3 feeds: 0 ok, 3 unreachable — no network?"),
+        "{log}"
+    );
+}
