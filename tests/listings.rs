@@ -104,3 +104,49 @@ fn times_are_local_with_their_offset_and_stories_and_events_link() {
         "{err}"
     );
 }
+
+/// Tables fit the terminal (cut with "…"); a pipe, or `--wide`, gets whole lines. The
+/// terminal is a pseudo-terminal from util-linux's `script`, 100 columns wide.
+#[test]
+fn tables_fit_the_terminal_and_wide_or_a_pipe_gets_everything() {
+    let ws = Workspace::new(
+        "[[feeds]]\nid = \"down\"\nurl = \"http://127.0.0.1:9/a/very/long/path/to/a/feed/that/does/not/answer.xml\"\n",
+    );
+    ws.run(&["run", "--once"]);
+    let piped = ws.ok(&["feeds"]);
+    let long = piped.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(long > 100, "the row is not long enough to test: {piped}");
+
+    let have_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        assert!(
+            std::env::var("CI").is_err(),
+            "util-linux `script` is needed"
+        );
+        eprintln!("SKIPPED the terminal half: no `script` (util-linux) on this machine");
+        return;
+    }
+    let on_terminal = |extra: &str| {
+        let command = format!(
+            "stty rows 40 cols 100; {} --config {} --data-dir {} feeds {extra}",
+            common::BIN,
+            ws.config().display(),
+            ws.data_dir().display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("TIDINGS_CONFIG")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let fitted = on_terminal("");
+    let rows: Vec<&str> = fitted.lines().filter(|l| !l.is_empty()).collect();
+    assert!(rows.iter().all(|l| l.chars().count() <= 100), "{fitted}");
+    assert!(rows.iter().any(|l| l.ends_with('…')), "{fitted}");
+    let wide = on_terminal("--wide");
+    assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
+}

@@ -68,6 +68,9 @@ struct Cli {
     /// Show times in UTC (default: local time with its offset; `TZ` is honoured).
     #[arg(long, global = true)]
     utc: bool,
+    /// Tables at full width (default: fitted to the terminal, cut with "…").
+    #[arg(long, global = true)]
+    wide: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -367,6 +370,7 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 
 fn execute(cli: Cli) -> Result<ExitCode> {
     output::use_utc(cli.utc);
+    output::fit_tables(cli.wide);
     let config = load_config(cli.config.as_deref())?;
     let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config)?;
     match cli.command {

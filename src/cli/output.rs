@@ -19,10 +19,12 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} LAST ERROR",
-        "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "EVERY", "NEXT POLL"
+    row(
+        &mut out,
+        format!(
+            "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} LAST ERROR",
+            "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "EVERY", "NEXT POLL"
+        ),
     )?;
     for r in rows {
         let note = match (&r.state.disabled, &r.state.last_error) {
@@ -33,23 +35,28 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
             }
             (None, None) => String::new(),
         };
-        writeln!(
-            out,
-            "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}",
-            r.state.id,
-            r.health,
-            time(r.state.last_poll),
-            r.state
-                .last_status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-            r.stories,
-            r.state
-                .interval_secs
-                .map(|s| humantime::format_duration(std::time::Duration::from_secs(s)).to_string())
-                .unwrap_or_else(|| "-".into()),
-            time(r.state.next_poll),
-            note
+        row(
+            &mut out,
+            format!(
+                "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}",
+                r.state.id,
+                r.health,
+                time(r.state.last_poll),
+                r.state
+                    .last_status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.stories,
+                r.state
+                    .interval_secs
+                    .map(
+                        |s| humantime::format_duration(std::time::Duration::from_secs(s))
+                            .to_string()
+                    )
+                    .unwrap_or_else(|| "-".into()),
+                time(r.state.next_poll),
+                note
+            ),
         )?;
     }
     Ok(())
@@ -62,20 +69,24 @@ pub fn stories(stories: &[Story], json: bool) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:>8} {:<17} {:<20} {:>3} TITLE",
-        "ID", "PUBLISHED", "FEED", "SRC"
+    row(
+        &mut out,
+        format!(
+            "{:>8} {:<23} {:<20} {:>3} TITLE",
+            "ID", "PUBLISHED", "FEED", "SRC"
+        ),
     )?;
     for s in stories {
-        writeln!(
-            out,
-            "{:>8} {:<17} {:<20} {:>3} {}",
-            s.id,
-            time(Some(s.published)),
-            s.feed,
-            s.sources.len(),
-            clip(&s.title, 90)
+        row(
+            &mut out,
+            format!(
+                "{:>8} {:<23} {:<20} {:>3} {}",
+                s.id,
+                time(Some(s.published)),
+                s.feed,
+                s.sources.len(),
+                s.title
+            ),
         )?;
     }
     Ok(())
@@ -161,6 +172,34 @@ pub fn stamp(t: DateTime<Utc>) -> String {
             .format("%Y-%m-%d %H:%M:%S %:z")
             .to_string()
     }
+}
+
+/// The width tables are fitted to; 0: no limit (`--wide`, or not a terminal).
+static WIDTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Fits tables to the terminal standard output is (unless `wide`); a pipe or file gets
+/// whole lines.
+pub fn fit_tables(wide: bool) {
+    let width = if wide {
+        0
+    } else {
+        console::Term::stdout()
+            .size_checked()
+            .map_or(0, |(_, cols)| usize::from(cols))
+    };
+    WIDTH.store(width, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Writes one table line, cut to the fitted width with "…".
+fn row(out: &mut impl Write, line: String) -> Result<()> {
+    let width = WIDTH.load(std::sync::atomic::Ordering::Relaxed);
+    if width > 0 && line.chars().count() > width {
+        let cut: String = line.chars().take(width.saturating_sub(1)).collect();
+        writeln!(out, "{}…", cut.trim_end())?;
+    } else {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// A moment in a table column: to the minute.
@@ -348,23 +387,27 @@ pub fn events(events: &[Event], json: bool) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:>8} {:<10} {:<20} {:<14} {:<10} {:>4} {:>4} LOCATION",
-        "ID", "DATE", "TYPE", "KEY", "MODALITY", "CONF", "SRC"
+    row(
+        &mut out,
+        format!(
+            "{:>8} {:<10} {:<20} {:<14} {:<10} {:>4} {:>4} LOCATION",
+            "ID", "DATE", "TYPE", "KEY", "MODALITY", "CONF", "SRC"
+        ),
     )?;
     for e in events {
-        writeln!(
-            out,
-            "{:>8} {:<10} {:<20} {:<14} {:<10} {:>4.2} {:>4} {}",
-            e.id,
-            e.anchor,
-            e.event_type,
-            event_key(&e.countries, e.organization.as_deref()),
-            e.modality.as_str(),
-            e.confidence,
-            e.sources.len(),
-            e.location.as_deref().unwrap_or("")
+        row(
+            &mut out,
+            format!(
+                "{:>8} {:<10} {:<20} {:<14} {:<10} {:>4.2} {:>4} {}",
+                e.id,
+                e.anchor,
+                e.event_type,
+                event_key(&e.countries, e.organization.as_deref()),
+                e.modality.as_str(),
+                e.confidence,
+                e.sources.len(),
+                e.location.as_deref().unwrap_or("")
+            ),
         )?;
     }
     Ok(())
