@@ -100,10 +100,27 @@ pub fn canonical_url(raw: &str) -> Option<String> {
 /// assert_eq!(html_to_text("<p>Wang Yi met <b>Putin</b>&nbsp;in Moscow.</p>"), "Wang Yi met Putin in Moscow.");
 /// ```
 pub fn html_to_text(html: &str) -> String {
-    if !html.contains(['<', '&']) {
-        return collapse_whitespace(html);
+    let text = if !html.contains(['<', '&']) {
+        collapse_whitespace(html)
+    } else {
+        collapse_whitespace(&html_text::text_of(html))
+    };
+    c1_as_windows_1252(text)
+}
+
+/// C1 control characters (U+0080–U+009F, from a feed's `&#146;`) read as the
+/// windows-1252 characters they stand for, as browsers read them (`’`). Costs one byte
+/// search when there are none (in UTF-8 they all start with byte 0xC2).
+fn c1_as_windows_1252(text: String) -> String {
+    if !text.as_bytes().contains(&0xc2) {
+        return text;
     }
-    collapse_whitespace(&html_text::text_of(html))
+    text.chars()
+        .map(|c| match u32::from(c) {
+            v @ 0x80..=0x9f => html5ever::data::C1_REPLACEMENTS[(v - 0x80) as usize].unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 /// Collapses runs of whitespace (including non-breaking spaces) to one space and trims.
@@ -268,6 +285,7 @@ mod tests {
             "Café “quoted” <tag>"
         );
         assert_eq!(html_to_text("  plain\n\ttext  "), "plain text");
+        assert_eq!(html_to_text("It\u{92}s \u{93}q\u{94} \u{81}"), "It’s “q” \u{81}");
         assert_eq!(html_to_text("<script>alert(1)</script>News"), "News");
     }
 

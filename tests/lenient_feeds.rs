@@ -110,6 +110,7 @@ const CASES: &[(&str, usize)] = &[
     ("lenient_dates.xml", 3),
     ("one_bad_entry.xml", 3),
     ("items_outside_channel.xml", 2),
+    ("unreadable_entries.xml", 0),
 ];
 
 /// Prints, per fixture, the entries stored, the health and the error: the figures of
@@ -132,4 +133,179 @@ fn measure_every_fixture() {
             note.replace('|', "/")
         );
     }
+}
+
+fn text_of<'a>(p: &'a Polled, title_part: &str) -> &'a str {
+    p.story(title_part)["text"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn bare_ampersands_and_html_entities_are_read() {
+    let p = poll("bare_ampersand_entities.xml");
+    assert_eq!(p.stories.len(), 3, "{:?}", p.feed);
+    assert_eq!(p.feed["health"], "ok");
+    p.story("Trade & tariffs: Café owners protest");
+    assert_eq!(
+        text_of(&p, "AT&T and R&D spending"),
+        "Q&A with the CEO … more © 2020"
+    );
+    assert_eq!(
+        text_of(&p, "Trade"),
+        "Prices rose 5% — officials & unions met."
+    );
+}
+
+#[test]
+fn references_to_c1_characters_are_read_as_windows_1252() {
+    let p = poll("c1_numeric_references.xml");
+    assert_eq!(p.stories.len(), 2);
+    assert_eq!(
+        text_of(&p, "The minister’s plan"),
+        "“We agree,” she said – twice."
+    );
+}
+
+#[test]
+fn unbalanced_html_outside_cdata_is_read() {
+    let p = poll("unbalanced_html.xml");
+    assert_eq!(p.stories.len(), 3, "{:?}", p.feed);
+    assert_eq!(
+        text_of(&p, "Story number 1"),
+        "Opening paragraph bold text and an unclosed italic"
+    );
+    p.story("Story two");
+}
+
+#[test]
+fn a_truncated_document_keeps_every_complete_entry() {
+    let p = poll("truncated.xml");
+    assert_eq!(p.titles(), ["Story number 1", "Story number 2", "Story number 3"]);
+    assert_eq!(p.feed["skipped_entries"], 1, "{}", p.feed);
+    assert!(
+        p.feed["first_skipped"].as_str().unwrap().contains("entry 4 at line 28: cut off"),
+        "{}",
+        p.feed
+    );
+    let table = p.feed["table"].as_str().unwrap();
+    assert!(table.contains("1 entry skipped"), "{table}");
+}
+
+#[test]
+fn rss_without_a_version_or_with_an_unknown_one_is_read_as_rss_2() {
+    for fixture in ["rss_no_version.xml", "rss_093.xml", "rss_094.xml", "rss_201.xml", "rss_21.xml"] {
+        let p = poll(fixture);
+        assert_eq!(p.titles(), ["Story number 1", "Story number 2"], "{fixture}");
+        assert_eq!(p.story("1")["url"], "https://news.example/story/1");
+    }
+}
+
+#[test]
+fn rss_0_90_and_1_0_items_without_a_link_are_kept() {
+    let p = poll("rss090_no_link.xml");
+    assert_eq!(p.titles(), ["Old format story one", "Old format story two"]);
+    assert_eq!(p.story("two")["url"], "https://news.example/090/2");
+    let p = poll("rss10_no_link.xml");
+    assert_eq!(
+        p.titles(),
+        ["RDF story without a link", "Second RDF story without a link"]
+    );
+    let a = p.story("RDF story without");
+    assert_eq!(a["sources"][0]["guid"], "urn:a");
+    assert_eq!(a["published"], "2020-04-21T12:43:01Z");
+    assert_eq!(a["text"], "No link here.");
+}
+
+#[test]
+fn atom_0_3_is_read_with_atom_1_0_meanings() {
+    let p = poll("atom03.xml");
+    assert_eq!(p.stories.len(), 3, "{}", p.feed);
+    assert_eq!(p.feed["title"], "Atom 0.3 feed");
+    let one = p.story("escaped entry");
+    assert_eq!(one["text"], "Escaped HTML body one");
+    assert_eq!(one["published"], "2004-05-01T09:00:00Z");
+    assert_eq!(one["url"], "https://news.example/atom03/1");
+    assert_eq!(text_of(&p, "xml entry"), "Inline XHTML body two");
+    assert_eq!(p.story("xml entry")["published"], "2004-04-30T08:00:00Z");
+    assert_eq!(text_of(&p, "base64 entry"), "Decoded base64 body of entry three");
+}
+
+#[test]
+fn atom_xhtml_mime_base64_and_empty_types_are_read() {
+    let p = poll("atom_content_types.xml");
+    assert_eq!(p.stories.len(), 3, "{}", p.feed);
+    assert_eq!(text_of(&p, "Empty type title"), "Empty type body");
+    assert_eq!(text_of(&p, "XHTML mime type"), "XHTML mime body");
+    assert_eq!(text_of(&p, "Base64 content"), "Decoded base64 body of entry three");
+}
+
+#[test]
+fn utf_16_and_utf_32_are_read_with_or_without_bom_or_declaration() {
+    for fixture in [
+        "utf16le_bom.xml",
+        "utf16be_no_bom.xml",
+        "utf16le_no_declaration.xml",
+        "utf32le_bom.xml",
+        "utf32be_no_bom.xml",
+    ] {
+        let p = poll(fixture);
+        assert_eq!(p.stories.len(), 2, "{fixture}: {}", p.feed);
+        p.story("Ünïcødé story one — “quoted”");
+    }
+}
+
+#[test]
+fn an_undeclared_encoding_is_sniffed() {
+    for (fixture, title) in [
+        ("sniff_shift_jis.xml", "東京で首脳会談が開かれた"),
+        ("sniff_euc_kr.xml", "서울에서 정상회담이 열렸다"),
+        ("sniff_gbk.xml", "北京举行首脑会谈"),
+        ("sniff_windows_1251.xml", "В Москве прошли переговоры министров"),
+    ] {
+        let p = poll(fixture);
+        assert_eq!(p.stories.len(), 2, "{fixture}");
+        p.story(title);
+    }
+}
+
+#[test]
+fn lenient_dates_are_read() {
+    let p = poll("lenient_dates.xml");
+    for n in ["1", "2"] {
+        let s = p.story(&format!("Story number {n}"));
+        assert_eq!(s["published"], "2020-04-21T12:43:01Z", "{s}");
+        assert_eq!(s["published_from_feed"], true);
+    }
+    assert_eq!(p.story("Story number 3")["published"], "2020-04-21T10:43:01Z");
+}
+
+#[test]
+fn one_bad_entry_costs_only_itself_and_is_reported() {
+    let p = poll("one_bad_entry.xml");
+    assert_eq!(
+        p.titles(),
+        ["Story number 1", "Story number 3", "Story number 4"]
+    );
+    assert_eq!(p.feed["skipped_entries"], 1);
+    let first = p.feed["first_skipped"].as_str().unwrap();
+    assert!(first.starts_with("entry 2 at line 14:"), "{first}");
+    let table = p.feed["table"].as_str().unwrap();
+    assert!(table.contains("1 entry skipped: entry 2 at line 14"), "{table}");
+}
+
+#[test]
+fn items_after_the_channel_are_read() {
+    let p = poll("items_outside_channel.xml");
+    assert_eq!(p.titles(), ["Story number 1", "Story number 2"]);
+    assert_eq!(p.feed["health"], "ok");
+}
+
+#[test]
+fn a_document_whose_entries_cannot_be_read_is_a_warning_not_ok() {
+    let p = poll("unreadable_entries.xml");
+    assert!(p.stories.is_empty());
+    assert_eq!(p.feed["health"], "warning", "{}", p.feed);
+    let warning = p.feed["warning"].as_str().unwrap();
+    assert!(warning.contains("has 2 entries but none could be read"), "{warning}");
+    let table = p.feed["table"].as_str().unwrap();
+    assert!(table.contains("warning") && table.contains("none could be read"), "{table}");
 }
