@@ -122,6 +122,10 @@ fn recovered(
         (Some(feed), _, _) if !feed.entries.is_empty() => feed,
         // Nothing read one by one either: the document as a whole, if it parsed.
         (_, Ok(feed), _) | (_, _, Ok(feed)) => feed,
+        // The header reads and whole entries are there, but none of them reads: a
+        // warning on the feed. A document cut off before its first entry ends stays an
+        // error.
+        (Some(feed), _, Err(_)) if by_entry.found > usize::from(by_entry.cut_off) => feed,
         (_, _, Err(e)) => return Err(ParseError::Invalid(e.to_string())),
     };
     let mut parsed = parsed_feed(feed_id, &feed, seen_at);

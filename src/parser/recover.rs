@@ -36,6 +36,8 @@ pub(crate) struct ByEntry {
     pub skipped: usize,
     /// The first skipped entry's error, with its position.
     pub first_error: Option<String>,
+    /// Whether the document ends inside its last entry.
+    pub cut_off: bool,
 }
 
 /// The text-level repairs of the module docs, on a document already decoded to UTF-8.
@@ -90,6 +92,7 @@ pub(crate) fn by_entry(parser: &feed_rs::parser::Parser, doc: &str) -> ByEntry {
         found: 0,
         skipped: 0,
         first_error: None,
+        cut_off: false,
     };
     let Some(first) = find_tag(doc.as_bytes(), entry_name.as_bytes(), 0) else {
         return out;
@@ -107,6 +110,7 @@ pub(crate) fn by_entry(parser: &feed_rs::parser::Parser, doc: &str) -> ByEntry {
         out.found += 1;
         let Some(end) = doc[at..].find(&end_tag).map(|e| at + e + end_tag.len()) else {
             out.skipped += 1;
+            out.cut_off = true;
             out.first_error.get_or_insert_with(|| {
                 format!(
                     "entry {} at line {}: cut off (the document ends inside it)",
