@@ -44,6 +44,36 @@ const TRACKING_PARAMS: &[&str] = &[
     "spm",
     "cid",
     "CMP",
+    "maca",
+    "cmp",
+    "ncid",
+    "sr_share",
+    "ftag",
+    "soc_src",
+    "soc_trk",
+    "mbid",
+    "twclid",
+    "li_fat_id",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "vero_id",
+    "oly_enc_id",
+    "oly_anon_id",
+    "rb_clickid",
+    "wickedid",
+    "ttclid",
+];
+
+/// Parameters that track only with a given value (`ref=rss`): with another value they
+/// may select content.
+const TRACKING_PAIRS: &[(&str, &str)] = &[
+    ("ref", "rss"),
+    ("ref", "feed"),
+    ("ref", "rss_feed"),
+    ("source", "rss"),
+    ("from", "rss"),
+    ("via", "rss"),
 ];
 
 /// Prefixes of tracking parameters: `utm_source`, `at_medium`, `at_campaign`, …
@@ -80,7 +110,12 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     url.set_fragment(None);
     let mut params: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(k, _)| !is_tracking_param(k))
+        .filter(|(k, v)| {
+            !is_tracking_param(k)
+                && !TRACKING_PAIRS
+                    .iter()
+                    .any(|(n, val)| k.eq_ignore_ascii_case(n) && v.eq_ignore_ascii_case(val))
+        })
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if params.is_empty() {
@@ -152,6 +187,17 @@ pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Ut
         .and_then(|c| c.body.as_deref())
         .filter(|b| !b.trim().is_empty())
         .or_else(|| entry.summary.as_ref().map(|s| s.content.as_str()))
+        .filter(|b| !b.trim().is_empty())
+        // Video feeds (YouTube…) carry their text in `media:description`, often inside
+        // `media:group`.
+        .or_else(|| {
+            entry
+                .media
+                .iter()
+                .filter_map(|m| m.description.as_ref())
+                .map(|d| d.content.as_str())
+                .find(|d| !d.trim().is_empty())
+        })
         .unwrap_or("");
     let text = html_to_text(body);
     let raw_url = entry
@@ -159,7 +205,13 @@ pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Ut
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| entry.links.first())
-        .map(|l| l.href.clone());
+        .map(|l| l.href.clone())
+        // An entry with no link whose GUID is an http(s) URL (RSS `isPermaLink`): the
+        // GUID is its link.
+        .or_else(|| {
+            let id = entry.id.trim();
+            (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
+        });
     let url = raw_url.as_deref().and_then(canonical_url);
     let published = entry
         .published
@@ -228,6 +280,11 @@ mod tests {
             canonical_url("https://example.com/a?utm_source=x&b=2&a=1&fbclid=zz&gclid=1")
                 .as_deref(),
             Some("https://example.com/a?a=1&b=2")
+        );
+        assert_eq!(
+            canonical_url("https://n.example/a?ref=rss&maca=en-rss&ito=1&cmpid=x&ocid=y&smid=z&mc_cid=1&mc_eid=2&id=5&ref=home")
+                .as_deref(),
+            Some("https://n.example/a?id=5&ref=home")
         );
         assert_eq!(
             canonical_url("http://example.com:80/a/").as_deref(),

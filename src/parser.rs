@@ -130,8 +130,10 @@ fn recovered(
     };
     let mut parsed = parsed_feed(feed_id, &feed, seen_at);
     if !parsed.candidates.is_empty() {
-        parsed.skipped = by_entry.skipped;
-        parsed.first_skipped = by_entry.first_error;
+        parsed.skipped += by_entry.skipped;
+        if by_entry.first_error.is_some() {
+            parsed.first_skipped = by_entry.first_error;
+        }
     } else if let Some(e) = by_entry.first_error {
         parsed.warning = Some(format!(
             "the document has {} entr{} but none could be read; first: {e}",
@@ -143,11 +145,26 @@ fn recovered(
 }
 
 fn parsed_feed(feed_id: &str, feed: &feed_rs::model::Feed, seen_at: DateTime<Utc>) -> ParsedFeed {
-    let candidates = feed
-        .entries
-        .iter()
-        .map(|entry| normalise::candidate(feed_id, feed, entry, seen_at))
-        .collect();
+    let mut candidates = Vec::with_capacity(feed.entries.len());
+    let mut guids = std::collections::HashSet::with_capacity(feed.entries.len());
+    let (mut skipped, mut first_skipped) = (0, None);
+    for (n, entry) in feed.entries.iter().enumerate() {
+        let c = normalise::candidate(feed_id, feed, entry, seen_at);
+        // Nothing to tell it by: never merged with other such entries into one story.
+        if c.title.is_empty() && c.text.is_empty() && c.url.is_none() {
+            skipped += 1;
+            first_skipped.get_or_insert_with(|| {
+                format!("entry {}: no title, text or link", n + 1)
+            });
+            continue;
+        }
+        // One GUID repeated with other titles in one document: the first is the entry
+        // (else each poll would revise the story back and forth).
+        if !guids.insert(c.guid.clone()) {
+            continue;
+        }
+        candidates.push(c);
+    }
     ParsedFeed {
         title: feed
             .title
@@ -155,8 +172,8 @@ fn parsed_feed(feed_id: &str, feed: &feed_rs::model::Feed, seen_at: DateTime<Utc
             .map(|t| normalise::html_to_text(&t.content)),
         candidates,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
-        skipped: 0,
-        first_skipped: None,
+        skipped,
+        first_skipped,
         warning: None,
     }
 }

@@ -55,6 +55,11 @@ impl Polled {
 
 /// Serves `fixture` on 127.0.0.1, runs `tidings run --once` against it and reads back.
 fn poll(fixture: &str) -> Polled {
+    poll_times(fixture, 1)
+}
+
+/// Like [`poll`], with `times` runs of `tidings run --once` on one store.
+fn poll_times(fixture: &str, times: usize) -> Polled {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -65,12 +70,14 @@ fn poll(fixture: &str) -> Polled {
     let ws = Workspace::new(&format!(
         "[daemon]\njitter = 0.0\n\n[http]\ntotal_timeout = \"5s\"\n\n[[feeds]]\nid = \"f\"\nurl = \"{base}/{fixture}\"\n"
     ));
-    let out = ws.run(&["run", "--once"]);
-    assert!(
-        out.status.success(),
-        "run --once on {fixture}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for _ in 0..times {
+        let out = ws.run(&["run", "--once"]);
+        assert!(
+            out.status.success(),
+            "run --once on {fixture}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let stories: Value =
         serde_json::from_str(&ws.ok(&["stories", "--json", "--limit", "1000"])).unwrap();
     let feeds: Value = serde_json::from_str(&ws.ok(&["feeds", "--json"])).unwrap();
@@ -111,6 +118,9 @@ const CASES: &[(&str, usize)] = &[
     ("one_bad_entry.xml", 3),
     ("items_outside_channel.xml", 2),
     ("unreadable_entries.xml", 0),
+    ("no_identity.xml", 1),
+    ("repeated_guid.xml", 1),
+    ("real_fields.xml", 2),
 ];
 
 /// Prints, per fixture, the entries stored, the health and the error: the figures of
@@ -118,17 +128,19 @@ const CASES: &[(&str, usize)] = &[
 #[test]
 #[ignore]
 fn measure_every_fixture() {
-    println!("| fixture | entries in it | stored | health | note |");
-    println!("|---|---|---|---|---|");
+    println!("| fixture | entries in it | stored | skipped | health | note |");
+    println!("|---|---|---|---|---|---|");
     for (fixture, held) in CASES {
         let p = poll(fixture);
         let note = p.feed["last_error"]
             .as_str()
             .or(p.feed["warning"].as_str())
+            .or(p.feed["first_skipped"].as_str())
             .unwrap_or("");
         println!(
-            "| `{fixture}` | {held} | {} | {} | {} |",
+            "| `{fixture}` | {held} | {} | {} | {} | {} |",
             p.stories.len(),
+            p.feed["skipped_entries"].as_u64().unwrap_or(0),
             p.feed["health"].as_str().unwrap_or(""),
             note.replace('|', "/")
         );
@@ -312,4 +324,33 @@ fn a_document_whose_entries_cannot_be_read_is_a_warning_not_ok() {
     assert!(warning.contains("has 2 entries but none could be read"), "{warning}");
     let table = p.feed["table"].as_str().unwrap();
     assert!(table.contains("warning") && table.contains("none could be read"), "{table}");
+}
+
+#[test]
+fn entries_with_nothing_to_tell_them_by_are_skipped_and_counted() {
+    let p = poll("no_identity.xml");
+    assert_eq!(p.titles(), ["The one real story"]);
+    assert_eq!(p.feed["skipped_entries"], 3, "{}", p.feed);
+    assert_eq!(p.feed["first_skipped"], "entry 1: no title, text or link");
+}
+
+#[test]
+fn a_guid_repeated_in_one_document_keeps_its_first_entry_and_no_revisions() {
+    let p = poll_times("repeated_guid.xml", 2);
+    assert_eq!(p.titles(), ["First title under the GUID"]);
+    let s = p.story("First title");
+    assert_eq!(s["revisions"].as_array().unwrap().len(), 0, "{s}");
+    assert_eq!(s["text"], "First text.");
+}
+
+#[test]
+fn media_text_channel_language_permalink_guids_and_tracking_parameters() {
+    let p = poll("real_fields.xml");
+    assert_eq!(p.stories.len(), 2);
+    let video = p.story("media:group");
+    assert_eq!(video["text"], "Le ministre a parlé du budget.");
+    assert_eq!(video["language"], "fr-fr");
+    assert_eq!(video["url"], "https://video.example/watch?v=abc");
+    let permalink = p.story("GUID is its link");
+    assert_eq!(permalink["url"], "https://news.example/permalink?id=7");
 }
