@@ -103,6 +103,12 @@ fn is_tracking_param(name: &str) -> bool {
 /// );
 /// ```
 pub fn canonical_url(raw: &str) -> Option<String> {
+    canonical_url_stripping(raw, &[])
+}
+
+/// [`canonical_url`], also removing the query parameters named in `strip` (the config's
+/// `[urls] strip_params`, compared without case).
+pub fn canonical_url_stripping(raw: &str, strip: &[String]) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
@@ -112,6 +118,7 @@ pub fn canonical_url(raw: &str) -> Option<String> {
         .query_pairs()
         .filter(|(k, v)| {
             !is_tracking_param(k)
+                && !strip.iter().any(|s| s.eq_ignore_ascii_case(k))
                 && !TRACKING_PAIRS
                     .iter()
                     .any(|(n, val)| k.eq_ignore_ascii_case(n) && v.eq_ignore_ascii_case(val))
@@ -176,6 +183,17 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// Builds the candidate for one entry of `feed`, read from the feed with config id
 /// `feed_id`. `seen_at` is when the entry was fetched.
 pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Utc>) -> Candidate {
+    candidate_stripping(feed_id, feed, entry, seen_at, &[])
+}
+
+/// [`candidate`], with the config's extra query parameters to strip from links.
+pub fn candidate_stripping(
+    feed_id: &str,
+    feed: &Feed,
+    entry: &Entry,
+    seen_at: DateTime<Utc>,
+    strip: &[String],
+) -> Candidate {
     let title = entry
         .title
         .as_ref()
@@ -212,7 +230,9 @@ pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Ut
             let id = entry.id.trim();
             (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
         });
-    let url = raw_url.as_deref().and_then(canonical_url);
+    let url = raw_url
+        .as_deref()
+        .and_then(|u| canonical_url_stripping(u, strip));
     let published = entry
         .published
         .or(entry.updated)
@@ -289,6 +309,15 @@ mod tests {
         assert_eq!(
             canonical_url("http://example.com:80/a/").as_deref(),
             Some("http://example.com/a/")
+        );
+    }
+
+    #[test]
+    fn configured_parameters_are_stripped_too() {
+        let strip = ["src_campaign".to_string()];
+        assert_eq!(
+            canonical_url_stripping("https://n.example/a?SRC_campaign=x&id=1", &strip).as_deref(),
+            Some("https://n.example/a?id=1")
         );
     }
 

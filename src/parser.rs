@@ -72,6 +72,19 @@ pub fn parse_feed_with_charset(
     seen_at: DateTime<Utc>,
     http_charset: Option<&str>,
 ) -> Result<ParsedFeed, ParseError> {
+    parse_feed_stripping(feed_id, body, base_url, seen_at, http_charset, &[])
+}
+
+/// Like [`parse_feed_with_charset`], also stripping the query parameters named in
+/// `strip` (the config's `[urls] strip_params`) from links.
+pub fn parse_feed_stripping(
+    feed_id: &str,
+    body: &[u8],
+    base_url: Option<&str>,
+    seen_at: DateTime<Utc>,
+    http_charset: Option<&str>,
+    strip: &[String],
+) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
@@ -85,10 +98,10 @@ pub fn parse_feed_with_charset(
     let first = parser.parse(body);
     let mut parsed = match first {
         Ok(feed) if !feed.entries.is_empty() || !recover::has_entries(body) => {
-            return Ok(parsed_feed(feed_id, &feed, seen_at));
+            return Ok(parsed_feed(feed_id, &feed, seen_at, strip));
         }
         Err(_) if looks_like_html(body) => return Err(ParseError::HtmlPage),
-        first => recovered(feed_id, &parser, body, first, seen_at)?,
+        first => recovered(feed_id, &parser, body, first, seen_at, strip)?,
     };
     if parsed.candidates.is_empty() && parsed.warning.is_none() {
         let n = recover::count_entries(body);
@@ -108,13 +121,14 @@ fn recovered(
     body: &[u8],
     first: Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError>,
     seen_at: DateTime<Utc>,
+    strip: &[String],
 ) -> Result<ParsedFeed, ParseError> {
     let text = utf8_text(body);
     let repaired = recover::repair(&text);
     let whole = parser.parse(repaired.as_bytes());
     if let Ok(feed) = &whole {
         if !feed.entries.is_empty() {
-            return Ok(parsed_feed(feed_id, feed, seen_at));
+            return Ok(parsed_feed(feed_id, feed, seen_at, strip));
         }
     }
     let by_entry = recover::by_entry(parser, &repaired);
@@ -128,7 +142,7 @@ fn recovered(
         (Some(feed), _, Err(_)) if by_entry.found > usize::from(by_entry.cut_off) => feed,
         (_, _, Err(e)) => return Err(ParseError::Invalid(e.to_string())),
     };
-    let mut parsed = parsed_feed(feed_id, &feed, seen_at);
+    let mut parsed = parsed_feed(feed_id, &feed, seen_at, strip);
     if !parsed.candidates.is_empty() {
         parsed.skipped += by_entry.skipped;
         if by_entry.first_error.is_some() {
@@ -144,12 +158,17 @@ fn recovered(
     Ok(parsed)
 }
 
-fn parsed_feed(feed_id: &str, feed: &feed_rs::model::Feed, seen_at: DateTime<Utc>) -> ParsedFeed {
+fn parsed_feed(
+    feed_id: &str,
+    feed: &feed_rs::model::Feed,
+    seen_at: DateTime<Utc>,
+    strip: &[String],
+) -> ParsedFeed {
     let mut candidates = Vec::with_capacity(feed.entries.len());
     let mut guids = std::collections::HashSet::with_capacity(feed.entries.len());
     let (mut skipped, mut first_skipped) = (0, None);
     for (n, entry) in feed.entries.iter().enumerate() {
-        let c = normalise::candidate(feed_id, feed, entry, seen_at);
+        let c = normalise::candidate_stripping(feed_id, feed, entry, seen_at, strip);
         // Nothing to tell it by: never merged with other such entries into one story.
         if c.title.is_empty() && c.text.is_empty() && c.url.is_none() {
             skipped += 1;

@@ -173,12 +173,13 @@ pub async fn poll_feed(
             // many finished downloads do not pile up as threads fighting for the store.
             let _cpu_slot = cpu.acquire().await;
             let outcome = tokio::task::spawn_blocking(move || {
-                let parsed = parser::parse_feed_with_charset(
+                let parsed = parser::parse_feed_stripping(
                     &id,
                     &bytes,
                     Some(&final_url),
                     Utc::now(),
                     charset.as_deref(),
+                    &config2.urls.strip_params,
                 )?;
                 let limit = config2.daemon.max_entries;
                 if parsed.candidates.len() > limit {

@@ -60,6 +60,11 @@ fn poll(fixture: &str) -> Polled {
 
 /// Like [`poll`], with `times` runs of `tidings run --once` on one store.
 fn poll_times(fixture: &str, times: usize) -> Polled {
+    poll_with(fixture, times, "")
+}
+
+/// Like [`poll_times`], with `extra` added to the config.
+fn poll_with(fixture: &str, times: usize, extra: &str) -> Polled {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -68,7 +73,7 @@ fn poll_times(fixture: &str, times: usize) -> Polled {
     let app = Router::new().route("/{name}", get(serve));
     runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
     let ws = Workspace::new(&format!(
-        "[daemon]\njitter = 0.0\n\n[http]\ntotal_timeout = \"5s\"\n\n[[feeds]]\nid = \"f\"\nurl = \"{base}/{fixture}\"\n"
+        "[daemon]\njitter = 0.0\n\n[http]\ntotal_timeout = \"5s\"\n{extra}\n\n[[feeds]]\nid = \"f\"\nurl = \"{base}/{fixture}\"\n"
     ));
     for _ in 0..times {
         let out = ws.run(&["run", "--once"]);
@@ -353,4 +358,14 @@ fn media_text_channel_language_permalink_guids_and_tracking_parameters() {
     assert_eq!(video["url"], "https://video.example/watch?v=abc");
     let permalink = p.story("GUID is its link");
     assert_eq!(permalink["url"], "https://news.example/permalink?id=7");
+}
+
+#[test]
+fn the_config_extends_the_stripped_parameters() {
+    let p = poll_with(
+        "real_fields.xml",
+        1,
+        "\n[urls]\nstrip_params = [\"v\"]\n",
+    );
+    assert_eq!(p.story("media:group")["url"], "https://video.example/watch");
 }
