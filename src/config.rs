@@ -622,7 +622,10 @@ impl Config {
             if name.is_empty() || name.contains(['=', '&', '?', '#']) {
                 return Err(locate(
                     p.span(),
-                    format!("strip_params: {:?} is not a query parameter name", p.get_ref()),
+                    format!(
+                        "strip_params: {:?} is not a query parameter name",
+                        p.get_ref()
+                    ),
                 ));
             }
             strip_params.push(name.to_string());

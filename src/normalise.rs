@@ -371,7 +371,10 @@ mod tests {
             "Café “quoted” <tag>"
         );
         assert_eq!(html_to_text("  plain\n\ttext  "), "plain text");
-        assert_eq!(html_to_text("It\u{92}s \u{93}q\u{94} \u{81}"), "It’s “q” \u{81}");
+        assert_eq!(
+            html_to_text("It\u{92}s \u{93}q\u{94} \u{81}"),
+            "It’s “q” \u{81}"
+        );
         assert_eq!(html_to_text("<script>alert(1)</script>News"), "News");
     }
 

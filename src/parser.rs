@@ -172,9 +172,7 @@ fn parsed_feed(
         // Nothing to tell it by: never merged with other such entries into one story.
         if c.title.is_empty() && c.text.is_empty() && c.url.is_none() {
             skipped += 1;
-            first_skipped.get_or_insert_with(|| {
-                format!("entry {}: no title, text or link", n + 1)
-            });
+            first_skipped.get_or_insert_with(|| format!("entry {}: no title, text or link", n + 1));
             continue;
         }
         // One GUID repeated with other titles in one document: the first is the entry
@@ -227,7 +225,8 @@ pub fn decode_for_parsing<'a>(body: &'a [u8], http_charset: Option<&str>) -> Cow
         .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
         .filter(|e| *e != encoding_rs::UTF_8)
         .unwrap_or_else(|| {
-            let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
             detector.feed(body, true);
             detector.guess(None, chardetng::Utf8Detection::Deny)
         });

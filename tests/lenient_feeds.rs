@@ -196,10 +196,16 @@ fn unbalanced_html_outside_cdata_is_read() {
 #[test]
 fn a_truncated_document_keeps_every_complete_entry() {
     let p = poll("truncated.xml");
-    assert_eq!(p.titles(), ["Story number 1", "Story number 2", "Story number 3"]);
+    assert_eq!(
+        p.titles(),
+        ["Story number 1", "Story number 2", "Story number 3"]
+    );
     assert_eq!(p.feed["skipped_entries"], 1, "{}", p.feed);
     assert!(
-        p.feed["first_skipped"].as_str().unwrap().contains("entry 4 at line 28: cut off"),
+        p.feed["first_skipped"]
+            .as_str()
+            .unwrap()
+            .contains("entry 4 at line 28: cut off"),
         "{}",
         p.feed
     );
@@ -209,9 +215,19 @@ fn a_truncated_document_keeps_every_complete_entry() {
 
 #[test]
 fn rss_without_a_version_or_with_an_unknown_one_is_read_as_rss_2() {
-    for fixture in ["rss_no_version.xml", "rss_093.xml", "rss_094.xml", "rss_201.xml", "rss_21.xml"] {
+    for fixture in [
+        "rss_no_version.xml",
+        "rss_093.xml",
+        "rss_094.xml",
+        "rss_201.xml",
+        "rss_21.xml",
+    ] {
         let p = poll(fixture);
-        assert_eq!(p.titles(), ["Story number 1", "Story number 2"], "{fixture}");
+        assert_eq!(
+            p.titles(),
+            ["Story number 1", "Story number 2"],
+            "{fixture}"
+        );
         assert_eq!(p.story("1")["url"], "https://news.example/story/1");
     }
 }
@@ -224,7 +240,10 @@ fn rss_0_90_and_1_0_items_without_a_link_are_kept() {
     let p = poll("rss10_no_link.xml");
     assert_eq!(
         p.titles(),
-        ["RDF story without a link", "Second RDF story without a link"]
+        [
+            "RDF story without a link",
+            "Second RDF story without a link"
+        ]
     );
     let a = p
         .stories
@@ -247,7 +266,10 @@ fn atom_0_3_is_read_with_atom_1_0_meanings() {
     assert_eq!(one["url"], "https://news.example/atom03/1");
     assert_eq!(text_of(&p, "xml entry"), "Inline XHTML body two");
     assert_eq!(p.story("xml entry")["published"], "2004-04-30T08:00:00Z");
-    assert_eq!(text_of(&p, "base64 entry"), "Decoded base64 body of entry three");
+    assert_eq!(
+        text_of(&p, "base64 entry"),
+        "Decoded base64 body of entry three"
+    );
 }
 
 #[test]
@@ -256,7 +278,10 @@ fn atom_xhtml_mime_base64_and_empty_types_are_read() {
     assert_eq!(p.stories.len(), 3, "{}", p.feed);
     assert_eq!(text_of(&p, "Empty type title"), "Empty type body");
     assert_eq!(text_of(&p, "XHTML mime type"), "XHTML mime body");
-    assert_eq!(text_of(&p, "Base64 content"), "Decoded base64 body of entry three");
+    assert_eq!(
+        text_of(&p, "Base64 content"),
+        "Decoded base64 body of entry three"
+    );
 }
 
 #[test]
@@ -280,7 +305,10 @@ fn an_undeclared_encoding_is_sniffed() {
         ("sniff_shift_jis.xml", "東京で首脳会談が開かれた"),
         ("sniff_euc_kr.xml", "서울에서 정상회담이 열렸다"),
         ("sniff_gbk.xml", "北京举行首脑会谈"),
-        ("sniff_windows_1251.xml", "В Москве прошли переговоры министров"),
+        (
+            "sniff_windows_1251.xml",
+            "В Москве прошли переговоры министров",
+        ),
     ] {
         let p = poll(fixture);
         assert_eq!(p.stories.len(), 2, "{fixture}");
@@ -296,7 +324,10 @@ fn lenient_dates_are_read() {
         assert_eq!(s["published"], "2020-04-21T12:43:01Z", "{s}");
         assert_eq!(s["published_from_feed"], true);
     }
-    assert_eq!(p.story("Story number 3")["published"], "2020-04-21T10:43:01Z");
+    assert_eq!(
+        p.story("Story number 3")["published"],
+        "2020-04-21T10:43:01Z"
+    );
 }
 
 #[test]
@@ -310,7 +341,10 @@ fn one_bad_entry_costs_only_itself_and_is_reported() {
     let first = p.feed["first_skipped"].as_str().unwrap();
     assert!(first.starts_with("entry 2 at line 14:"), "{first}");
     let table = p.feed["table"].as_str().unwrap();
-    assert!(table.contains("1 entry skipped: entry 2 at line 14"), "{table}");
+    assert!(
+        table.contains("1 entry skipped: entry 2 at line 14"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -326,9 +360,15 @@ fn a_document_whose_entries_cannot_be_read_is_a_warning_not_ok() {
     assert!(p.stories.is_empty());
     assert_eq!(p.feed["health"], "warning", "{}", p.feed);
     let warning = p.feed["warning"].as_str().unwrap();
-    assert!(warning.contains("has 2 entries but none could be read"), "{warning}");
+    assert!(
+        warning.contains("has 2 entries but none could be read"),
+        "{warning}"
+    );
     let table = p.feed["table"].as_str().unwrap();
-    assert!(table.contains("warning") && table.contains("none could be read"), "{table}");
+    assert!(
+        table.contains("warning") && table.contains("none could be read"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -362,10 +402,6 @@ fn media_text_channel_language_permalink_guids_and_tracking_parameters() {
 
 #[test]
 fn the_config_extends_the_stripped_parameters() {
-    let p = poll_with(
-        "real_fields.xml",
-        1,
-        "\n[urls]\nstrip_params = [\"v\"]\n",
-    );
+    let p = poll_with("real_fields.xml", 1, "\n[urls]\nstrip_params = [\"v\"]\n");
     assert_eq!(p.story("media:group")["url"], "https://video.example/watch");
 }

@@ -23,12 +23,21 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 fn lenient(text: &str) -> Option<DateTime<Utc>> {
     // ISO-like shapes: offsets without a colon, a space for the `T`, no zone at all.
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Some(t.with_timezone(&Utc));
         }
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
             return Some(t.and_utc());
         }
@@ -41,7 +50,10 @@ fn lenient(text: &str) -> Option<DateTime<Utc>> {
         .split_whitespace()
         .map(|w| w.trim_end_matches(',').to_string())
         .collect();
-    if words.first().is_some_and(|w| w.chars().all(char::is_alphabetic)) {
+    if words
+        .first()
+        .is_some_and(|w| w.chars().all(char::is_alphabetic))
+    {
         words.remove(0); // the weekday, often wrong or in another spelling
     }
     if words.len() >= 5 {
@@ -103,7 +115,13 @@ mod tests {
 
     #[test]
     fn nonsense_is_no_date() {
-        for s in ["", "yesterday", "Tue, 99 Foo 2020", "2020-13-45 99:99:99", "é, ééééé 1"] {
+        for s in [
+            "",
+            "yesterday",
+            "Tue, 99 Foo 2020",
+            "2020-13-45 99:99:99",
+            "é, ééééé 1",
+        ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
     }

@@ -134,7 +134,11 @@ pub(crate) fn by_entry(parser: &feed_rs::parser::Parser, doc: &str) -> ByEntry {
             Ok(_) => {
                 out.skipped += 1;
                 out.first_error.get_or_insert_with(|| {
-                    format!("entry {} at line {}: no entry read", out.found, line_of(doc, at))
+                    format!(
+                        "entry {} at line {}: no entry read",
+                        out.found,
+                        line_of(doc, at)
+                    )
                 });
             }
             Err(e) => {
@@ -295,7 +299,10 @@ fn fix_root(doc: &str) -> Cow<'_, str> {
         return Cow::Borrowed(doc);
     };
     let mut attrs = parse_attrs(&doc[p + 4..end]);
-    let version = attrs.iter().find(|(k, _)| k == "version").map(|(_, v)| v.as_str());
+    let version = attrs
+        .iter()
+        .find(|(k, _)| k == "version")
+        .map(|(_, v)| v.as_str());
     if matches!(version, Some("2.0" | "0.91" | "0.92")) {
         return Cow::Borrowed(doc);
     }
@@ -355,7 +362,11 @@ fn rdf_as_rss2(doc: &str) -> String {
         } else if closing && name == "channel" {
             // The channel stays open: the items that follow are its own.
         } else if closing && name == root {
-            out.push_str(if in_channel { "</channel></rss>" } else { "</rss>" });
+            out.push_str(if in_channel {
+                "</channel></rss>"
+            } else {
+                "</rss>"
+            });
         } else if !closing && name == "item" {
             let attrs = parse_attrs(&doc[q + 5..tag_end]);
             out.push_str("<item>");
@@ -387,7 +398,9 @@ fn parse_attrs(s: &str) -> Vec<(String, String)> {
         let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
             break;
         };
-        let Some(close) = after[1..].find(q) else { break };
+        let Some(close) = after[1..].find(q) else {
+            break;
+        };
         out.push((name, after[1..1 + close].to_string()));
         rest = &after[close + 2..];
     }
@@ -641,8 +654,9 @@ fn entity(rest: &str) -> (Cow<'static, str>, usize) {
             return bare;
         };
         let c = match value {
-            0x80..=0x9f => html5ever::data::C1_REPLACEMENTS[(value - 0x80) as usize]
-                .or(char::from_u32(value)),
+            0x80..=0x9f => {
+                html5ever::data::C1_REPLACEMENTS[(value - 0x80) as usize].or(char::from_u32(value))
+            }
             _ => char::from_u32(value),
         };
         return match c.filter(|c| xml_char(*c)) {
@@ -705,7 +719,11 @@ mod tests {
 
     #[test]
     fn unknown_rss_versions_are_read_as_2_0() {
-        for root in ["<rss>", "<rss version=\"0.94\">", "<rss version='2.01' xmlns:a=\"u\">"] {
+        for root in [
+            "<rss>",
+            "<rss version=\"0.94\">",
+            "<rss version='2.01' xmlns:a=\"u\">",
+        ] {
             let doc = format!("<?xml version=\"1.0\"?>{root}<channel/></rss>");
             let fixed = fix_root(&doc);
             assert!(fixed.contains("<rss version=\"2.0\""), "{fixed}");
@@ -744,7 +762,10 @@ mod tests {
         assert_eq!(ids, ["1", "3"]);
         assert_eq!((got.found, got.skipped), (4, 2));
         assert!(
-            got.first_error.as_deref().unwrap().starts_with("entry 2 at line 4:"),
+            got.first_error
+                .as_deref()
+                .unwrap()
+                .starts_with("entry 2 at line 4:"),
             "{:?}",
             got.first_error
         );
@@ -760,7 +781,18 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for doc in ["", "<", "&", "&#", "<rss", "<feed xmlns=\"http://purl.org/atom/ns#\"><content mode=\"base64\">", "<item><title>é&#x80;</title>", "<![CDATA[", "<!--", "<rss version=\"x\"/"] {
+        for doc in [
+            "",
+            "<",
+            "&",
+            "&#",
+            "<rss",
+            "<feed xmlns=\"http://purl.org/atom/ns#\"><content mode=\"base64\">",
+            "<item><title>é&#x80;</title>",
+            "<![CDATA[",
+            "<!--",
+            "<rss version=\"x\"/",
+        ] {
             let r = repair(doc);
             let parser = feed_rs::parser::Builder::new().build();
             let _ = by_entry(&parser, &r);
