@@ -97,7 +97,8 @@ pub fn parse_feed_stripping(
         .build();
     let first = parser.parse(body);
     let mut parsed = match first {
-        Ok(feed) if !feed.entries.is_empty() || !recover::has_entries(body) => {
+        Ok(mut feed) if !feed.entries.is_empty() || !recover::has_entries(body) => {
+            channel_dc_language(&mut feed, body);
             return Ok(parsed_feed(feed_id, &feed, seen_at, strip));
         }
         Err(_) if looks_like_html(body) => return Err(ParseError::HtmlPage),
@@ -142,6 +143,8 @@ fn recovered(
         (Some(feed), _, Err(_)) if by_entry.found > usize::from(by_entry.cut_off) => feed,
         (_, _, Err(e)) => return Err(ParseError::Invalid(e.to_string())),
     };
+    let mut feed = feed;
+    channel_dc_language(&mut feed, repaired.as_bytes());
     let mut parsed = parsed_feed(feed_id, &feed, seen_at, strip);
     if !parsed.candidates.is_empty() {
         parsed.skipped += by_entry.skipped;
@@ -192,6 +195,26 @@ fn parsed_feed(
         skipped,
         first_skipped,
         warning: None,
+    }
+}
+
+/// An RSS 2.0 channel that states its language only as `<dc:language>` (feed-rs reads
+/// it in RSS 1.0 alone): that language is the feed's. Searched for only when the feed
+/// has no language.
+fn channel_dc_language(feed: &mut feed_rs::model::Feed, body: &[u8]) {
+    if feed.language.is_some() {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return;
+    };
+    let Some(at) = text.find("<dc:language>") else {
+        return;
+    };
+    let rest = &text[at + "<dc:language>".len()..];
+    let value = rest[..rest.find('<').unwrap_or(rest.len())].trim();
+    if !value.is_empty() && value.len() <= 35 {
+        feed.language = Some(value.to_ascii_lowercase());
     }
 }
 
@@ -334,6 +357,13 @@ mod tests {
             decode_for_parsing(utf8, Some("iso-8859-1")),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_channel_dc_language_is_the_feed_language() {
+        let body = br#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title><dc:language>de-DE</dc:language><item><guid>1</guid><title>x</title></item></channel></rss>"#;
+        let parsed = parse_feed("f", body, None, now()).unwrap();
+        assert_eq!(parsed.candidates[0].language.as_deref(), Some("de-de"));
     }
 
     #[test]

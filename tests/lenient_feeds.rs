@@ -126,6 +126,7 @@ const CASES: &[(&str, usize)] = &[
     ("no_identity.xml", 1),
     ("repeated_guid.xml", 1),
     ("real_fields.xml", 2),
+    ("dc_language.xml", 1),
 ];
 
 /// Prints, per fixture, the entries stored, the health and the error: the figures of
@@ -398,6 +399,12 @@ fn media_text_channel_language_permalink_guids_and_tracking_parameters() {
     assert_eq!(video["url"], "https://video.example/watch?v=abc");
     let permalink = p.story("GUID is its link");
     assert_eq!(permalink["url"], "https://news.example/permalink?id=7");
+}
+
+#[test]
+fn a_channel_dc_language_is_the_story_language() {
+    let p = poll("dc_language.xml");
+    assert_eq!(p.story("Berlin")["language"], "de-de");
 }
 
 #[test]
