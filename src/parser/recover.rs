@@ -64,6 +64,60 @@ pub(crate) fn has_entries(doc: &[u8]) -> bool {
     find_tag(doc, b"item", 0).is_some() || find_tag(doc, b"entry", 0).is_some()
 }
 
+/// Counts the `<name` start tags in `doc` at or after `from`.
+fn count_from(doc: &[u8], name: &[u8], from: usize) -> usize {
+    let mut n = 0;
+    let mut at = from;
+    while let Some(p) = find_tag(doc, name, at) {
+        n += 1;
+        at = p + 1;
+    }
+    n
+}
+
+/// The first `</name>` at or after a position, remembering the last answer per end tag:
+/// the scans run forward, so many unclosed elements cost one search, not one each (no
+/// quadratic time on hostile input).
+struct Closes<'a> {
+    doc: &'a str,
+    last: Vec<(String, Option<usize>)>,
+}
+
+impl<'a> Closes<'a> {
+    fn new(doc: &'a str) -> Self {
+        Closes {
+            doc,
+            last: Vec::new(),
+        }
+    }
+
+    /// Byte offset of the first `close` at or after `from` (`from` never decreases
+    /// between calls for one `close`).
+    fn after(&mut self, close: &str, from: usize) -> Option<usize> {
+        let slot = match self.last.iter().position(|(n, _)| n == close) {
+            Some(i) => {
+                match self.last[i].1 {
+                    None => return None,
+                    Some(p) if p >= from => return Some(p),
+                    Some(_) => {}
+                }
+                i
+            }
+            None => {
+                self.last.push((close.to_string(), None));
+                self.last.len() - 1
+            }
+        };
+        let found = self
+            .doc
+            .get(from..)
+            .and_then(|rest| rest.find(close))
+            .map(|e| from + e);
+        self.last[slot].1 = found;
+        found
+    }
+}
+
 /// Counts the `<item>`/`<entry>` start tags in `doc`.
 pub(crate) fn count_entries(doc: &[u8]) -> usize {
     let name: &[u8] = if find_tag(doc, b"item", 0).is_some() {
@@ -105,9 +159,27 @@ pub(crate) fn by_entry(parser: &feed_rs::parser::Parser, doc: &str) -> ByEntry {
     let mut feed = parse(&wrapped).ok();
     let mut entries = Vec::new();
     let end_tag = format!("</{entry_name}>");
+    // Each entry is parsed with the header: a huge header before many entries would
+    // cost their product. Past this many bytes parsed, the rest is skipped and counted.
+    let budget = doc.len().saturating_mul(8).max(1 << 20);
+    let mut spent = 0usize;
     let mut at = first;
     while at < doc.len() {
         out.found += 1;
+        spent = spent.saturating_add(header.len() + closing.len());
+        if spent > budget {
+            let rest = count_from(doc.as_bytes(), entry_name.as_bytes(), at);
+            out.found += rest.saturating_sub(1);
+            out.skipped += rest;
+            out.first_error.get_or_insert_with(|| {
+                format!(
+                    "entry {} at line {}: not read (the header is too large to read {rest} entries one by one)",
+                    out.found - rest + 1,
+                    line_of(doc, at)
+                )
+            });
+            break;
+        }
         let Some(end) = doc[at..].find(&end_tag).map(|e| at + e + end_tag.len()) else {
             out.skipped += 1;
             out.cut_off = true;
@@ -333,6 +405,7 @@ fn rdf_as_rss2(doc: &str) -> String {
     let mut out = format!("{}<rss version=\"2.0\"{}>", &doc[..p], write_attrs(&attrs));
     let mut i = end + 1;
     let mut in_channel = false;
+    let mut closes = Closes::new(doc);
     while let Some(q) = doc[i..].find('<').map(|q| i + q) {
         let rest = &doc[q..];
         let skip_to = if rest.starts_with("<![CDATA[") {
@@ -371,9 +444,9 @@ fn rdf_as_rss2(doc: &str) -> String {
             let attrs = parse_attrs(&doc[q + 5..tag_end]);
             out.push_str("<item>");
             let about = attrs.iter().find(|(k, _)| k == "rdf:about" || k == "about");
-            let has_guid = doc[tag_end..]
-                .find("</item>")
-                .is_some_and(|e| doc[tag_end..tag_end + e].contains("<guid"));
+            let has_guid = closes
+                .after("</item>", tag_end)
+                .is_some_and(|e| doc[tag_end..e].contains("<guid"));
             if let (Some((_, about)), false) = (about, has_guid) {
                 let _ = write!(out, "<guid isPermaLink=\"false\">{about}</guid>");
             }
@@ -441,6 +514,7 @@ fn fix_atom(doc: &str) -> String {
     }
     let mut out = String::with_capacity(doc.len());
     let mut i = 0;
+    let mut closes = Closes::new(&doc);
     while let Some((p, name)) = next_text_element(&doc, i) {
         let Some(end) = doc[p..].find('>').map(|e| p + e) else {
             break;
@@ -465,7 +539,7 @@ fn fix_atom(doc: &str) -> String {
         let body_end = if self_closing {
             None
         } else {
-            doc[end..].find(&close).map(|e| end + e)
+            closes.after(&close, end)
         };
         match (mode.as_deref(), body_end) {
             (Some("base64"), Some(be)) => {
@@ -564,6 +638,7 @@ fn cdata(text: &str) -> String {
 fn wrap_markup(doc: &str, atom: bool) -> String {
     let mut out = String::with_capacity(doc.len() + 64);
     let mut i = 0;
+    let mut closes = Closes::new(doc);
     while let Some((p, name)) = next_text_element(doc, i) {
         let Some(end) = doc[p..].find('>').map(|e| p + e) else {
             break;
@@ -578,7 +653,7 @@ fn wrap_markup(doc: &str, atom: bool) -> String {
             continue;
         }
         let close = format!("</{name}>");
-        let Some(be) = doc[i..].find(&close).map(|e| i + e) else {
+        let Some(be) = closes.after(&close, i) else {
             continue;
         };
         let inner = &doc[i..be];
@@ -777,6 +852,36 @@ mod tests {
             header_and_closing("<rss version=\"2.0\"><channel><title>C</title></channel>\n");
         assert_eq!(header, "<rss version=\"2.0\"><channel><title>C</title>\n");
         assert_eq!(closing, "</channel></rss>");
+    }
+
+    #[test]
+    fn many_unclosed_elements_cost_linear_time() {
+        let doc = format!(
+            "<rss version=\"9\"><channel><title>{}</title>{}",
+            "x".repeat(100_000),
+            "<item><title>a <b></item>".repeat(50_000)
+        );
+        let started = std::time::Instant::now();
+        let repaired = repair(&doc);
+        let parser = feed_rs::parser::Builder::new().build();
+        let got = by_entry(&parser, &repaired);
+        assert_eq!(got.found, 50_000);
+        assert_eq!(got.skipped, 50_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_header_too_large_to_repeat_for_every_entry_stops_the_reading() {
+        let doc = format!(
+            "<rss version=\"2.0\"><channel><title>{}</title>{}</channel></rss>",
+            "x".repeat(200_000),
+            "<item><guid>1</guid><title>t</title></item>".repeat(100)
+        );
+        let parser = feed_rs::parser::Builder::new().build();
+        let got = by_entry(&parser, &doc);
+        assert_eq!(got.found, 100);
+        assert!(got.skipped > 80 && got.skipped < 100, "{got:?}");
+        assert!(got.first_error.unwrap().contains("header is too large"));
     }
 
     #[test]
