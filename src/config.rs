@@ -34,6 +34,8 @@ pub struct Config {
     pub daemon: DaemonSettings,
     pub http: HttpSettings,
     pub detection: DetectionSettings,
+    /// How article links are made canonical.
+    pub urls: UrlSettings,
     pub api: ApiSettings,
     pub alerts: AlertSettings,
     pub sinks: Vec<SinkConfig>,
@@ -323,6 +325,14 @@ pub struct DaemonSettings {
     pub max_entries: usize,
 }
 
+/// How article links are made canonical (`[urls]`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UrlSettings {
+    /// Query parameters stripped from links on top of the built-in tracking list
+    /// (`utm_*`, `fbclid`, `ref=rss`, …; see `normalise`).
+    pub strip_params: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpSettings {
     pub user_agent: String,
@@ -401,6 +411,8 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     detection: RawDetection,
+    #[serde(default)]
+    urls: RawUrls,
     #[serde(default)]
     api: RawApi,
     #[serde(default)]
@@ -483,6 +495,12 @@ struct RawDaemon {
     per_host_spacing: Option<HumanDuration>,
     failing_after: Option<Spanned<u32>>,
     max_entries: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUrls {
+    strip_params: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -751,6 +769,22 @@ impl Config {
             model: raw.detection.model.map(rel),
         };
 
+        let mut strip_params = Vec::new();
+        for p in raw.urls.strip_params.unwrap_or_default() {
+            let name = p.get_ref().trim();
+            if name.is_empty() || name.contains(['=', '&', '?', '#']) {
+                return Err(locate(
+                    p.span(),
+                    format!(
+                        "strip_params: {:?} is not a query parameter name",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            strip_params.push(name.to_string());
+        }
+        let urls = UrlSettings { strip_params };
+
         let api = parse_api(raw.api, &locate, &rel)?;
         let alerts = parse_alerts(raw.alerts, &locate)?;
         let mut sinks = Vec::with_capacity(raw.sinks.len());
@@ -800,6 +834,7 @@ impl Config {
             daemon,
             http,
             detection,
+            urls,
             api,
             alerts,
             sinks,

@@ -152,6 +152,16 @@ pub struct FeedState {
     /// The publisher's own polling hint (RSS `<ttl>`, `Cache-Control: max-age`), seconds.
     #[serde(default)]
     pub publisher_interval_secs: Option<u64>,
+    /// Entries of the last document read that could not be read and were skipped.
+    #[serde(default)]
+    pub skipped_entries: u64,
+    /// The first skipped entry's error, with its position (`entry 2 at line 14: …`).
+    #[serde(default)]
+    pub first_skipped: Option<String>,
+    /// The last document read has entries, but none could be read: the feed answers,
+    /// yet yields nothing.
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 /// Result of offering one candidate to the store.

@@ -44,6 +44,36 @@ const TRACKING_PARAMS: &[&str] = &[
     "spm",
     "cid",
     "CMP",
+    "maca",
+    "cmp",
+    "ncid",
+    "sr_share",
+    "ftag",
+    "soc_src",
+    "soc_trk",
+    "mbid",
+    "twclid",
+    "li_fat_id",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "vero_id",
+    "oly_enc_id",
+    "oly_anon_id",
+    "rb_clickid",
+    "wickedid",
+    "ttclid",
+];
+
+/// Parameters that track only with a given value (`ref=rss`): with another value they
+/// may select content.
+const TRACKING_PAIRS: &[(&str, &str)] = &[
+    ("ref", "rss"),
+    ("ref", "feed"),
+    ("ref", "rss_feed"),
+    ("source", "rss"),
+    ("from", "rss"),
+    ("via", "rss"),
 ];
 
 /// Prefixes of tracking parameters: `utm_source`, `at_medium`, `at_campaign`, …
@@ -73,6 +103,12 @@ fn is_tracking_param(name: &str) -> bool {
 /// );
 /// ```
 pub fn canonical_url(raw: &str) -> Option<String> {
+    canonical_url_stripping(raw, &[])
+}
+
+/// [`canonical_url`], also removing the query parameters named in `strip` (the config's
+/// `[urls] strip_params`, compared without case).
+pub fn canonical_url_stripping(raw: &str, strip: &[String]) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
@@ -80,7 +116,13 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     url.set_fragment(None);
     let mut params: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(k, _)| !is_tracking_param(k))
+        .filter(|(k, v)| {
+            !is_tracking_param(k)
+                && !strip.iter().any(|s| s.eq_ignore_ascii_case(k))
+                && !TRACKING_PAIRS
+                    .iter()
+                    .any(|(n, val)| k.eq_ignore_ascii_case(n) && v.eq_ignore_ascii_case(val))
+        })
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if params.is_empty() {
@@ -100,10 +142,27 @@ pub fn canonical_url(raw: &str) -> Option<String> {
 /// assert_eq!(html_to_text("<p>Wang Yi met <b>Putin</b>&nbsp;in Moscow.</p>"), "Wang Yi met Putin in Moscow.");
 /// ```
 pub fn html_to_text(html: &str) -> String {
-    if !html.contains(['<', '&']) {
-        return collapse_whitespace(html);
+    let text = if !html.contains(['<', '&']) {
+        collapse_whitespace(html)
+    } else {
+        collapse_whitespace(&html_text::text_of(html))
+    };
+    c1_as_windows_1252(text)
+}
+
+/// C1 control characters (U+0080–U+009F, from a feed's `&#146;`) read as the
+/// windows-1252 characters they stand for, as browsers read them (`’`). Costs one byte
+/// search when there are none (in UTF-8 they all start with byte 0xC2).
+fn c1_as_windows_1252(text: String) -> String {
+    if !text.as_bytes().contains(&0xc2) {
+        return text;
     }
-    collapse_whitespace(&html_text::text_of(html))
+    text.chars()
+        .map(|c| match u32::from(c) {
+            v @ 0x80..=0x9f => html5ever::data::C1_REPLACEMENTS[(v - 0x80) as usize].unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 /// Collapses runs of whitespace (including non-breaking spaces) to one space and trims.
@@ -124,6 +183,17 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// Builds the candidate for one entry of `feed`, read from the feed with config id
 /// `feed_id`. `seen_at` is when the entry was fetched.
 pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Utc>) -> Candidate {
+    candidate_stripping(feed_id, feed, entry, seen_at, &[])
+}
+
+/// [`candidate`], with the config's extra query parameters to strip from links.
+pub fn candidate_stripping(
+    feed_id: &str,
+    feed: &Feed,
+    entry: &Entry,
+    seen_at: DateTime<Utc>,
+    strip: &[String],
+) -> Candidate {
     let title = entry
         .title
         .as_ref()
@@ -135,6 +205,17 @@ pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Ut
         .and_then(|c| c.body.as_deref())
         .filter(|b| !b.trim().is_empty())
         .or_else(|| entry.summary.as_ref().map(|s| s.content.as_str()))
+        .filter(|b| !b.trim().is_empty())
+        // Video feeds (YouTube…) carry their text in `media:description`, often inside
+        // `media:group`.
+        .or_else(|| {
+            entry
+                .media
+                .iter()
+                .filter_map(|m| m.description.as_ref())
+                .map(|d| d.content.as_str())
+                .find(|d| !d.trim().is_empty())
+        })
         .unwrap_or("");
     let text = html_to_text(body);
     let raw_url = entry
@@ -142,8 +223,16 @@ pub fn candidate(feed_id: &str, feed: &Feed, entry: &Entry, seen_at: DateTime<Ut
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| entry.links.first())
-        .map(|l| l.href.clone());
-    let url = raw_url.as_deref().and_then(canonical_url);
+        .map(|l| l.href.clone())
+        // An entry with no link whose GUID is an http(s) URL (RSS `isPermaLink`): the
+        // GUID is its link.
+        .or_else(|| {
+            let id = entry.id.trim();
+            (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
+        });
+    let url = raw_url
+        .as_deref()
+        .and_then(|u| canonical_url_stripping(u, strip));
     let published = entry
         .published
         .or(entry.updated)
@@ -213,8 +302,22 @@ mod tests {
             Some("https://example.com/a?a=1&b=2")
         );
         assert_eq!(
+            canonical_url("https://n.example/a?ref=rss&maca=en-rss&ito=1&cmpid=x&ocid=y&smid=z&mc_cid=1&mc_eid=2&id=5&ref=home")
+                .as_deref(),
+            Some("https://n.example/a?id=5&ref=home")
+        );
+        assert_eq!(
             canonical_url("http://example.com:80/a/").as_deref(),
             Some("http://example.com/a/")
+        );
+    }
+
+    #[test]
+    fn configured_parameters_are_stripped_too() {
+        let strip = ["src_campaign".to_string()];
+        assert_eq!(
+            canonical_url_stripping("https://n.example/a?SRC_campaign=x&id=1", &strip).as_deref(),
+            Some("https://n.example/a?id=1")
         );
     }
 
@@ -268,6 +371,10 @@ mod tests {
             "Café “quoted” <tag>"
         );
         assert_eq!(html_to_text("  plain\n\ttext  "), "plain text");
+        assert_eq!(
+            html_to_text("It\u{92}s \u{93}q\u{94} \u{81}"),
+            "It’s “q” \u{81}"
+        );
         assert_eq!(html_to_text("<script>alert(1)</script>News"), "News");
     }
 

@@ -2,10 +2,17 @@
 //!
 //! feed-rs reads RSS 0.9x/1.0/2.0, Atom and JSON Feed from the raw bytes (it decodes the
 //! charset from the XML declaration itself). Before that, [`decode_for_parsing`] settles
-//! disagreements between the HTTP `charset` and the document: bytes that are valid UTF-8
-//! are taken as UTF-8; a document that declares its own non-UTF-8 encoding is decoded by
-//! that declaration; otherwise the HTTP charset, else Windows-1252, turns the bytes into
-//! UTF-8 — a mislabelled feed is read, not refused. Its default id generator would give entries
+//! the encoding: UTF-16 and UTF-32 (by BOM, or by the first bytes of `<`) are decoded to
+//! UTF-8; bytes that are valid UTF-8 are taken as UTF-8; a document that declares its own
+//! non-UTF-8 encoding is decoded by that declaration; otherwise the HTTP charset, else
+//! the encoding `chardetng` sniffs, turns the bytes into UTF-8 — a mislabelled feed is
+//! read, not refused. Dates are read leniently ([`dates`]).
+//!
+//! The fast path is feed-rs alone. Only when it fails, or yields no entry from a document
+//! that has `<item>`/`<entry>` elements, does [`recover`] repair the document and, if that
+//! is not enough, read it entry by entry; what was skipped is reported in
+//! [`ParsedFeed::skipped`], and a document with entries of which none could be read in
+//! [`ParsedFeed::warning`]. Its default id generator would give entries
 //! without an id a random UUID on every parse; we replace it so such entries get a
 //! stable id derived from their content (see [`crate::normalise::derived_guid`]).
 
@@ -16,6 +23,9 @@ use chrono::{DateTime, Utc};
 
 use crate::model::Candidate;
 use crate::normalise;
+
+mod dates;
+mod recover;
 
 /// A feed that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +45,13 @@ pub struct ParsedFeed {
     pub candidates: Vec<Candidate>,
     /// The feed's own hint of how often to poll it (RSS `<ttl>`).
     pub ttl: Option<Duration>,
+    /// Entries that could not be read and were skipped (with the document recovered
+    /// entry by entry), and the first one's error with its position.
+    pub skipped: usize,
+    pub first_skipped: Option<String>,
+    /// Something the feed's owner should know though the document was read: it has
+    /// entries, but none could be read.
+    pub warning: Option<String>,
 }
 
 /// Parses `body` as a feed and normalises each entry. `base_url` resolves relative links.
@@ -55,6 +72,19 @@ pub fn parse_feed_with_charset(
     seen_at: DateTime<Utc>,
     http_charset: Option<&str>,
 ) -> Result<ParsedFeed, ParseError> {
+    parse_feed_stripping(feed_id, body, base_url, seen_at, http_charset, &[])
+}
+
+/// Like [`parse_feed_with_charset`], also stripping the query parameters named in
+/// `strip` (the config's `[urls] strip_params`) from links.
+pub fn parse_feed_stripping(
+    feed_id: &str,
+    body: &[u8],
+    base_url: Option<&str>,
+    seen_at: DateTime<Utc>,
+    http_charset: Option<&str>,
+    strip: &[String],
+) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
@@ -63,32 +93,149 @@ pub fn parse_feed_with_charset(
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
         .id_generator(|_, _, _| String::new())
+        .timestamp_parser(dates::parse_timestamp)
         .build();
-    let feed = parser.parse(body).map_err(|e| {
-        if looks_like_html(body) {
-            ParseError::HtmlPage
-        } else {
-            ParseError::Invalid(e.to_string())
+    let first = parser.parse(body);
+    let mut parsed = match first {
+        Ok(mut feed) if !feed.entries.is_empty() || !recover::has_entries(body) => {
+            channel_dc_language(&mut feed, body);
+            return Ok(parsed_feed(feed_id, &feed, seen_at, strip));
         }
-    })?;
-    let candidates = feed
-        .entries
-        .iter()
-        .map(|entry| normalise::candidate(feed_id, &feed, entry, seen_at))
-        .collect();
-    Ok(ParsedFeed {
+        Err(_) if looks_like_html(body) => return Err(ParseError::HtmlPage),
+        first => recovered(feed_id, &parser, body, first, seen_at, strip)?,
+    };
+    if parsed.candidates.is_empty() && parsed.warning.is_none() {
+        let n = recover::count_entries(body);
+        parsed.warning = Some(format!(
+            "the document has {n} entr{} but none could be read",
+            if n == 1 { "y" } else { "ies" }
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The slow path: `first` (feed-rs on the document as it came) failed or read no entry
+/// from a document that has some. Repairs the document, then reads it entry by entry.
+fn recovered(
+    feed_id: &str,
+    parser: &feed_rs::parser::Parser,
+    body: &[u8],
+    first: Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError>,
+    seen_at: DateTime<Utc>,
+    strip: &[String],
+) -> Result<ParsedFeed, ParseError> {
+    let text = utf8_text(body);
+    let repaired = recover::repair(&text);
+    let whole = parser.parse(repaired.as_bytes());
+    if let Ok(feed) = &whole {
+        if !feed.entries.is_empty() {
+            return Ok(parsed_feed(feed_id, feed, seen_at, strip));
+        }
+    }
+    let by_entry = recover::by_entry(parser, &repaired);
+    let feed = match (by_entry.feed, whole, first) {
+        (Some(feed), _, _) if !feed.entries.is_empty() => feed,
+        // Nothing read one by one either: the document as a whole, if it parsed.
+        (_, Ok(feed), _) | (_, _, Ok(feed)) => feed,
+        // The header reads and whole entries are there, but none of them reads: a
+        // warning on the feed. A document cut off before its first entry ends stays an
+        // error.
+        (Some(feed), _, Err(_)) if by_entry.found > usize::from(by_entry.cut_off) => feed,
+        (_, _, Err(e)) => return Err(ParseError::Invalid(e.to_string())),
+    };
+    let mut feed = feed;
+    channel_dc_language(&mut feed, repaired.as_bytes());
+    let mut parsed = parsed_feed(feed_id, &feed, seen_at, strip);
+    if !parsed.candidates.is_empty() {
+        parsed.skipped += by_entry.skipped;
+        if by_entry.first_error.is_some() {
+            parsed.first_skipped = by_entry.first_error;
+        }
+    } else if let Some(e) = by_entry.first_error {
+        parsed.warning = Some(format!(
+            "the document has {} entr{} but none could be read; first: {e}",
+            by_entry.found,
+            if by_entry.found == 1 { "y" } else { "ies" }
+        ));
+    }
+    Ok(parsed)
+}
+
+fn parsed_feed(
+    feed_id: &str,
+    feed: &feed_rs::model::Feed,
+    seen_at: DateTime<Utc>,
+    strip: &[String],
+) -> ParsedFeed {
+    let mut candidates = Vec::with_capacity(feed.entries.len());
+    let mut guids = std::collections::HashSet::with_capacity(feed.entries.len());
+    let (mut skipped, mut first_skipped) = (0, None);
+    for (n, entry) in feed.entries.iter().enumerate() {
+        let c = normalise::candidate_stripping(feed_id, feed, entry, seen_at, strip);
+        // Nothing to tell it by: never merged with other such entries into one story.
+        if c.title.is_empty() && c.text.is_empty() && c.url.is_none() {
+            skipped += 1;
+            first_skipped.get_or_insert_with(|| format!("entry {}: no title, text or link", n + 1));
+            continue;
+        }
+        // One GUID repeated with other titles in one document: the first is the entry
+        // (else each poll would revise the story back and forth).
+        if !guids.insert(c.guid.clone()) {
+            continue;
+        }
+        candidates.push(c);
+    }
+    ParsedFeed {
         title: feed
             .title
             .as_ref()
             .map(|t| normalise::html_to_text(&t.content)),
         candidates,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
-    })
+        skipped,
+        first_skipped,
+        warning: None,
+    }
+}
+
+/// An RSS 2.0 channel that states its language only as `<dc:language>` (feed-rs reads
+/// it in RSS 1.0 alone): that language is the feed's. Searched for only when the feed
+/// has no language.
+fn channel_dc_language(feed: &mut feed_rs::model::Feed, body: &[u8]) {
+    if feed.language.is_some() {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return;
+    };
+    let Some(at) = text.find("<dc:language>") else {
+        return;
+    };
+    let rest = &text[at + "<dc:language>".len()..];
+    let value = rest[..rest.find('<').unwrap_or(rest.len())].trim();
+    if !value.is_empty() && value.len() <= 35 {
+        feed.language = Some(value.to_ascii_lowercase());
+    }
+}
+
+/// The document as UTF-8 text: bytes [`decode_for_parsing`] left in their declared
+/// encoding are decoded by it (else as windows-1252).
+fn utf8_text(body: &[u8]) -> Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Cow::Borrowed(text);
+    }
+    let encoding = declared_encoding(body)
+        .and_then(|d| encoding_rs::Encoding::for_label(d.as_bytes()))
+        .unwrap_or(encoding_rs::WINDOWS_1252);
+    encoding.decode(body).0
 }
 
 /// The bytes feed-rs should parse: unchanged when they are UTF-8 or declare their own
 /// encoding, else decoded to UTF-8 with the HTTP charset (or Windows-1252).
 pub fn decode_for_parsing<'a>(body: &'a [u8], http_charset: Option<&str>) -> Cow<'a, [u8]> {
+    if let Some(text) = decode_wide(body) {
+        return Cow::Owned(recover::declare_utf8(&text).into_owned().into_bytes());
+    }
     if std::str::from_utf8(body).is_ok() {
         return Cow::Borrowed(body);
     }
@@ -100,9 +247,63 @@ pub fn decode_for_parsing<'a>(body: &'a [u8], http_charset: Option<&str>) -> Cow
     let encoding = http_charset
         .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
         .filter(|e| *e != encoding_rs::UTF_8)
-        .unwrap_or(encoding_rs::WINDOWS_1252);
+        .unwrap_or_else(|| {
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            detector.feed(body, true);
+            detector.guess(None, chardetng::Utf8Detection::Deny)
+        });
     let (text, _, _) = encoding.decode(body);
-    Cow::Owned(text.into_owned().into_bytes())
+    Cow::Owned(recover::declare_utf8(&text).into_owned().into_bytes())
+}
+
+/// A UTF-16 or UTF-32 document (told by its BOM, or by how `<` is spelled in its first
+/// bytes) decoded to UTF-8; `None` for any other document.
+fn decode_wide(body: &[u8]) -> Option<String> {
+    let head: [u8; 4] = body.get(..4)?.try_into().ok()?;
+    let (wide, skip) = match head {
+        [0, 0, 0xfe, 0xff] => (Wide::Utf32Be, 4),
+        [0xff, 0xfe, 0, 0] => (Wide::Utf32Le, 4),
+        [0xfe, 0xff, _, _] => (Wide::Utf16Be, 2),
+        [0xff, 0xfe, _, _] => (Wide::Utf16Le, 2),
+        [0, 0, 0, b] if b != 0 => (Wide::Utf32Be, 0),
+        [b, 0, 0, 0] if b != 0 => (Wide::Utf32Le, 0),
+        [0, a, 0, b] if a != 0 && b != 0 => (Wide::Utf16Be, 0),
+        [a, 0, b, 0] if a != 0 && b != 0 => (Wide::Utf16Le, 0),
+        _ => return None,
+    };
+    let body = &body[skip..];
+    Some(match wide {
+        Wide::Utf16Be => encoding_rs::UTF_16BE
+            .decode_without_bom_handling(body)
+            .0
+            .into_owned(),
+        Wide::Utf16Le => encoding_rs::UTF_16LE
+            .decode_without_bom_handling(body)
+            .0
+            .into_owned(),
+        Wide::Utf32Be | Wide::Utf32Le => body
+            .chunks(4)
+            .map(|c| {
+                let mut b = [0u8; 4];
+                b[..c.len()].copy_from_slice(c);
+                let v = if matches!(wide, Wide::Utf32Be) {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                };
+                char::from_u32(v).unwrap_or('\u{fffd}')
+            })
+            .collect(),
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Wide {
+    Utf16Be,
+    Utf16Le,
+    Utf32Be,
+    Utf32Le,
 }
 
 /// The `encoding` of an XML declaration at the start of `body`, if any.
@@ -156,6 +357,13 @@ mod tests {
             decode_for_parsing(utf8, Some("iso-8859-1")),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_channel_dc_language_is_the_feed_language() {
+        let body = br#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title><dc:language>de-DE</dc:language><item><guid>1</guid><title>x</title></item></channel></rss>"#;
+        let parsed = parse_feed("f", body, None, now()).unwrap();
+        assert_eq!(parsed.candidates[0].language.as_deref(), Some("de-de"));
     }
 
     #[test]

@@ -173,12 +173,13 @@ pub async fn poll_feed(
             // many finished downloads do not pile up as threads fighting for the store.
             let _cpu_slot = cpu.acquire().await;
             let outcome = tokio::task::spawn_blocking(move || {
-                let parsed = parser::parse_feed_with_charset(
+                let parsed = parser::parse_feed_stripping(
                     &id,
                     &bytes,
                     Some(&final_url),
                     Utc::now(),
                     charset.as_deref(),
+                    &config2.urls.strip_params,
                 )?;
                 let limit = config2.daemon.max_entries;
                 if parsed.candidates.len() > limit {
@@ -187,13 +188,23 @@ pub async fn poll_feed(
                 let taken = &parsed.candidates[..parsed.candidates.len().min(limit)];
                 let (counts, changes) = ingest_all(&store2, &detector2, &config2.sinks, taken)
                     .map_err(PollStepError::Store)?;
-                Ok::<_, PollStepError>((parsed.title, parsed.ttl, counts, changes))
+                let read = (parsed.skipped, parsed.first_skipped, parsed.warning);
+                Ok::<_, PollStepError>((parsed.title, parsed.ttl, counts, changes, read))
             })
             .await
             .unwrap_or_else(|e| Err(PollStepError::Panicked(e.to_string())));
             match outcome {
-                Ok((title, feed_ttl, counts, changes)) => {
+                Ok((title, feed_ttl, counts, changes, (skipped, first_skipped, warning))) => {
                     ttl = feed_ttl;
+                    if let Some(w) = &warning {
+                        tracing::warn!(feed = %feed.id, warning = %w, "feed read, but none of its entries");
+                    }
+                    if skipped > 0 {
+                        tracing::warn!(feed = %feed.id, skipped, first = first_skipped.as_deref().unwrap_or(""), "entries skipped");
+                    }
+                    state.skipped_entries = skipped as u64;
+                    state.first_skipped = first_skipped;
+                    state.warning = warning;
                     // Only now that every entry is stored do the validators move on: a
                     // poll cut short is simply repeated.
                     state.etag = validators.etag;

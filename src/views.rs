@@ -14,7 +14,8 @@ use crate::store::{Store, StoreError};
 pub struct FeedStatus {
     pub name: Option<String>,
     pub in_config: bool,
-    /// `never polled`, `ok`, `retrying`, `failing`, `disabled`, or `not in config`.
+    /// `never polled`, `ok`, `warning` (read, but none of its entries), `retrying`,
+    /// `failing`, `disabled`, or `not in config`.
     pub health: String,
     pub stories: u64,
     #[serde(flatten)]
@@ -132,14 +133,15 @@ pub fn is_failing(state: &FeedState, failing_after: u32) -> bool {
     health(state, failing_after) == "failing"
 }
 
-/// `disabled` (410), `never polled`, `ok`, `retrying` (fewer than `failing_after`
-/// failures in a row) or `failing`.
+/// `disabled` (410), `never polled`, `ok`, `warning` (the last document has entries, none
+/// readable), `retrying` (fewer than `failing_after` failures in a row) or `failing`.
 fn health(state: &FeedState, failing_after: u32) -> &'static str {
     if state.disabled.is_some() {
         return "disabled";
     }
     match (state.last_poll, state.consecutive_failures) {
         (None, _) => "never polled",
+        (Some(_), 0) if state.warning.is_some() => "warning",
         (Some(_), 0) => "ok",
         (Some(_), n) if n < failing_after => "retrying",
         (Some(_), _) => "failing",

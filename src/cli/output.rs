@@ -30,6 +30,19 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
         let note = match (&r.state.disabled, &r.state.last_error) {
             (Some(why), _) => why.clone(),
             (None, Some(e)) => e.clone(),
+            (None, None) if r.state.warning.is_some() => {
+                r.state.warning.clone().unwrap_or_default()
+            }
+            (None, None) if r.state.skipped_entries > 0 => format!(
+                "{} entr{} skipped: {}",
+                r.state.skipped_entries,
+                if r.state.skipped_entries == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                r.state.first_skipped.as_deref().unwrap_or("")
+            ),
             (None, None) if r.state.url != r.state.config_url && !r.state.config_url.is_empty() => {
                 format!("moved permanently to {}", r.state.url)
             }
