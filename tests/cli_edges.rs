@@ -367,16 +367,7 @@ fn progress_shows_on_a_terminal_and_not_in_a_pipe() {
         "{stderr:?}"
     );
 
-    let have_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_script {
-        assert!(
-            std::env::var("CI").is_err(),
-            "util-linux `script` is needed for the terminal half of this test"
-        );
-        eprintln!("SKIPPED the terminal half: no `script` (util-linux) on this machine");
+    if !common::have_script() {
         return;
     }
     let command = format!("{BIN} eval --articles {articles} --labels {labels}");

@@ -117,16 +117,7 @@ fn tables_fit_the_terminal_and_wide_or_a_pipe_gets_everything() {
     let long = piped.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(long > 100, "the row is not long enough to test: {piped}");
 
-    let have_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_script {
-        assert!(
-            std::env::var("CI").is_err(),
-            "util-linux `script` is needed"
-        );
-        eprintln!("SKIPPED the terminal half: no `script` (util-linux) on this machine");
+    if !common::have_script() {
         return;
     }
     let on_terminal = |extra: &str| {

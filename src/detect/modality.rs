@@ -293,18 +293,9 @@ fn dates_a_report(before: &str) -> bool {
 /// Whether a planned cue "to …" is the purpose of a journey the same clause reports as
 /// made: "flew to New Delhi on Sunday to meet Indian Prime Minister Manmohan Singh".
 fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
-    let cue = &s.folded.text[h.start..h.end];
-    if !cue.starts_with("to ") {
-        return false;
-    }
-    let from = h
-        .start
-        .saturating_sub(PURPOSE_AFTER_TRIP)
-        .max(s.folded_span.start);
-    let Some(before) = s.folded.text.get(from..h.start) else {
+    let Some(clause) = clause_before_infinitive(s, h) else {
         return false;
     };
-    let clause = before.rsplit([',', ';']).next().unwrap_or(before);
     let mut words = clause.split_whitespace();
     words.any(|w| lex.journey_pasts.contains(w))
         && !clause
@@ -316,18 +307,9 @@ fn purpose_of_a_made_trip(lex: &Lexicon, s: &Sentence, h: &CueHit) -> bool {
 /// first Greek leader in 50 years to visit Turkey", "the first to meet him since 2004".
 /// A record yet to be set says so elsewhere ("will become the first …").
 fn sets_a_record(s: &Sentence, h: &CueHit) -> bool {
-    let cue = &s.folded.text[h.start..h.end];
-    if !cue.starts_with("to ") {
-        return false;
-    }
-    let from = h
-        .start
-        .saturating_sub(PURPOSE_AFTER_TRIP)
-        .max(s.folded_span.start);
-    let Some(before) = s.folded.text.get(from..h.start) else {
+    let Some(clause) = clause_before_infinitive(s, h) else {
         return false;
     };
-    let clause = before.rsplit([',', ';']).next().unwrap_or(before);
     let words: Vec<&str> = clause.split_whitespace().collect();
     let Some(at) = words
         .iter()
@@ -347,6 +329,20 @@ fn sets_a_record(s: &Sentence, h: &CueHit) -> bool {
 
 /// How many words a record's "the first" may stand before its "to …".
 const RECORD_WORDS: usize = 9;
+
+/// For a "to …" cue, the clause before it (back to a comma or semicolon, at most
+/// [`PURPOSE_AFTER_TRIP`] bytes): where a made trip or a record set stands.
+fn clause_before_infinitive<'s>(s: &'s Sentence, h: &CueHit) -> Option<&'s str> {
+    if !s.folded.text[h.start..h.end].starts_with("to ") {
+        return None;
+    }
+    let from = h
+        .start
+        .saturating_sub(PURPOSE_AFTER_TRIP)
+        .max(s.folded_span.start);
+    let before = s.folded.text.get(from..h.start)?;
+    Some(before.rsplit([',', ';']).next().unwrap_or(before))
+}
 
 /// Whether a cancellation cue is only attempted: "tried to postpone", "threatened to
 /// cancel".
@@ -427,6 +423,20 @@ mod tests {
     use super::*;
     use crate::detect::{gazetteer, Article, Detector, EventTypes};
 
+    /// The modalities the small test gazetteer's detector gives `text` (published
+    /// 2023-02-22).
+    fn modalities(text: &str) -> Vec<Modality> {
+        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
+        d.detect(&Article {
+            title: "",
+            text,
+            published: "2023-02-22".parse().unwrap(),
+        })
+        .into_iter()
+        .map(|d| d.modality)
+        .collect()
+    }
+
     #[test]
     fn past_tenses_and_itineraries_come_from_the_lexicon() {
         let lex = Lexicon::embedded().unwrap();
@@ -460,17 +470,7 @@ mod tests {
 
     #[test]
     fn the_first_to_visit_set_a_record_that_stands() {
-        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
-        let found = |text: &str| {
-            d.detect(&Article {
-                title: "",
-                text,
-                published: "2023-02-22".parse().unwrap(),
-            })
-            .into_iter()
-            .map(|d| d.modality)
-            .collect::<Vec<_>>()
-        };
+        let found = modalities;
         assert_eq!(
             found("Putin became the first Russian leader in ten years to visit Iran."),
             [Modality::Occurred]
@@ -492,17 +492,7 @@ mod tests {
 
     #[test]
     fn a_passive_cancellation_after_the_trigger_cancels_it() {
-        let d = Detector::new(gazetteer::tests::small(), EventTypes::embedded().unwrap());
-        let found = |text: &str| {
-            d.detect(&Article {
-                title: "",
-                text,
-                published: "2023-02-22".parse().unwrap(),
-            })
-            .into_iter()
-            .map(|d| d.modality)
-            .collect::<Vec<_>>()
-        };
+        let found = modalities;
         assert_eq!(
             found("The meeting between Russian President Vladimir Putin and the Iranian foreign minister was called off on Monday."),
             [Modality::Cancelled]

@@ -247,3 +247,20 @@ pub fn shared_dir_or_skip(test: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// Whether util-linux `script` (a pseudo-terminal for the terminal half of a test) is
+/// here. Missing under `CI=true` fails the test; elsewhere it says the half is skipped.
+pub fn have_script() -> bool {
+    let here = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !here {
+        assert!(
+            std::env::var("CI").is_err(),
+            "util-linux `script` is needed for the terminal half of this test (.ci/run installs bsdutils)"
+        );
+        eprintln!("SKIPPED the terminal half: no `script` (util-linux) on this machine");
+    }
+    here
+}
