@@ -25,6 +25,7 @@ use crate::model::Candidate;
 use crate::normalise;
 
 mod dates;
+mod item_facts;
 mod recover;
 
 /// A feed that could not be read.
@@ -97,9 +98,13 @@ pub fn parse_feed_stripping(
         .build();
     let first = parser.parse(body);
     let mut parsed = match first {
-        Ok(mut feed) if !feed.entries.is_empty() || !recover::has_entries(body) => {
+        Ok(mut feed)
+            if (!feed.entries.is_empty() || !recover::has_entries(body))
+                && !recover::rdf_items_lost(&feed, body) =>
+        {
             channel_dc_language(&mut feed, body);
-            return Ok(parsed_feed(feed_id, &feed, seen_at, strip));
+            let not_permalink = item_facts(&mut feed, body);
+            return Ok(parsed_feed(feed_id, &feed, seen_at, strip, &not_permalink));
         }
         Err(_) if looks_like_html(body) => return Err(ParseError::HtmlPage),
         first => recovered(feed_id, &parser, body, first, seen_at, strip)?,
@@ -126,11 +131,14 @@ fn recovered(
 ) -> Result<ParsedFeed, ParseError> {
     let text = utf8_text(body);
     let repaired = recover::repair(&text);
-    let whole = parser.parse(repaired.as_bytes());
-    if let Ok(feed) = &whole {
+    let mut whole = parser.parse(repaired.as_bytes());
+    if let Ok(mut feed) = whole {
         if !feed.entries.is_empty() {
-            return Ok(parsed_feed(feed_id, feed, seen_at, strip));
+            channel_dc_language(&mut feed, repaired.as_bytes());
+            let not_permalink = item_facts(&mut feed, repaired.as_bytes());
+            return Ok(parsed_feed(feed_id, &feed, seen_at, strip, &not_permalink));
         }
+        whole = Ok(feed);
     }
     let by_entry = recover::by_entry(parser, &repaired);
     let feed = match (by_entry.feed, whole, first) {
@@ -145,7 +153,8 @@ fn recovered(
     };
     let mut feed = feed;
     channel_dc_language(&mut feed, repaired.as_bytes());
-    let mut parsed = parsed_feed(feed_id, &feed, seen_at, strip);
+    let not_permalink = item_facts(&mut feed, repaired.as_bytes());
+    let mut parsed = parsed_feed(feed_id, &feed, seen_at, strip, &not_permalink);
     if !parsed.candidates.is_empty() {
         parsed.skipped += by_entry.skipped;
         if by_entry.first_error.is_some() {
@@ -161,17 +170,37 @@ fn recovered(
     Ok(parsed)
 }
 
+/// The raw facts feed-rs does not carry (`parser/item_facts.rs`), read only when the
+/// feed needs them: item languages go on the entries; the result says, per entry,
+/// whether its GUID is not a permalink.
+fn item_facts(feed: &mut feed_rs::model::Feed, doc: &[u8]) -> Vec<bool> {
+    if !item_facts::needed(feed, doc) {
+        return Vec::new();
+    }
+    item_facts::apply(feed, &item_facts::read(doc))
+}
+
+/// The candidates of `feed`'s entries. `not_permalink[n]` (when present) says entry
+/// `n`'s GUID is `isPermaLink="false"`: never its link.
 fn parsed_feed(
     feed_id: &str,
     feed: &feed_rs::model::Feed,
     seen_at: DateTime<Utc>,
     strip: &[String],
+    not_permalink: &[bool],
 ) -> ParsedFeed {
     let mut candidates = Vec::with_capacity(feed.entries.len());
     let mut guids = std::collections::HashSet::with_capacity(feed.entries.len());
     let (mut skipped, mut first_skipped) = (0, None);
     for (n, entry) in feed.entries.iter().enumerate() {
-        let c = normalise::candidate_stripping(feed_id, feed, entry, seen_at, strip);
+        let mut c = normalise::candidate_stripping(feed_id, feed, entry, seen_at, strip);
+        if not_permalink.get(n).copied().unwrap_or(false)
+            && entry.links.is_empty()
+            && c.raw_url.as_deref() == Some(entry.id.trim())
+        {
+            c.url = None;
+            c.raw_url = None;
+        }
         // Nothing to tell it by: never merged with other such entries into one story.
         if c.title.is_empty() && c.text.is_empty() && c.url.is_none() {
             skipped += 1;
@@ -200,7 +229,8 @@ fn parsed_feed(
 
 /// An RSS 2.0 channel that states its language only as `<dc:language>` (feed-rs reads
 /// it in RSS 1.0 alone): that language is the feed's. Searched for only when the feed
-/// has no language.
+/// has no language, and only before the first item (an item's own is read by
+/// `parser/item_facts.rs`).
 fn channel_dc_language(feed: &mut feed_rs::model::Feed, body: &[u8]) {
     if feed.language.is_some() {
         return;
@@ -208,7 +238,9 @@ fn channel_dc_language(feed: &mut feed_rs::model::Feed, body: &[u8]) {
     let Ok(text) = std::str::from_utf8(body) else {
         return;
     };
-    let Some(at) = text.find("<dc:language>") else {
+    // The channel's own, before its first item: an item's is the item's.
+    let channel = &text[..text.find("<item").unwrap_or(text.len())];
+    let Some(at) = channel.find("<dc:language>") else {
         return;
     };
     let rest = &text[at + "<dc:language>".len()..];

@@ -127,6 +127,9 @@ const CASES: &[(&str, usize)] = &[
     ("repeated_guid.xml", 1),
     ("real_fields.xml", 2),
     ("dc_language.xml", 1),
+    ("item_dc_language.xml", 3),
+    ("guid_not_permalink.xml", 2),
+    ("rdf_some_links.xml", 3),
 ];
 
 /// Prints, per fixture, the entries stored, the health and the error: the figures of
@@ -411,4 +414,45 @@ fn a_channel_dc_language_is_the_story_language() {
 fn the_config_extends_the_stripped_parameters() {
     let p = poll_with("real_fields.xml", 1, "\n[urls]\nstrip_params = [\"v\"]\n");
     assert_eq!(p.story("media:group")["url"], "https://video.example/watch");
+}
+
+#[test]
+fn an_items_own_dc_language_is_its_story_language() {
+    let p = poll("item_dc_language.xml");
+    assert_eq!(p.story("Paris")["language"], "fr-fr");
+    assert_eq!(p.story("London")["language"], "en-gb");
+    // No language of its own and none on the channel: none, not a neighbour's.
+    assert_eq!(p.story("ohne Sprache")["language"], Value::Null);
+}
+
+#[test]
+fn a_guid_that_is_not_a_permalink_is_never_the_link() {
+    let p = poll("guid_not_permalink.xml");
+    let name_only = p.story("only a name");
+    assert_eq!(name_only["url"], Value::Null);
+    assert_eq!(
+        name_only["sources"][0]["guid"],
+        "https://cms.example/internal/node/881"
+    );
+    assert_eq!(
+        p.story("is its address")["url"],
+        "https://news.example/stories/882"
+    );
+}
+
+#[test]
+fn rdf_items_without_a_link_are_kept_beside_linked_ones() {
+    let p = poll("rdf_some_links.xml");
+    assert_eq!(
+        p.titles(),
+        [
+            "Linked RDF story",
+            "RDF story known by its about",
+            "RDF story with a name only"
+        ]
+    );
+    assert_eq!(p.story("Linked")["url"], "https://news.example/rdf/1");
+    assert_eq!(p.story("its about")["url"], "https://news.example/rdf/2");
+    assert_eq!(p.story("name only")["url"], Value::Null);
+    assert_eq!(p.story("name only")["sources"][0]["guid"], "urn:rdf:3");
 }

@@ -64,6 +64,15 @@ pub(crate) fn has_entries(doc: &[u8]) -> bool {
     find_tag(doc, b"item", 0).is_some() || find_tag(doc, b"entry", 0).is_some()
 }
 
+/// An RSS 0.90/1.0 document (`<rdf:RDF>`) from which feed-rs read fewer items than it
+/// has: feed-rs drops RDF items without a link, so the document goes the recovery way,
+/// which reads it as RSS 2.0 and keeps them. Counts only RDF documents.
+pub(crate) fn rdf_items_lost(feed: &feed_rs::model::Feed, doc: &[u8]) -> bool {
+    use feed_rs::model::FeedType;
+    matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1)
+        && count_entries(doc) > feed.entries.len()
+}
+
 /// Counts the `<name` start tags in `doc` at or after `from`.
 fn count_from(doc: &[u8], name: &[u8], from: usize) -> usize {
     let mut n = 0;
@@ -447,8 +456,11 @@ fn rdf_as_rss2(doc: &str) -> String {
             let has_guid = closes
                 .after("</item>", tag_end)
                 .is_some_and(|e| doc[tag_end..e].contains("<guid"));
+            // `rdf:about` is the item's URI, which RSS 1.0 asks to be its link: an
+            // http(s) one is a permalink; any other is a name only.
             if let (Some((_, about)), false) = (about, has_guid) {
-                let _ = write!(out, "<guid isPermaLink=\"false\">{about}</guid>");
+                let permalink = about.starts_with("http://") || about.starts_with("https://");
+                let _ = write!(out, "<guid isPermaLink=\"{permalink}\">{about}</guid>");
             }
         } else {
             out.push_str(tag);
