@@ -81,6 +81,7 @@ mod ingest;
 mod keys;
 mod near_dup;
 mod outbox;
+pub mod postgres;
 mod schema;
 mod stories;
 mod tx;

@@ -1,0 +1,273 @@
+//! Feeds shared between daemons by claiming.
+//!
+//! A daemon works a host's feeds only while it holds the host's lease, so a host's
+//! politeness limits (concurrency, spacing, Retry-After pauses) stay with one process
+//! and hold across daemons as they do within one. Each round, a daemon:
+//!
+//! 1. says it is alive (`daemons.seen_at`) and renews the leases of the hosts it holds;
+//! 2. takes free hosts — never held, or whose holder's lease ran out — up to its share
+//!    (the hosts with feeds over the live daemons, rounded up), with
+//!    `FOR UPDATE SKIP LOCKED`, so two daemons never take one host; a daemon over its
+//!    share gives back the hosts it has no poll in flight on, so a daemon that joins
+//!    gets work;
+//! 3. claims the due feeds of its hosts, each for one poll and under a lease, again
+//!    with `SKIP LOCKED`.
+//!
+//! [`PgStore::finish`] ends a poll's claim and sets the feed's next due time. A daemon
+//! that dies keeps nothing: its host and feed leases run out, and the next daemon to
+//! claim takes them. Times are the database's clock, so the daemons' clocks need not
+//! agree.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{PgError, PgStore};
+
+/// One feed claimed for one poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedClaim {
+    pub feed: String,
+    pub host: String,
+    /// When the feed was due.
+    pub due: DateTime<Utc>,
+}
+
+/// Who holds a feed now, for `feeds` listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedHolder {
+    pub feed: String,
+    pub host: String,
+    /// The daemon that holds the feed's host, while its lease runs.
+    pub holder: Option<String>,
+    /// The daemon polling the feed now, while the poll's lease runs.
+    pub polling: Option<String>,
+    pub next_due: DateTime<Utc>,
+    /// Finished polls, and the daemon that made the last one.
+    pub polls: i64,
+    pub last_polled_by: Option<String>,
+}
+
+fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+impl PgStore {
+    /// Makes the configured feeds (id, host) the claimable ones: new feeds are due at
+    /// once, a feed that moved host follows it, feeds no longer configured are
+    /// disabled (their history stays).
+    pub fn register_feeds(&self, feeds: &[(String, String)]) -> Result<(), PgError> {
+        let ids: Vec<String> = feeds.iter().map(|(id, _)| id.clone()).collect();
+        let hosts: Vec<String> = feeds.iter().map(|(_, host)| host.clone()).collect();
+        self.run(move |pool| async move {
+            let mut tx = pool.begin().await.map_err(PgError::query("registering feeds"))?;
+            sqlx::query(
+                "INSERT INTO hosts (host) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(&hosts)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query("registering hosts"))?;
+            sqlx::query(
+                "INSERT INTO feeds (id, host) SELECT * FROM unnest($1::text[], $2::text[]) \
+                 ON CONFLICT (id) DO UPDATE SET host = excluded.host, enabled = true",
+            )
+            .bind(&ids)
+            .bind(&hosts)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query("registering feeds"))?;
+            sqlx::query("UPDATE feeds SET enabled = false WHERE NOT (id = ANY($1))")
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await
+                .map_err(PgError::query("disabling removed feeds"))?;
+            tx.commit().await.map_err(PgError::query("registering feeds"))
+        })
+    }
+
+    /// One claiming round for `daemon` (see the module docs): returns up to `limit`
+    /// due feeds, each claimed for one poll until `lease` from now.
+    pub fn claim_due_feeds(
+        &self,
+        daemon: &str,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<FeedClaim>, PgError> {
+        let daemon = daemon.to_string();
+        let lease = seconds(lease);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |pool| async move {
+            let what = "claiming feeds";
+            let mut tx = pool.begin().await.map_err(PgError::query(what))?;
+            sqlx::query(
+                "INSERT INTO daemons (id) VALUES ($1) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = now()",
+            )
+            .bind(&daemon)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query(what))?;
+            sqlx::query(
+                "UPDATE hosts SET lease_until = now() + $2 * interval '1 second' \
+                 WHERE holder = $1 AND lease_until >= now()",
+            )
+            .bind(&daemon)
+            .bind(lease)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query(what))?;
+            // This daemon's share of the hosts with feeds.
+            let row = sqlx::query(
+                "SELECT \
+                   (SELECT count(DISTINCT host) FROM feeds WHERE enabled) AS hosts, \
+                   (SELECT count(*) FROM daemons \
+                      WHERE seen_at >= now() - $1 * interval '1 second') AS live, \
+                   (SELECT count(*) FROM hosts WHERE holder = $2 AND lease_until >= now()) AS held",
+            )
+            .bind(lease)
+            .bind(&daemon)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(PgError::query(what))?;
+            let (hosts, live, held): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            let share = (hosts + live.max(1) - 1) / live.max(1);
+            if held > share {
+                // Give back hosts with no poll of ours in flight, down to the share.
+                sqlx::query(
+                    "UPDATE hosts SET holder = NULL, lease_until = NULL WHERE host IN ( \
+                       SELECT h.host FROM hosts h \
+                       WHERE h.holder = $1 AND h.lease_until >= now() \
+                         AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host \
+                           AND f.claimed_by = $1 AND f.lease_until >= now()) \
+                       ORDER BY h.host DESC LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(&daemon)
+                .bind(held - share)
+                .execute(&mut *tx)
+                .await
+                .map_err(PgError::query(what))?;
+            } else if held < share {
+                sqlx::query(
+                    "UPDATE hosts SET holder = $1, lease_until = now() + $2 * interval '1 second' \
+                     WHERE host IN ( \
+                       SELECT h.host FROM hosts h \
+                       WHERE (h.holder IS NULL OR h.lease_until < now()) \
+                         AND EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled) \
+                       ORDER BY h.host LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(&daemon)
+                .bind(lease)
+                .bind(share - held)
+                .execute(&mut *tx)
+                .await
+                .map_err(PgError::query(what))?;
+            }
+            let rows = sqlx::query(
+                "UPDATE feeds f SET claimed_by = $1, lease_until = now() + $2 * interval '1 second' \
+                 WHERE f.id IN ( \
+                   SELECT d.id FROM feeds d JOIN hosts h ON h.host = d.host \
+                   WHERE h.holder = $1 AND h.lease_until >= now() \
+                     AND d.enabled AND d.next_due <= now() \
+                     AND (d.claimed_by IS NULL OR d.lease_until < now()) \
+                   ORDER BY d.next_due, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED) \
+                 RETURNING f.id, f.host, f.next_due",
+            )
+            .bind(&daemon)
+            .bind(lease)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(PgError::query(what))?;
+            tx.commit().await.map_err(PgError::query(what))?;
+            let mut claims: Vec<FeedClaim> = rows
+                .iter()
+                .map(|r| FeedClaim {
+                    feed: r.get(0),
+                    host: r.get(1),
+                    due: r.get(2),
+                })
+                .collect();
+            claims.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.feed.cmp(&b.feed)));
+            Ok(claims)
+        })
+    }
+
+    /// Ends `daemon`'s claim on `feed` after its poll, which set the next due time.
+    /// False when the claim was no longer `daemon`'s (its lease ran out and another
+    /// daemon took the feed): the poll's result stands, the schedule is the other's.
+    pub fn finish_feed_poll(
+        &self,
+        daemon: &str,
+        feed: &str,
+        next_due: DateTime<Utc>,
+    ) -> Result<bool, PgError> {
+        let (daemon, feed) = (daemon.to_string(), feed.to_string());
+        self.run(move |pool| async move {
+            let done = sqlx::query(
+                "UPDATE feeds SET claimed_by = NULL, lease_until = NULL, next_due = $3, \
+                   polls = polls + 1, last_polled_by = $1 \
+                 WHERE id = $2 AND claimed_by = $1",
+            )
+            .bind(&daemon)
+            .bind(&feed)
+            .bind(next_due)
+            .execute(&pool)
+            .await
+            .map_err(PgError::query("finishing a feed's poll"))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// A daemon that stops: its hosts and unfinished claims go back at once (the next
+    /// round of another daemon takes them), and it no longer counts as live.
+    pub fn release_daemon(&self, daemon: &str) -> Result<(), PgError> {
+        let daemon = daemon.to_string();
+        self.run(move |pool| async move {
+            let what = "releasing a daemon's claims";
+            let mut tx = pool.begin().await.map_err(PgError::query(what))?;
+            for statement in [
+                "UPDATE feeds SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1",
+                "UPDATE hosts SET holder = NULL, lease_until = NULL WHERE holder = $1",
+                "DELETE FROM daemons WHERE id = $1",
+            ] {
+                sqlx::query(statement)
+                    .bind(&daemon)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(PgError::query(what))?;
+            }
+            tx.commit().await.map_err(PgError::query(what))
+        })
+    }
+
+    /// Every feed with the daemon that holds it, by feed id.
+    pub fn feed_holders(&self) -> Result<Vec<FeedHolder>, PgError> {
+        self.run(|pool| async move {
+            let rows = sqlx::query(
+                "SELECT f.id, f.host, \
+                   CASE WHEN h.lease_until >= now() THEN h.holder END, \
+                   CASE WHEN f.lease_until >= now() THEN f.claimed_by END, \
+                   f.next_due, f.polls, f.last_polled_by \
+                 FROM feeds f JOIN hosts h ON h.host = f.host \
+                 WHERE f.enabled ORDER BY f.id",
+            )
+            .fetch_all(&pool)
+            .await
+            .map_err(PgError::query("listing feed holders"))?;
+            Ok(rows
+                .iter()
+                .map(|r| FeedHolder {
+                    feed: r.get(0),
+                    host: r.get(1),
+                    holder: r.get(2),
+                    polling: r.get(3),
+                    next_due: r.get(4),
+                    polls: r.get(5),
+                    last_polled_by: r.get(6),
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,172 @@
+//! The PostgreSQL backend, for several daemons on one database.
+//!
+//! sled allows one process per store; a newsroom that needs more daemons (for more
+//! feeds, or for availability) shares one PostgreSQL database between them. This module
+//! connects to it (sqlx's pool, rustls), applies the versioned migrations in
+//! `migrations/` at start, and gives the store's callers the same synchronous calls as
+//! the sled backend.
+//!
+//! The store's callers run on blocking threads or briefly on the daemon's workers, as
+//! they do with sled. The backend owns a small runtime of its own for the database I/O:
+//! each call hands its query to that runtime and waits on a channel for the answer, so
+//! it works from any thread, inside the daemon's runtime or not (the CLI), without
+//! entering a second runtime on a worker.
+//!
+//! Built so far: connection and migrations, and the claiming of feeds by host
+//! ([`claims`]).
+
+pub mod claims;
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+/// The migrations in `migrations/`, embedded in the binary and applied in order at
+/// connect; each is applied once (sqlx keeps the applied versions and their checksums).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What went wrong talking to PostgreSQL. Connection strings are shown without their
+/// password.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("PostgreSQL error while {what}: {source}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot start the PostgreSQL runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("the PostgreSQL call stopped before it answered")]
+    Lost,
+}
+
+impl PgError {
+    /// Wraps a query error with what the store was doing.
+    pub(crate) fn query(what: &'static str) -> impl FnOnce(sqlx::Error) -> PgError {
+        move |source| PgError::Query { what, source }
+    }
+}
+
+/// A connection pool on one database, with its own I/O runtime.
+pub struct PgStore {
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (a `postgres://` URL) with up to `max_connections` connections,
+    /// and applies the migrations the database does not have yet.
+    pub fn connect(url: &str, max_connections: u32) -> Result<PgStore, PgError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tidings-postgres")
+            .enable_all()
+            .build()
+            .map_err(PgError::Runtime)?;
+        let target = redacted(url);
+        let url = url.to_string();
+        let pool = on(&runtime, async move {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&url)
+                .await
+                .map_err(|source| PgError::Connect { target, source })?;
+            MIGRATOR.run(&pool).await.map_err(PgError::Migrate)?;
+            Ok(pool)
+        })?;
+        Ok(PgStore {
+            runtime: Some(runtime),
+            pool,
+        })
+    }
+
+    /// Runs `query` on the pool, on the backend's runtime, and waits for its answer.
+    pub(crate) fn run<T, F, Fut>(&self, query: F) -> Result<T, PgError>
+    where
+        T: Send + 'static,
+        F: FnOnce(PgPool) -> Fut,
+        Fut: Future<Output = Result<T, PgError>> + Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().ok_or(PgError::Lost)?;
+        on(runtime, query(self.pool.clone()))
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropping a runtime waits for its tasks, which is not allowed on a runtime's
+        // worker (the daemon may drop the store there): let them end in the background.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `future` on `runtime` from any thread and waits for its result.
+fn on<T: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    future: impl Future<Output = Result<T, PgError>> + Send + 'static,
+) -> Result<T, PgError> {
+    let (answer, answered) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = answer.send(future.await);
+    });
+    answered.recv().map_err(|_| PgError::Lost)?
+}
+
+/// `url` with its password replaced, for messages.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(an unreadable URL)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_never_show_the_password() {
+        assert_eq!(
+            redacted("postgres://tidings:s3cret@db.example:5432/tidings"),
+            "postgres://tidings:***@db.example:5432/tidings"
+        );
+        assert_eq!(
+            redacted("postgres://tidings@127.0.0.1/tidings"),
+            "postgres://tidings@127.0.0.1/tidings"
+        );
+        assert!(!redacted("not a url with s3cret").contains("s3cret"));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_a_clear_error_not_a_hang() {
+        // Port 1 on loopback: refused at once.
+        let Err(e) = PgStore::connect("postgres://tidings:pw@127.0.0.1:1/tidings", 1) else {
+            panic!("connected to nothing");
+        };
+        let message = e.to_string();
+        assert!(
+            message.starts_with(
+                "cannot connect to PostgreSQL at postgres://tidings:***@127.0.0.1:1/tidings"
+            ),
+            "{message}"
+        );
+    }
+}
