@@ -84,6 +84,7 @@ mod outbox;
 pub mod postgres;
 mod schema;
 mod stories;
+mod story_changes;
 mod tx;
 mod unindexed;
 

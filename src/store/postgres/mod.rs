@@ -12,10 +12,12 @@
 //! it works from any thread, inside the daemon's runtime or not (the CLI), without
 //! entering a second runtime on a worker.
 //!
-//! Built so far: connection and migrations, and the claiming of feeds by host
-//! ([`claims`]).
+//! Built so far: connection and migrations, the claiming of feeds by host
+//! ([`claims`]), and the ingestion of stories with dedup across daemons
+//! (`ingest.rs`).
 
 pub mod claims;
+mod ingest;
 
 use std::future::Future;
 use std::time::Duration;
@@ -44,6 +46,14 @@ pub enum PgError {
         #[source]
         source: sqlx::Error,
     },
+    /// A stored record does not decode.
+    #[error("corrupt record in {table} with id {id}: {source}")]
+    Decode {
+        table: &'static str,
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("cannot start the PostgreSQL runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("the PostgreSQL call stopped before it answered")]
@@ -51,6 +61,12 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// A write refused because a unique key is taken (SQLSTATE 23505).
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, PgError::Query { source: sqlx::Error::Database(e), .. }
+            if e.code().as_deref() == Some("23505"))
+    }
+
     /// Wraps a query error with what the store was doing.
     pub(crate) fn query(what: &'static str) -> impl FnOnce(sqlx::Error) -> PgError {
         move |source| PgError::Query { what, source }
