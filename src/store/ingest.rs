@@ -29,10 +29,11 @@ use crate::model::{
     StoryId,
 };
 
-/// What happens to a new story besides storing it.
+/// What happens to a new story besides storing it. The hooks are `Sync`: a PostgreSQL
+/// store runs them on a thread of its own.
 pub struct IngestHooks<'a> {
     /// Finds the events in a new story.
-    pub detect: &'a dyn Fn(&Story) -> Vec<Detection>,
+    pub detect: &'a (dyn Fn(&Story) -> Vec<Detection> + Sync),
     /// The alerts one change to an event raises, given the event as it will be stored:
     /// why, and the sinks to tell; `None` for none. Asked for every change a new story
     /// makes (new, updated, corroborated); which deserve an alert is alert policy, not
@@ -42,7 +43,8 @@ pub struct IngestHooks<'a> {
 
 /// The route hook of [`IngestHooks`]: the alerts a change to an event raises (why, and
 /// the ids of the sinks to tell), if any.
-pub type RouteHook<'a> = dyn Fn(&EventChange, &Event) -> Option<(AlertReason, Vec<String>)> + 'a;
+pub type RouteHook<'a> =
+    dyn Fn(&EventChange, &Event) -> Option<(AlertReason, Vec<String>)> + Sync + 'a;
 
 impl IngestHooks<'_> {
     /// No detection, no alerts.

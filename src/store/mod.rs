@@ -75,6 +75,7 @@ mod circuits;
 mod codec;
 mod counts;
 mod error;
+mod event_plan;
 mod events;
 mod feeds;
 mod ingest;

@@ -20,26 +20,53 @@ use sqlx::{PgConnection, Row};
 use super::{PgError, PgStore};
 use crate::dedup::{self, BandMember, DedupIndex, Fingerprint, Signature, SIGNATURE_LEN};
 use crate::model::{Candidate, IngestOutcome, MatchKind, Story, StoryId};
-use crate::store::story_changes;
+use crate::store::{story_changes, IngestHooks, Ingested};
 
 impl PgStore {
     /// Offers one candidate: stores it as a new story, or records it on the story it
     /// duplicates (see the module docs).
     pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, PgError> {
-        let candidate = candidate.clone();
-        let fp = Fingerprint::of(&candidate);
-        self.run(move |pool| async move {
-            // A unique key taken by a write the locks did not order (they always
-            // should) makes the offer run again, and then find that story: a copy, not
-            // an error.
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                match offer(&pool, &candidate, &fp).await {
-                    Err(e) if attempt < 3 && e.is_unique_violation() => continue,
-                    result => return result,
-                }
+        Ok(self
+            .ingest_detecting(candidate, &IngestHooks::NONE)?
+            .outcome)
+    }
+
+    /// Like [`PgStore::ingest`], and when the candidate is a new story, runs the
+    /// detector on it, merges the detections into events and writes the alerts the
+    /// route hook asks for — all in the story's transaction.
+    pub fn ingest_detecting(
+        &self,
+        candidate: &Candidate,
+        hooks: &IngestHooks,
+    ) -> Result<Ingested, PgError> {
+        let mut one = self.ingest_batch(std::slice::from_ref(candidate), hooks)?;
+        one.pop().ok_or(PgError::Lost)
+    }
+
+    /// Offers the entries of one poll, in order, each in a transaction of its own, and
+    /// returns what became of each.
+    pub fn ingest_batch(
+        &self,
+        candidates: &[Candidate],
+        hooks: &IngestHooks,
+    ) -> Result<Vec<Ingested>, PgError> {
+        self.run_borrowing(|pool| async move {
+            let mut out = Vec::with_capacity(candidates.len());
+            for candidate in candidates {
+                let fp = Fingerprint::of(candidate);
+                // A unique key taken by a write the locks did not order (they always
+                // should), or a deadlock the database broke, runs the offer again: it
+                // then finds that story, a copy, not an error.
+                let mut attempt = 0;
+                out.push(loop {
+                    attempt += 1;
+                    match offer(&pool, candidate, &fp, hooks).await {
+                        Err(e) if attempt < 3 && e.is_retryable() => continue,
+                        result => break result?,
+                    }
+                });
             }
+            Ok(out)
         })
     }
 
@@ -67,33 +94,45 @@ impl PgStore {
     }
 }
 
-/// One offer of `candidate` in one transaction: locks, looks, decision and write.
+/// One offer of `candidate` in one transaction: locks, looks, decision and write; for
+/// a new story, its events and alerts too.
 async fn offer(
     pool: &sqlx::PgPool,
     candidate: &Candidate,
     fp: &Fingerprint,
-) -> Result<IngestOutcome, PgError> {
+    hooks: &IngestHooks<'_>,
+) -> Result<Ingested, PgError> {
     let what = "ingesting a story";
     let mut tx = pool.begin().await.map_err(PgError::query(what))?;
     // One round trip; `unnest` yields the sorted keys in order, so they are locked in
     // that order.
-    sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
-        .bind(lock_keys(candidate, fp))
-        .execute(&mut *tx)
-        .await
-        .map_err(PgError::query(what))?;
+    lock_all(&mut tx, lock_keys(candidate, fp)).await?;
     let looks = Prefetched::read(&mut tx, candidate, fp).await?;
     let found = dedup::find_match(&looks, candidate, fp)?;
-    let outcome = match found {
-        None => insert_new(&mut tx, candidate, fp).await?,
+    let ingested = match found {
+        None => {
+            let story = insert_new(&mut tx, candidate, fp).await?;
+            let detections = (hooks.detect)(&story);
+            let (events, alerts) = if detections.is_empty() {
+                (Vec::new(), Vec::new())
+            } else {
+                super::events::merge_and_alert(&mut tx, &story, &detections, hooks.route).await?
+            };
+            Ingested {
+                outcome: IngestOutcome::New(story.id),
+                events,
+                alerts,
+            }
+        }
         Some((id, MatchKind::Guid)) => {
             let mut story = load_for_update(&mut tx, id).await?;
-            if story_changes::revise_same_copy(&mut story, candidate) {
+            let outcome = if story_changes::revise_same_copy(&mut story, candidate) {
                 save(&mut tx, &story).await?;
                 IngestOutcome::Revised(id)
             } else {
                 IngestOutcome::Unchanged(id)
-            }
+            };
+            unchanged_events(outcome)
         }
         Some((id, kind)) => {
             let mut story = load_for_update(&mut tx, id).await?;
@@ -102,11 +141,29 @@ async fn offer(
                 .push(story_changes::source_of(candidate, kind));
             save(&mut tx, &story).await?;
             index_copy(&mut tx, candidate, id).await?;
-            IngestOutcome::Duplicate(id, kind)
+            unchanged_events(IngestOutcome::Duplicate(id, kind))
         }
     };
     tx.commit().await.map_err(PgError::query(what))?;
-    Ok(outcome)
+    Ok(ingested)
+}
+
+fn unchanged_events(outcome: IngestOutcome) -> Ingested {
+    Ingested {
+        outcome,
+        events: Vec::new(),
+        alerts: Vec::new(),
+    }
+}
+
+/// Takes the transaction-scoped advisory locks `keys`, in the order given.
+pub(super) async fn lock_all(tx: &mut PgConnection, keys: Vec<i64>) -> Result<(), PgError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+        .bind(keys)
+        .execute(&mut *tx)
+        .await
+        .map_err(PgError::query("taking advisory locks"))?;
+    Ok(())
 }
 
 /// The advisory lock keys of every dedup key `c` could match or write, sorted (two
@@ -128,7 +185,7 @@ fn lock_keys(c: &Candidate, fp: &Fingerprint) -> Vec<i64> {
     keys
 }
 
-fn lock_key(parts: &[&[u8]]) -> i64 {
+pub(super) fn lock_key(parts: &[&[u8]]) -> i64 {
     let mut h = SipHasher13::new_with_keys(0x7469_6469_6e67_7321, 0x6c6f_636b_6b65_7973);
     for part in parts {
         h.write_usize(part.len());
@@ -260,7 +317,7 @@ async fn insert_new(
     tx: &mut PgConnection,
     c: &Candidate,
     fp: &Fingerprint,
-) -> Result<IngestOutcome, PgError> {
+) -> Result<Story, PgError> {
     let what = "storing a new story";
     let id: i64 = sqlx::query_scalar("SELECT nextval('story_ids')")
         .fetch_one(&mut *tx)
@@ -303,7 +360,7 @@ async fn insert_new(
         .map_err(PgError::query(what))?;
     }
     index_copy(tx, c, story.id).await?;
-    Ok(IngestOutcome::New(story.id))
+    Ok(story)
 }
 
 /// The keys a copy adds: its (feed, GUID), and its URL when no story has it yet.
@@ -356,11 +413,11 @@ fn decode(id: StoryId, record: serde_json::Value) -> Result<Story, PgError> {
 }
 
 /// Story ids are positive `bigint`s in the database.
-fn db_id(id: StoryId) -> i64 {
+pub(super) fn db_id(id: StoryId) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-fn story_id(id: i64) -> StoryId {
+pub(super) fn story_id(id: i64) -> StoryId {
     u64::try_from(id).unwrap_or(0)
 }
 

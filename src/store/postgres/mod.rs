@@ -13,11 +13,13 @@
 //! entering a second runtime on a worker.
 //!
 //! Built so far: connection and migrations, the claiming of feeds by host
-//! ([`claims`]), and the ingestion of stories with dedup across daemons
-//! (`ingest.rs`).
+//! ([`claims`]), the ingestion of stories with dedup and event merge across daemons
+//! (`ingest.rs`, `events.rs`), and the outbox claimed for delivery (`outbox.rs`).
 
 pub mod claims;
+mod events;
 mod ingest;
+mod outbox;
 
 use std::future::Future;
 use std::time::Duration;
@@ -61,10 +63,11 @@ pub enum PgError {
 }
 
 impl PgError {
-    /// A write refused because a unique key is taken (SQLSTATE 23505).
-    pub(crate) fn is_unique_violation(&self) -> bool {
+    /// A transaction to run again: a unique key taken by a write the locks did not
+    /// order (SQLSTATE 23505), a deadlock (40P01) or a serialization failure (40001).
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(self, PgError::Query { source: sqlx::Error::Database(e), .. }
-            if e.code().as_deref() == Some("23505"))
+            if matches!(e.code().as_deref(), Some("23505" | "40P01" | "40001")))
     }
 
     /// Wraps a query error with what the store was doing.
@@ -116,6 +119,27 @@ impl PgStore {
     {
         let runtime = self.runtime.as_ref().ok_or(PgError::Lost)?;
         on(runtime, query(self.pool.clone()))
+    }
+}
+
+impl PgStore {
+    /// Runs the future `make` builds on the pool, on a thread of its own that waits on
+    /// the backend's runtime: for calls that borrow the caller's data, such as the
+    /// ingest hooks, which cannot move to the runtime's tasks.
+    pub(crate) fn run_borrowing<T, F, Fut>(&self, make: F) -> Result<T, PgError>
+    where
+        T: Send,
+        F: FnOnce(PgPool) -> Fut + Send,
+        Fut: Future<Output = Result<T, PgError>>,
+    {
+        let runtime = self.runtime.as_ref().ok_or(PgError::Lost)?;
+        let pool = self.pool.clone();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || runtime.block_on(make(pool)))
+                .join()
+                .map_err(|_| PgError::Lost)?
+        })
     }
 }
 
