@@ -201,6 +201,11 @@ fn alerts_are_claimed_by_one_daemon_at_a_time_and_pass_on_when_the_lease_runs_ou
         store.list_alerts(AlertState::Pending, 100).unwrap().len(),
         PAIRS.len() - first.len()
     );
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!(
+        (counts.pending, counts.dead, counts.delivered),
+        (PAIRS.len() - first.len(), 0, first.len() as u64)
+    );
 }
 
 #[test]

@@ -10,10 +10,10 @@ use std::sync::{Arc, Barrier};
 use chrono::{DateTime, Utc};
 use common::pg::database_or_skip;
 use common::shared_dir_or_skip;
-use tidings::model::{Candidate, IngestOutcome, MatchKind};
+use tidings::model::{Candidate, CircuitState, FeedState, IngestOutcome, MatchKind, SinkCircuit};
 use tidings::parser::parse_feed;
 use tidings::store::postgres::PgStore;
-use tidings::store::Store;
+use tidings::store::{Store, StoryQuery};
 
 /// Every entry of the real captures, in capture order, each seen at its capture time.
 fn captured_entries(shared: &std::path::Path) -> Vec<Candidate> {
@@ -104,6 +104,85 @@ fn the_real_captures_get_the_same_outcomes_as_with_sled() {
         revised += usize::from(!from_sled.revisions.is_empty());
     }
     assert!(revised > 0);
+    // The listings agree: newest first, all or one feed's, since a time.
+    let name_list = |ids: Vec<u64>, names: &HashMap<u64, usize>| -> Vec<usize> {
+        ids.iter().map(|id| names[id]).collect()
+    };
+    let since = entries[entries.len() / 2].seen_at;
+    for query in [
+        StoryQuery {
+            limit: Some(200),
+            ..Default::default()
+        },
+        StoryQuery {
+            feed: Some("nyt_us".into()),
+            limit: Some(100),
+            ..Default::default()
+        },
+        StoryQuery {
+            since: Some(since),
+            ..Default::default()
+        },
+    ] {
+        let from_sled = sled.stories(&query).unwrap();
+        let from_pg = pg.stories(&query).unwrap();
+        assert!(!from_sled.is_empty(), "{query:?}");
+        assert_eq!(
+            name_list(from_pg.iter().map(|s| s.id).collect(), &pg_names),
+            name_list(from_sled.iter().map(|s| s.id).collect(), &sled_names),
+            "{query:?}"
+        );
+    }
+    for feed in ["bbc_news_home", "cnn_international", "nyt_us"] {
+        assert_eq!(
+            pg.feed_story_count(feed).unwrap(),
+            sled.feed_story_count(feed).unwrap(),
+            "{feed}"
+        );
+    }
+}
+
+#[test]
+fn feed_states_and_sink_breakers_are_saved_and_read_back() {
+    let Some(db) = database_or_skip("pg_feed_state") else {
+        return;
+    };
+    let pg = PgStore::connect(&db.url, 2).unwrap();
+    assert_eq!(pg.feed_state("bbc").unwrap(), None);
+    let mut state = FeedState {
+        id: "bbc".into(),
+        etag: Some("\"abc\"".into()),
+        consecutive_failures: 2,
+        ..Default::default()
+    };
+    pg.put_feed_state(&state).unwrap();
+    state.consecutive_failures = 0;
+    pg.put_feed_state(&state).unwrap();
+    pg.put_feed_state(&FeedState {
+        id: "afp".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(pg.feed_state("bbc").unwrap(), Some(state.clone()));
+    let ids: Vec<String> = pg
+        .feed_states()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["afp", "bbc"]);
+    let circuit = SinkCircuit {
+        sink: "desk".into(),
+        state: CircuitState::Open,
+        failures: 3,
+        since: Utc::now(),
+        next_probe: Some(Utc::now()),
+        changes: 1,
+        last_error: Some("503 from the sink".into()),
+    };
+    pg.save_sink_circuit(&circuit).unwrap();
+    assert_eq!(pg.sink_circuits().unwrap(), vec![circuit]);
+    assert_eq!(pg.outbox_counts().unwrap().pending, 0);
 }
 
 /// A wire story as two outlets carry it: `how` says what the copies share.

@@ -20,6 +20,7 @@ pub mod claims;
 mod events;
 mod ingest;
 mod outbox;
+mod state;
 
 use std::future::Future;
 use std::time::Duration;

@@ -71,12 +71,20 @@ impl PgStore {
     pub fn alert_delivered(&self, alert: &Alert) -> Result<(), PgError> {
         let id = db_id(alert.id);
         self.run(move |pool| async move {
-            sqlx::query("DELETE FROM alerts WHERE id = $1 AND NOT dead")
+            let what = "removing a delivered alert";
+            let mut tx = pool.begin().await.map_err(PgError::query(what))?;
+            let removed = sqlx::query("DELETE FROM alerts WHERE id = $1 AND NOT dead")
                 .bind(id)
-                .execute(&pool)
+                .execute(&mut *tx)
                 .await
-                .map_err(PgError::query("removing a delivered alert"))?;
-            Ok(())
+                .map_err(PgError::query(what))?
+                .rows_affected();
+            sqlx::query("UPDATE counters SET value = value + $1 WHERE name = 'alerts_delivered'")
+                .bind(i64::try_from(removed).unwrap_or(0))
+                .execute(&mut *tx)
+                .await
+                .map_err(PgError::query(what))?;
+            tx.commit().await.map_err(PgError::query(what))
         })
     }
 
