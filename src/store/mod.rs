@@ -85,6 +85,7 @@ mod schema;
 mod stories;
 mod tx;
 mod unindexed;
+pub mod web_reads;
 
 #[cfg(test)]
 pub(crate) mod test_support;
