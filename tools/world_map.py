@@ -57,7 +57,26 @@ def ring_points(arcs, ring):
     for index in ring:
         arc = arcs[index] if index >= 0 else list(reversed(arcs[~index]))
         points.extend(arc if not points else arc[1:])
-    return points
+    return across_antimeridian(points)
+
+
+def across_antimeridian(points):
+    """A ring that crosses the 180th meridian (Russia's Chukotka, Fiji) would be drawn
+    as a band across the whole map: its longitudes are made continuous, then the part
+    beyond 180 degrees on the side where most of the ring lies is pressed onto the edge."""
+    if all(abs(b[0] - a[0]) <= 180 for a, b in zip(points, points[1:])):
+        return points
+    unwrapped = [points[0]]
+    for lon, lat in points[1:]:
+        prev = unwrapped[-1][0]
+        while lon - prev > 180:
+            lon -= 360
+        while prev - lon > 180:
+            lon += 360
+        unwrapped.append((lon, lat))
+    mean = sum(lon for lon, _ in unwrapped) / len(unwrapped)
+    shift = -360 if mean > 180 else (360 if mean < -180 else 0)
+    return [(min(180.0, max(-180.0, lon + shift)), lat) for lon, lat in unwrapped]
 
 
 def main():
