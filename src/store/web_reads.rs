@@ -1,6 +1,7 @@
 //! Reads for the web view (`crate::web`): events in a day range with a confidence floor,
 //! the distinct types and countries the indexes hold, and tallies per day, type, country
-//! and event key read from the index keys alone (no event record is decoded).
+//! and event key read from the index keys alone (no event record is decoded), over the
+//! day range asked.
 
 use std::collections::BTreeMap;
 
@@ -121,55 +122,79 @@ impl Store {
     }
 
     /// Counts of the events filed from `from` to `to` (inclusive; either end open when
-    /// `None`) per day and type, per country and per type and key. Reads only index
-    /// keys: cheap enough for every page view of a store of 100,000 events.
+    /// `None`) per day and type and per country, and, for `key_type` only, per key.
+    /// Reads only index keys: per type and per country just the day range asked (one
+    /// seek each), and the keys of `key_type`'s events (its key sits before the day).
     pub fn event_tallies(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        key_type: Option<&str>,
     ) -> Result<EventTallies, StoreError> {
         let mut tallies = EventTallies::default();
-        for entry in self.idx_event_type.iter() {
-            let (key, _) = entry?;
-            let Some((kind, rest)) = split_part(&key) else {
-                continue;
-            };
-            let Some(day) = day_of(rest) else { continue };
-            if within(day, from, to) {
+        for kind in self.event_types()? {
+            for day in days_in(&self.idx_event_type, &kind, from, to) {
                 *tallies
                     .by_day_and_type
-                    .entry((day, kind.to_string()))
+                    .entry((day?, kind.clone()))
                     .or_default() += 1;
             }
         }
-        for entry in self.idx_event_country.iter() {
-            let (key, _) = entry?;
-            let Some((code, rest)) = split_part(&key) else {
-                continue;
-            };
-            let Some(day) = day_of(rest) else { continue };
-            if within(day, from, to) {
-                *tallies.by_country.entry(code.to_string()).or_default() += 1;
+        for code in self.event_countries()? {
+            let n = days_in(&self.idx_event_country, &code, from, to).count();
+            if n > 0 {
+                *tallies.by_country.entry(code).or_default() += n as u64;
             }
         }
-        for entry in self.idx_event_key.iter() {
-            let (key, _) = entry?;
-            let Some((kind, rest)) = split_part(&key) else {
-                continue;
-            };
-            let Some((event_key, rest)) = split_part(rest) else {
-                continue;
-            };
-            let Some(day) = day_of(rest) else { continue };
-            if within(day, from, to) {
-                *tallies
-                    .by_key
-                    .entry((kind.to_string(), event_key.to_string()))
-                    .or_default() += 1;
+        if let Some(kind) = key_type {
+            for entry in self.idx_event_key.scan_prefix(keys::prefix(kind)) {
+                let (key, _) = entry?;
+                let Some((_, rest)) = split_part(&key) else {
+                    continue;
+                };
+                let Some((event_key, rest)) = split_part(rest) else {
+                    continue;
+                };
+                let Some(day) = day_of(rest) else { continue };
+                if within(day, from, to) {
+                    *tallies
+                        .by_key
+                        .entry((kind.to_string(), event_key.to_string()))
+                        .or_default() += 1;
+                }
             }
         }
         Ok(tallies)
     }
+}
+
+/// The days of the entries of `part ‖ 0 ‖ day ‖ id` keys from `from` to `to`.
+fn days_in(
+    tree: &sled::Tree,
+    part: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> impl Iterator<Item = Result<NaiveDate, StoreError>> {
+    let prefix = keys::prefix(part);
+    let mut lo = prefix.clone();
+    if let Some(f) = from {
+        lo.extend_from_slice(&keys::day(f));
+    }
+    let mut hi = prefix.clone();
+    match to.and_then(|t| t.succ_opt()) {
+        Some(next) => hi.extend_from_slice(&keys::day(next)),
+        // Past every key of the prefix: its separator 0 becomes 1.
+        None => {
+            if let Some(last) = hi.last_mut() {
+                *last = 1;
+            }
+        }
+    }
+    let skip = prefix.len();
+    tree.range(lo..hi).filter_map(move |entry| match entry {
+        Ok((key, _)) => key.get(skip..).and_then(day_of).map(Ok),
+        Err(e) => Some(Err(e.into())),
+    })
 }
 
 /// The distinct `part`s of a `part ‖ 0 ‖ …` index: seek to the first key, then past its
@@ -314,7 +339,11 @@ mod tests {
         assert_eq!(store.newest_event_day().unwrap(), Some(day("2026-02-01")));
 
         let t = store
-            .event_tallies(Some(day("2026-01-01")), Some(day("2026-01-31")))
+            .event_tallies(
+                Some(day("2026-01-01")),
+                Some(day("2026-01-31")),
+                Some("meet"),
+            )
             .unwrap();
         assert_eq!(t.by_day_and_type.len(), 3);
         assert_eq!(t.by_day_and_type[&(day("2026-01-09"), "vote".into())], 1);
@@ -325,8 +354,12 @@ mod tests {
             "February is out of range"
         );
         assert_eq!(t.by_key[&("meet".into(), "DEU-FRA".into())], 1);
-        let everything = store.event_tallies(None, None).unwrap();
+        let everything = store.event_tallies(None, None, Some("meet")).unwrap();
         assert_eq!(everything.by_key[&("meet".into(), "DEU-FRA".into())], 2);
+        assert_eq!(everything.by_country["FRA"], 3);
+        assert_eq!(everything.by_day_and_type.values().sum::<u64>(), 4);
+        let no_keys = store.event_tallies(None, None, None).unwrap();
+        assert!(no_keys.by_key.is_empty());
     }
 
     #[test]

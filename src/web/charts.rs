@@ -22,6 +22,8 @@ const DEFAULT_DAYS: i64 = 30;
 const MAX_TIMELINE_DAYS: i64 = 366;
 /// Events of one country read for its page, at most.
 const COUNTRY_EVENTS: usize = 20_000;
+/// Links drawn on the map at most (the pairs with the most events).
+const MAX_LINKS: usize = 400;
 /// Colours of the event types (Okabe–Ito, told apart with colour-blindness).
 const PALETTE: &[&str] = &[
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D1F", "#000000",
@@ -72,7 +74,7 @@ pub fn timeline_page(store: &Store, range: DayRange) -> Result<Markup, WebError>
             reason: format!("the timeline shows at most {MAX_TIMELINE_DAYS} days ({days} asked)"),
         }));
     }
-    let tallies = store.event_tallies(Some(from), Some(to))?;
+    let tallies = store.event_tallies(Some(from), Some(to), None)?;
     let types: Vec<String> = tallies
         .by_day_and_type
         .keys()
@@ -179,9 +181,9 @@ fn shade(n: u64, max: u64) -> usize {
 /// The world map: countries shaded by events, links of one type between capitals.
 pub fn map_page(store: &Store, range: DayRange, links: Option<String>) -> Result<Markup, WebError> {
     let (from, to) = resolve(store, range)?;
-    let tallies = store.event_tallies(Some(from), Some(to))?;
-    let types = store.event_types()?;
     let link_type = links.unwrap_or_else(|| "bilateral_meeting".to_string());
+    let tallies = store.event_tallies(Some(from), Some(to), Some(&link_type))?;
+    let types = store.event_types()?;
     let w = world();
     let max = tallies.by_country.values().copied().max().unwrap_or(0);
     let mut pairs: Vec<(String, String, u64)> = tallies
@@ -197,6 +199,7 @@ pub fn map_page(store: &Store, range: DayRange, links: Option<String>) -> Result
     let drawn: Vec<_> = pairs
         .iter()
         .filter_map(|(a, b, n)| Some((a, b, *n, w.capitals.get(a)?, w.capitals.get(b)?)))
+        .take(MAX_LINKS)
         .collect();
     let mut ranked: Vec<(&String, &u64)> = tallies.by_country.iter().collect();
     ranked.sort_by(|x, y| y.1.cmp(x.1).then_with(|| x.0.cmp(y.0)));
@@ -254,7 +257,9 @@ pub fn map_page(store: &Store, range: DayRange, links: Option<String>) -> Result
             }))
             p.summary {
                 (tallies.by_country.len()) " countries with events from " (from) " to " (to) "; "
-                (pairs.len()) " pairs of countries with a " (type_label(&link_type)) " (" (drawn.len()) " drawn between capitals)."
+                (pairs.len()) " pairs of countries with a " (type_label(&link_type)) " (" (drawn.len()) " drawn between capitals"
+                @if drawn.len() == MAX_LINKS { ": the " (MAX_LINKS) " with the most" }
+                ")."
             }
             ul.legend aria-label="Shades" {
                 li { span.swatch style={ "background:" (SHADES[0]) } {} "none" }

@@ -21,7 +21,7 @@
 //! drawn only for `http(s)` URLs.
 
 pub mod auth;
-mod charts;
+pub mod charts;
 mod evidence;
 mod filters;
 mod layout;
@@ -42,7 +42,7 @@ use crate::config::{Config, Secret};
 use crate::store::{Store, StoreError};
 use crate::views::EventNotice;
 
-pub use filters::{EventFilters, FilterError};
+pub use filters::{DayRange, EventFilters, FilterError};
 pub use pages::render_events_page;
 
 /// What the pages share: the daemon's store, its live config and event broadcast.
