@@ -153,6 +153,9 @@ fn detection(story: &Story, codes: &[String]) -> Detection {
     }
 }
 
+/// One page's render, timed by [`time`].
+type Render<'a> = Box<dyn Fn() -> String + 'a>;
+
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
@@ -249,7 +252,7 @@ fn main() {
         EventFilters::parse(&params(&[("country", "FRA"), ("min_confidence", "0.8")])).unwrap();
     let none = DayRange::default();
     let newest = store.newest_event_day().unwrap().unwrap_or(NaiveDate::MIN);
-    let rows: [(&str, Box<dyn Fn() -> String>); 4] = [
+    let rows: [(&str, Render); 4] = [
         (
             "events page, country=FRA&min_confidence=0.8",
             Box::new(|| render_events_page(&store, &filtered).unwrap().into_string()),
