@@ -132,6 +132,7 @@ fn a_desk_analyst_filters_reads_evidence_and_watches_events_arrive_in_chromium()
         "OK the filters are in the URL",
         "OK the evidence sentence is highlighted",
         "OK the new event arrived live",
+        "OK the open event page says its event changed",
         "OK the table did not move",
         "OK the map draws meetings between capitals",
         "OK the badge shows the stream down",

@@ -99,6 +99,19 @@ fn the_pages_render_the_daemons_events_behind_its_token_and_escape_feed_text() {
         200,
         "assets need no token"
     );
+    // The API's Host check (DNS rebinding) guards the pages too.
+    let rebound = desk.runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/", desk.base))
+            .header("host", "rebound.example")
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(rebound, 421);
 
     // The events page: every event, newest first, escaped.
     let (status, kind, page) = desk.get("/", Some(TOKEN));

@@ -237,6 +237,11 @@ pub fn event_page(store: &Store, id: u64) -> Result<Markup, WebError> {
         "/",
         html! {
             h1 { (type_label(&event.event_type)) ": " (parties(&event)) }
+            p #event-changed .notice data-event-id=(event.id) role="status" hidden {
+                "This event changed since the page was opened: "
+                a href={ "/events/" (event.id) } { "reload it" }
+                "."
+            }
             dl.facts {
                 dt { "Date" } dd { (date_text(&event)) @if event.date.is_none() { " (undated: filed under its first report's day)" } }
                 dt { "Place" } dd { (event.location.as_deref().unwrap_or("—")) }

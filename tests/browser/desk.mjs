@@ -1,7 +1,7 @@
 // Drives Debian's Chromium through the tidings web view, as a desk analyst would: log
 // in with the token, filter the events, click through to an event and read its
-// evidence, watch a new event arrive live, see the badge when the stream goes down, and
-// take screenshots. Run by tests/web_browser.rs, which owns the daemon and the feed:
+// evidence, watch a new event arrive live (and an open event page say its event got a
+// new report), see the badge when the stream goes down, and take screenshots. Run by tests/web_browser.rs, which owns the daemon and the feed:
 //
 //   node desk.mjs BASE_URL SCREENSHOT_DIR TOKEN LIVE_TITLE
 //
@@ -96,6 +96,8 @@ try {
   check(/Macron met German Chancellor Friedrich Merz/.test(sentence), `the evidence sentence is highlighted: "${sentence}"`);
   check((await page.locator('blockquote.evidence mark strong').count()) >= 1, 'the matched words are marked');
   check((await page.locator('h3 a[href^="https://news.example/"]').count()) >= 1, 'the article is linked');
+  const berlin = page.url();
+  check((await page.locator('dl.facts').innerText()).includes('Berlin'), 'the newest Franco-German meeting is in Berlin');
   await page.screenshot({ path: join(shots, 'event.png'), fullPage: true });
 
   // The hostile story's event page runs nothing either.
@@ -111,11 +113,19 @@ try {
   const before = await rows.first().boundingBox();
   const navigations = [];
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
+  // A second tab on the Berlin meeting, which the next poll reports again.
+  const other = await context.newPage();
+  await other.goto(berlin);
+  await other.waitForSelector('#stream-badge[data-state="up"]');
+  check(await other.locator('#event-changed').isHidden(), 'the event page shows no change yet');
   await waitForTest('publish');
   const arrived = page.locator('#live-rows tr', { hasText: liveTitle });
   await arrived.waitFor({ timeout: 60000 });
   check(true, `the new event arrived live: "${liveTitle}"`);
   check(navigations.length === 0, 'without a reload');
+  await other.locator('#event-changed').waitFor({ state: 'visible', timeout: 60000 });
+  check(true, 'the open event page says its event changed');
+  await other.close();
   const after = await rows.first().boundingBox();
   check(before && after && before.y === after.y && before.height === after.height,
     `the table did not move (${before?.y} → ${after?.y})`);

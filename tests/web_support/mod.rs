@@ -46,6 +46,13 @@ const VOTE: (&str, &str) = (
 
 const LIVE_TEXT: &str = "The foreign ministers of Poland and Ukraine met in Warsaw on Wednesday.";
 
+/// Another report of the Berlin meeting (`m1`), served from round 1 on: a new source of
+/// a stored event.
+const CORROBORATION: (&str, &str) = (
+    "Merz hosts Macron",
+    "German Chancellor Friedrich Merz met French President Emmanuel Macron in Berlin on Tuesday, officials said.",
+);
+
 fn escape(text: &str) -> String {
     // Titles are read as HTML inside XML: escaped twice, the story keeps them
     // literally. The texts' own entities (&lt;script&gt;) are escaped once more for the
@@ -66,7 +73,7 @@ fn item(guid: &str, title: &str, text: &str, days_ago: i64, link: &str) -> Strin
 }
 
 /// The feed on `round`: the meetings spread over the last three weeks and a vote; from
-/// round 1 on, one meeting more, published now.
+/// round 1 on, one meeting more, published now, and another report of the Berlin one.
 fn feed_body(round: usize) -> String {
     let mut items = Vec::new();
     for (i, (title, text)) in MEETINGS.iter().enumerate() {
@@ -85,6 +92,13 @@ fn feed_body(round: usize) -> String {
             LIVE_TEXT,
             0,
             "https://news.example/live1",
+        ));
+        items.push(item(
+            "m1b",
+            CORROBORATION.0,
+            CORROBORATION.1,
+            4,
+            "https://news.example/m1b",
         ));
     }
     format!(

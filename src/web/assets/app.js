@@ -1,7 +1,8 @@
 // tidings web view: live updates. Reads the daemon's event stream (/live, NDJSON) with
 // fetch streaming; each notice's row is rendered by the server (/fragments/event-row/ID,
 // escaped there) for the filters this page shows, and goes into the reserved live box
-// (and replaces the row in the table when the event is listed). The badge in the header
+// (and replaces the row in the table when the event is listed); an event's own page
+// says when that event changed. The badge in the header
 // says whether the stream is up; a dropped stream is retried with a growing pause.
 (() => {
   'use strict';
@@ -27,7 +28,10 @@
 
   async function handle(notice) {
     const id = notice && notice.event && notice.event.id;
-    if (typeof id !== 'number' || !live) return;
+    if (typeof id !== 'number') return;
+    const changed = document.getElementById('event-changed');
+    if (changed && changed.dataset.eventId === String(id)) changed.hidden = false;
+    if (!live) return;
     const row = await rowFor(id);
     if (!row) return;
     row.dataset.change = notice.change;
