@@ -17,7 +17,7 @@
 //! 3. the pure stages and the fetcher: [`parser`], [`normalise`], [`dedup`], [`detect`],
 //!    [`merge`], [`scheduler`], [`fetcher`], and [`eval`], [`feedlist`];
 //! 4. [`store`];
-//! 5. [`alerts`], [`poll`], [`views`], [`api`];
+//! 5. [`alerts`], [`poll`], [`views`], [`web`], [`api`];
 //! 6. [`daemon`], then the binary (`main.rs`, `cli/`).
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
@@ -43,3 +43,4 @@ pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod views;
+pub mod web;

@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
         "feedlist",
     ],
     &["store"],
-    &["alerts", "poll", "views", "api"],
+    &["alerts", "poll", "views", "web", "api"],
     &["daemon"],
     &["bin"],
 ];

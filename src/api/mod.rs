@@ -18,6 +18,10 @@
 //! When a token is configured, every `/api/` route requires `Authorization: Bearer`
 //! (the scheme in any case).
 //!
+//! The web view's pages ([`crate::web`]: `/`, `/events/{id}`, `/map`, …) are mounted
+//! here too, behind the same access checks and token (as the header or the cookie its
+//! `/login` sets).
+//!
 //! Every request passes [`access`] first (the `Host` check against DNS rebinding, and
 //! for writes the cross-origin and form checks); [`server`] serves the router with a
 //! header-read deadline and a connection cap. Every 4xx and 5xx answer is
@@ -98,6 +102,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/feeds/{id}/poll", post(poll_feed))
         .route("/reload", post(reload))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // The web view's pages, under the same token and access rules.
+    let web = crate::web::router(crate::web::WebState {
+        store: Arc::clone(&state.store),
+        config: state.config.clone(),
+        events: state.events.clone(),
+        stopping: state.stopping.clone(),
+        token: state.token.clone(),
+    });
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -105,9 +117,10 @@ pub fn router(state: ApiState) -> Router {
         .nest("/api/v1", api)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), check_access))
+        .with_state(state.clone())
+        .merge(web)
+        .layer(middleware::from_fn_with_state(state, check_access))
         .layer(middleware::from_fn(errors_as_json))
-        .with_state(state)
 }
 
 /// An API error: status and a one-line JSON message.
@@ -190,7 +203,8 @@ async fn check_access(State(state): State<ApiState>, request: Request, next: Nex
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
 
 /// Rewrites any 4xx/5xx answer that is not JSON yet into `{"error": "…"}`, quoting its
-/// text (or the status's reason when it had none); headers such as `Allow` stay.
+/// text (or the status's reason when it had none); headers such as `Allow` stay. The
+/// web view's HTML error pages are left as they are.
 async fn errors_as_json(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -198,7 +212,7 @@ async fn errors_as_json(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

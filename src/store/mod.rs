@@ -88,6 +88,7 @@ mod stories;
 mod story_changes;
 mod tx;
 mod unindexed;
+pub mod web_reads;
 
 #[cfg(test)]
 pub(crate) mod test_support;
