@@ -174,3 +174,38 @@ impl EventNotice {
         }
     }
 }
+
+/// The event stream's lines: each notice `receiver` gets, as one JSON line, until the
+/// daemon stops (`stopping` turns true: an open stream must not hold the shutdown up,
+/// and the reader sees a clean end) or the sender is gone. A reader that falls behind
+/// skips what it missed, with a warning naming `reader`. Served by the API's
+/// `/api/v1/events/stream` and the web view's live updates.
+pub fn notice_lines(
+    receiver: tokio::sync::broadcast::Receiver<EventNotice>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    reader: &'static str,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::convert::Infallible>> {
+    use tokio::sync::broadcast::error::RecvError;
+    futures_util::stream::unfold(
+        (receiver, stopping),
+        move |(mut rx, mut stopping)| async move {
+            loop {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = stopping.wait_for(|s| *s) => return None,
+                };
+                match received {
+                    Ok(notice) => {
+                        let mut line = serde_json::to_vec(&notice).unwrap_or_default();
+                        line.push(b'\n');
+                        return Some((Ok(line), (rx, stopping)));
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, reader, "event stream reader fell behind");
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    )
+}

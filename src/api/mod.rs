@@ -380,31 +380,11 @@ async fn event(
 
 /// New and updated events, one JSON line each, as they are stored.
 async fn event_stream(State(state): State<ApiState>) -> Response {
-    let receiver = state.events.subscribe();
-    let stopping = state.stopping.clone();
-    // The stream ends (cleanly, so the client sees the end) when the daemon stops: an
-    // open stream must not hold the shutdown up.
-    let lines =
-        futures_util::stream::unfold((receiver, stopping), |(mut rx, mut stopping)| async move {
-            loop {
-                let received = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stopping.wait_for(|s| *s) => return None,
-                };
-                match received {
-                    Ok(notice) => {
-                        let mut line = serde_json::to_vec(&notice).unwrap_or_default();
-                        line.push(b'\n');
-                        return Some((Ok::<_, std::convert::Infallible>(line), (rx, stopping)));
-                    }
-                    // A slow reader missed some: go on with the next.
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "event stream reader fell behind");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
+    let lines = crate::views::notice_lines(
+        state.events.subscribe(),
+        state.stopping.clone(),
+        "API event stream",
+    );
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         axum::body::Body::from_stream(lines),

@@ -267,28 +267,11 @@ async fn event_row(
 /// New and updated events, one JSON line each, as they are stored (the API's event
 /// stream, under the pages' token rule).
 async fn live(State(state): State<WebState>) -> Response {
-    let receiver = state.events.subscribe();
-    let stopping = state.stopping.clone();
-    let lines =
-        futures_util::stream::unfold((receiver, stopping), |(mut rx, mut stopping)| async move {
-            loop {
-                let received = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stopping.wait_for(|s| *s) => return None,
-                };
-                match received {
-                    Ok(notice) => {
-                        let mut line = serde_json::to_vec(&notice).unwrap_or_default();
-                        line.push(b'\n');
-                        return Some((Ok::<_, std::convert::Infallible>(line), (rx, stopping)));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "web live stream reader fell behind");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
+    let lines = crate::views::notice_lines(
+        state.events.subscribe(),
+        state.stopping.clone(),
+        "web live updates",
+    );
     (
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
