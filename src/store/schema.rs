@@ -12,7 +12,7 @@ use super::unindexed::{self, PendingRecords};
 use super::{Store, StoreError, SweepReport};
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// sled's page cache. Its default (1 GiB) lets the daemon's memory grow with the store;
 /// the daemon's reads are a few point queries per new story (the near-duplicate index is
@@ -25,8 +25,12 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
 /// which a version 2 store simply has empty. Versions 2 and 3 kept the near-duplicate
 /// index in `idx_band` and version 4 in `lsh_buckets`; version 5 holds it in memory, so
-/// the upgrade drops those trees.
-const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4"];
+/// the upgrade drops those trees. Version 6 added `idx_event_story` (which events cite a
+/// story, so that pruning keeps it), built by the upgrade from the events.
+const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4", b"5"];
+
+/// `meta` key of the base added to every generated id (see [`Store::generate_id`]).
+pub(super) const ID_BASE_KEY: &str = "id_base";
 
 /// Trees of earlier versions that the upgrade drops.
 const RETIRED_TREES: &[&str] = &["idx_band", "lsh_buckets"];
@@ -58,6 +62,7 @@ impl Store {
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
             Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
                 drop_retired_trees(&db)?;
+                build_event_story_index(&db)?;
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 meta.flush()?;
             }
@@ -93,7 +98,13 @@ impl Store {
         let events = db.open_tree("events")?;
         // The one scan of the counted trees; every committed write moves the counts.
         let counts = Counts::read(&idx_time, &events, &idx_alert_due, &idx_alert_dead);
+        let id_base = meta
+            .get(ID_BASE_KEY)?
+            .map(|v| super::codec::decode_u64(&v))
+            .unwrap_or(0);
         Ok(Store {
+            id_base,
+            idx_event_story: db.open_tree("idx_event_story")?,
             path: path.to_owned(),
             pending: PendingRecords::new(opening_sweep.next_mark),
             opening_sweep,
@@ -125,6 +136,12 @@ impl Store {
         })
     }
 
+    /// A new id for a story, event or alert: sled's crash-safe generator plus the base an
+    /// import set above the ids it brought in.
+    pub(super) fn generate_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()? + self.id_base)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -150,6 +167,31 @@ impl Drop for Store {
             tracing::warn!(error = %e, "could not save the settled-records mark");
         }
     }
+}
+
+/// Upgrade to version 6: indexes, for each event, the stories it cites.
+fn build_event_story_index(db: &sled::Db) -> Result<(), StoreError> {
+    let events = db.open_tree("events")?;
+    let index = db.open_tree("idx_event_story")?;
+    let mut n = 0u64;
+    for entry in events.iter() {
+        let (key, value) = entry?;
+        let event: crate::model::Event =
+            serde_json::from_slice(&value).map_err(|source| StoreError::Decode {
+                tree: "events",
+                key: super::keys::decode_id(&key).unwrap_or_default().to_string(),
+                source,
+            })?;
+        for source in &event.sources {
+            index.insert(super::keys::story_event(source.story, event.id), &[])?;
+            n += 1;
+        }
+    }
+    tracing::info!(
+        citations = n,
+        "store upgraded: events now index the stories they cite"
+    );
+    Ok(())
 }
 
 /// Upgrade to version 5: drops the trees that held the near-duplicate index.

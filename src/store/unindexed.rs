@@ -48,9 +48,9 @@ impl PendingRecords {
     /// A new story id from sled's crash-safe generator, pending until
     /// [`settle`](Self::settle)d. Generated under the lock, so the mark never passes an
     /// id handed out but not yet noted.
-    pub(super) fn new_id(&self, db: &sled::Db) -> Result<StoryId, StoreError> {
+    pub(super) fn new_id(&self, db: &sled::Db, base: u64) -> Result<StoryId, StoreError> {
         let mut pending = self.lock();
-        let id = db.generate_id()?;
+        let id = db.generate_id()? + base;
         pending.ids.insert(id);
         pending.next = pending.next.max(id + 1);
         Ok(id)
@@ -71,6 +71,12 @@ impl PendingRecords {
             .copied()
             .filter(|id| pending.ids.contains(id))
             .collect()
+    }
+
+    /// No id below `next` will be handed out, nor is pending (records imported below it).
+    pub(super) fn advance_to(&self, next: StoryId) {
+        let mut pending = self.lock();
+        pending.next = pending.next.max(next);
     }
 
     /// Every record with a lower id is indexed or removed.
@@ -189,9 +195,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path()).unwrap();
         let pending = PendingRecords::new(0);
-        let a = pending.new_id(&db).unwrap();
-        let b = pending.new_id(&db).unwrap();
-        let c = pending.new_id(&db).unwrap();
+        let a = pending.new_id(&db, 0).unwrap();
+        let b = pending.new_id(&db, 0).unwrap();
+        let c = pending.new_id(&db, 0).unwrap();
         assert!(a < b && b < c);
         assert_eq!(pending.settled_below(), a);
         pending.settle([b]);

@@ -22,13 +22,19 @@ pub(in crate::store) struct CommitLog {
 const COMMIT_LOG_LEN: usize = 4096;
 
 impl CommitLog {
-    pub(super) fn record(&mut self, write: u64, keys: MatchKeys) {
+    pub(in crate::store) fn record(&mut self, write: u64, keys: MatchKeys) {
         if self.entries.len() == COMMIT_LOG_LEN {
             if let Some((oldest, _)) = self.entries.pop_front() {
                 self.complete_after = self.complete_after.max(oldest);
             }
         }
         self.entries.push_back((write, keys));
+    }
+
+    /// Write number `write` removed keys (pruning): every look made before it is made
+    /// again, since the story it found may be gone.
+    pub(in crate::store) fn forget_through(&mut self, write: u64) {
+        self.complete_after = self.complete_after.max(write);
     }
 
     /// Whether a write after write number `since` could change what a look at `c` made
