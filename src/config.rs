@@ -1382,6 +1382,47 @@ mod tests {
     }
 
     #[test]
+    fn retention_takes_durations_and_forever_and_refuses_what_cannot_hold() {
+        let day = |d: u64| Some(Duration::from_secs(d * 24 * 3600));
+        let c = Config::embedded_default().unwrap();
+        assert_eq!(c.retention, RetentionSettings::default());
+        assert_eq!(c.retention.story_text, day(90));
+        assert_eq!(c.retention.story_identity, day(30));
+        assert_eq!(c.retention.events, None, "events are kept forever");
+        assert_eq!(c.retention.dead_alerts, day(30));
+        let c = Config::parse(
+            "[retention]\nstory_text = \"forever\"\nstory_identity = \"12h\"\n\
+             stories = \"forever\"\nevents = \"2y\"\nprune_every = \"1m\"\nbatch = 10\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.retention.story_text, None);
+        assert_eq!(
+            c.retention.story_identity,
+            Some(Duration::from_secs(12 * 3600))
+        );
+        assert_eq!(c.retention.stories, None);
+        assert!(c.retention.events.is_some());
+        assert_eq!(c.retention.batch, 10);
+        let e = err("[retention]\nstory_text = 90\n");
+        assert!(e.contains("t.toml:2") && e.contains("\"90d\""), "{e}");
+        let e = err("[retention]\nstory_text = \"ninety days\"\n");
+        assert!(e.contains("invalid retention"), "{e}");
+        let e = err("[retention]\nstory_identity = \"100d\"\n");
+        assert!(e.contains("story_identity must not be longer than"), "{e}");
+        let e = err("[retention]\nstory_identity = \"forever\"\n");
+        assert!(e.contains("story_identity must not be longer than"), "{e}");
+        let e = err("[retention]\nstory_text = \"forever\"\n");
+        assert!(e.contains("retention.stories must be at least"), "{e}");
+        let e = err("[retention]\nstories = \"10d\"\n");
+        assert!(e.contains("retention.stories must be at least"), "{e}");
+        let e = err("[retention]\nevents = \"0s\"\n");
+        assert!(e.contains("longer than zero"), "{e}");
+        let e = err("[retention]\nkeep = \"1d\"\n");
+        assert!(e.contains("keep"), "{e}");
+    }
+
+    #[test]
     fn embedded_default_is_valid_and_has_about_twenty_feeds() {
         let c = Config::embedded_default().unwrap();
         assert!(c.feeds.len() >= 18, "{} feeds", c.feeds.len());

@@ -152,10 +152,11 @@ fn a_store_from_the_real_captures_exported_and_imported_lists_the_same() {
     };
     let ws = Workspace::new(SINK);
     ingest(&ws, &captures(&shared));
-    // Some alerts dead-lettered, so that both lists have entries.
+    // One alert dead-lettered, so that both lists have entries (the captures hold two
+    // events the detector finds, each with an alert).
     {
         let store = Store::open(&ws.data_dir().join("store")).unwrap();
-        for alert in store.due_alerts(Utc::now(), 3).unwrap() {
+        for alert in store.due_alerts(Utc::now(), 1).unwrap() {
             store
                 .alert_dead(&alert, "gone (test)".into(), Utc::now())
                 .unwrap();
@@ -172,8 +173,15 @@ fn a_store_from_the_real_captures_exported_and_imported_lists_the_same() {
         "events detected"
     );
     let alerts = json(&before[2]);
+    eprintln!(
+        "{} stories, {} events, {} pending and {} dead alerts",
+        stories.as_array().unwrap().len(),
+        json(&before[1]).as_array().unwrap().len(),
+        alerts["pending"].as_array().unwrap().len(),
+        alerts["dead"].as_array().unwrap().len()
+    );
     assert!(!alerts["pending"].as_array().unwrap().is_empty());
-    assert_eq!(alerts["dead"].as_array().unwrap().len(), 3);
+    assert_eq!(alerts["dead"].as_array().unwrap().len(), 1);
     assert!(ws.ok(&["store", "check"]).contains("consistent"));
 
     let dump = ws.dir.path().join("backup.jsonl");
@@ -193,9 +201,18 @@ fn a_store_from_the_real_captures_exported_and_imported_lists_the_same() {
         "the same stories, events and alerts"
     );
     assert!(moved.ok(&["store", "check"]).contains("consistent"));
-    // Dedup still knows every imported story: the captures add nothing new.
+    // Dedup still knows every imported story: the captures again add no story (items
+    // whose title changed between captures are noted as edits).
     ingest(&moved, &captures(&shared));
-    assert_eq!(listings(&moved)[0], before[0]);
+    let ids = |listing: &str| -> Vec<u64> {
+        json(listing)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(&listings(&moved)[0]), ids(&before[0]));
 
     // A store that holds records is not imported into, unless forced.
     let again = moved.run(&["store", "import", dump.to_str().unwrap()]);
@@ -373,7 +390,7 @@ fn compaction_gives_the_space_back_and_keeps_every_listing() {
     assert!(!ws.data_dir().join("store.compacting").exists());
     // New stories get new ids above the old ones.
     ingest(&ws, &[vec![item("new", 5000, days_ago(0), false)]]);
-    let stories = json(&ws.ok(&["stories", "--json"]));
+    let stories = json(&ws.ok(&["stories", "--json", "--limit", "1000"]));
     let ids: std::collections::HashSet<u64> = stories
         .as_array()
         .unwrap()

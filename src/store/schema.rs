@@ -389,6 +389,60 @@ mod tests {
     }
 
     #[test]
+    fn a_version_5_store_gets_the_index_of_cited_stories_and_keeps_them_when_pruning() {
+        use crate::config::RetentionSettings;
+        use crate::model::{Modality, Story};
+        use crate::store::retention::Cutoffs;
+        use crate::store::test_support::{meeting, meeting_story};
+        let dir = tempfile::tempdir().unwrap();
+        let (story, uncited) = {
+            let store = Store::open(dir.path()).unwrap();
+            let detect = |_: &Story| vec![meeting(Modality::Occurred)];
+            let hooks = IngestHooks {
+                detect: &detect,
+                route: &|_, _| None,
+            };
+            let m = meeting_story("m1", "Leaders meet", "2026-01-02T00:00:00Z");
+            let IngestOutcome::New(story) = store.ingest_detecting(&m, &hooks).unwrap().outcome
+            else {
+                panic!("a new story")
+            };
+            let plain = meeting_story("p1", "Weather", "2026-01-03T00:00:00Z");
+            let IngestOutcome::New(uncited) = store.ingest(&plain).unwrap() else {
+                panic!("a new story")
+            };
+            // What a version 5 store holds: no index of cited stories.
+            store.idx_event_story.clear().unwrap();
+            store.meta.insert("schema_version", "5").unwrap();
+            store.flush().unwrap();
+            (story, uncited)
+        };
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(
+            store.meta.get("schema_version").unwrap().as_deref(),
+            Some(SCHEMA_VERSION.to_string().as_bytes())
+        );
+        assert!(store.is_cited(story).unwrap());
+        assert!(!store.is_cited(uncited).unwrap());
+        assert!(
+            store.check().unwrap().is_ok(),
+            "{:?}",
+            store.check().unwrap()
+        );
+        let settings = RetentionSettings {
+            story_identity: Some(std::time::Duration::from_secs(86_400)),
+            story_text: Some(std::time::Duration::from_secs(86_400)),
+            stories: Some(std::time::Duration::from_secs(86_400)),
+            ..RetentionSettings::default()
+        };
+        let cut = Cutoffs::at(&settings, "2026-12-31T00:00:00Z".parse().unwrap());
+        let report = store.prune(&cut, 10, false).unwrap();
+        assert_eq!((report.stories, report.cited_kept), (1, 1), "{report:?}");
+        assert!(store.story(story).unwrap().is_some());
+        assert!(store.story(uncited).unwrap().is_none());
+    }
+
+    #[test]
     fn a_store_from_another_schema_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {
