@@ -515,6 +515,7 @@ async fn prune_loop(
         .await;
         match pruned {
             Ok(Ok(report)) if !report.is_empty() => info!(
+                signatures = report.signatures,
                 identities = report.identities,
                 texts = report.texts,
                 text_bytes = report.text_bytes,

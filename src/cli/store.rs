@@ -142,14 +142,16 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             let verb = if dry_run { "would remove" } else { "removed" };
             say!(
                 "{verb}: the dedup keys of {} stories; the text of {} stories ({}); {} stories \
-                 whole ({} more kept, cited by events); {} events; {} dead alerts",
+                 whole ({} more kept, cited by events); {} events; {} dead alerts; and {} \
+                 near-duplicate signatures past the dedup horizon",
                 report.identities,
                 report.texts,
                 bytes(report.text_bytes),
                 report.stories,
                 report.cited_kept,
                 report.events,
-                report.dead_alerts
+                report.dead_alerts,
+                report.signatures
             );
             if !dry_run && !report.is_empty() {
                 say!("(sled reuses the space it frees; `tidings store compact` gives it back to the disk)");

@@ -48,7 +48,7 @@ impl Store {
             let (key, value) = entry?;
             let id = keys::decode_id(&key).unwrap_or_default();
             r.stories += 1;
-            match serde_json::from_slice::<Story>(&value) {
+            match super::codec::decode_story(&value) {
                 Ok(story) => {
                     if story.id != id {
                         r.problem(format!(

@@ -110,7 +110,7 @@ impl Store {
         for entry in self.stories.iter() {
             let (key, value) = entry?;
             let story: Story =
-                serde_json::from_slice(&value).map_err(|source| StoreError::Decode {
+                super::codec::decode_story(&value).map_err(|source| StoreError::Decode {
                     tree: "stories",
                     key: keys::decode_id(&key).unwrap_or_default().to_string(),
                     source,

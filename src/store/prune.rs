@@ -7,6 +7,8 @@
 //! reads only what it prunes. Each batch holds the writer lock (ingestion waits for one
 //! batch, not for the whole cycle) and is one atomic write:
 //!
+//! - signature: the near-duplicate signature of a story past the near-duplicate index's
+//!   horizon (nothing reads it any more), in one atomic batch;
 //! - identity: the story's GUID, URL and content keys (those still leading to it) and its
 //!   signature, in one transaction;
 //! - text: the records rewritten without text and revisions, in one atomic batch;
@@ -26,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
-use super::codec::{decode_u64, encode_story};
+use super::codec::{decode_story, decode_u64, encode_story, StoryTimes};
 use super::events;
 use super::retention::Cutoffs;
 use super::tx::{EventTrees, TxResult};
@@ -37,6 +39,8 @@ use crate::model::{Alert, Candidate, Event, Story, StoryId};
 /// What a prune removed (or, for a dry run, would remove).
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PruneReport {
+    /// Stories whose near-duplicate signature went, past the near-duplicate horizon.
+    pub signatures: u64,
     /// Stories whose dedup keys and signature went.
     pub identities: u64,
     /// Entries removed with them: GUID, URL and content keys, signatures. (A dry run
@@ -61,33 +65,40 @@ pub struct PruneReport {
 impl PruneReport {
     /// Whether anything was (or would be) pruned.
     pub fn is_empty(&self) -> bool {
-        self.identities + self.texts + self.stories + self.events + self.dead_alerts == 0
+        self.signatures
+            + self.identities
+            + self.texts
+            + self.stories
+            + self.events
+            + self.dead_alerts
+            == 0
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stage {
+    Signature,
     Identity,
     Text,
     Stories,
 }
 
 impl Stage {
-    pub(super) const ALL: [Stage; 3] = [Stage::Identity, Stage::Text, Stage::Stories];
+    pub(super) const ALL: [Stage; 4] = [
+        Stage::Signature,
+        Stage::Identity,
+        Stage::Text,
+        Stage::Stories,
+    ];
 
     pub(super) fn cursor_key(self) -> &'static str {
         match self {
+            Stage::Signature => "prune_signature_below",
             Stage::Identity => "prune_identity_below",
             Stage::Text => "prune_text_below",
             Stage::Stories => "prune_stories_below",
         }
     }
-}
-
-/// The part of a story record the walk reads first.
-#[derive(serde::Deserialize)]
-struct FirstSeen {
-    first_seen: DateTime<Utc>,
 }
 
 /// Stories of one batch, and the cursor after them.
@@ -121,7 +132,7 @@ impl Store {
         let batch = batch.max(1);
         let mut report = PruneReport::default();
         let mut newest_identity: Option<DateTime<Utc>> = None;
-        for stage in [Stage::Identity, Stage::Text, Stage::Stories] {
+        for stage in Stage::ALL {
             if dry_run {
                 self.stage_dry(stage, cut, &mut report)?;
             } else {
@@ -168,13 +179,15 @@ impl Store {
             let Some(id) = keys::decode_id(&key) else {
                 continue;
             };
-            let Ok(FirstSeen { first_seen }) = serde_json::from_slice::<FirstSeen>(&value) else {
+            let Ok(StoryTimes { first_seen, .. }) = serde_json::from_slice::<StoryTimes>(&value)
+            else {
                 // What cannot be read is kept (the check reports it); the walk goes on.
                 walked.next_cursor = Some(id + 1);
                 continue;
             };
             let fate = cut.story(first_seen, false);
             let due = match stage {
+                Stage::Signature => fate.drop_signature,
                 Stage::Identity => fate.drop_identity,
                 Stage::Text => fate.drop_text,
                 Stage::Stories => fate.remove,
@@ -183,7 +196,7 @@ impl Store {
                 break;
             }
             walked.next_cursor = Some(id + 1);
-            if let Ok(story) = serde_json::from_slice::<Story>(&value) {
+            if let Ok(story) = decode_story(&value) {
                 walked.stories.push((story, value.len()));
             }
         }
@@ -200,6 +213,11 @@ impl Store {
         let walked = self.walk(stage, cut, usize::MAX)?;
         for (story, size) in &walked.stories {
             match stage {
+                Stage::Signature => {
+                    if self.signatures.contains_key(keys::id(story.id))? {
+                        report.signatures += 1;
+                    }
+                }
                 Stage::Identity => report.identities += 1,
                 Stage::Text => {
                     if let Some(stripped) = stripped(story)? {
@@ -235,6 +253,17 @@ impl Store {
         };
         let mut removed_keys = false;
         match stage {
+            Stage::Signature => {
+                // Past the horizon, no look reads them: not a dedup write.
+                let mut writes = sled::Batch::default();
+                for (story, _) in &walked.stories {
+                    if self.signatures.contains_key(keys::id(story.id))? {
+                        report.signatures += 1;
+                        writes.remove(&keys::id(story.id));
+                    }
+                }
+                self.signatures.apply_batch(writes)?;
+            }
             Stage::Identity => {
                 let hashes: Vec<[u8; 32]> = walked
                     .stories

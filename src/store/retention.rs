@@ -2,7 +2,9 @@
 //! alone. Backend-neutral and pure (the clock is an argument), so another backend
 //! executes the same decisions; the sled part lives in `prune`.
 //!
-//! A story goes through three stages as it ages (counted from when it was first seen):
+//! A story goes through four stages as it ages (counted from when it was first seen):
+//! its near-duplicate signature goes once the story is past the near-duplicate index's
+//! horizon ([`dedup::HORIZON_HOURS`]: nothing reads it after that, whatever the config),
 //! its dedup keys go (`story_identity`), then its text and revisions (`story_text`),
 //! then, if no event cites it, the story itself (`stories`). The config makes the order
 //! hold (identity ≤ text ≤ stories). Events are removed `events` after their last
@@ -12,12 +14,15 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::RetentionSettings;
+use crate::dedup;
 
 /// The times before which each kind of record is due for pruning, at one instant.
 /// `None`: kept forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cutoffs {
     pub now: DateTime<Utc>,
+    /// Signatures of stories first seen before this are past the near-duplicate horizon.
+    pub signatures: Option<DateTime<Utc>>,
     pub identity: Option<DateTime<Utc>>,
     pub text: Option<DateTime<Utc>>,
     pub stories: Option<DateTime<Utc>>,
@@ -28,6 +33,8 @@ pub struct Cutoffs {
 /// What pruning does to one story now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoryFate {
+    /// Its near-duplicate signature goes.
+    pub drop_signature: bool,
     /// Its GUID, URL and content keys and its signature go.
     pub drop_identity: bool,
     /// Its text and revisions go.
@@ -38,7 +45,7 @@ pub struct StoryFate {
 
 impl StoryFate {
     pub fn is_kept_whole(&self) -> bool {
-        !(self.drop_identity || self.drop_text || self.remove)
+        !(self.drop_signature || self.drop_identity || self.drop_text || self.remove)
     }
 }
 
@@ -52,6 +59,7 @@ impl Cutoffs {
         };
         Cutoffs {
             now,
+            signatures: now.checked_sub_signed(chrono::Duration::hours(dedup::HORIZON_HOURS)),
             identity: before(settings.story_identity),
             text: before(settings.story_text),
             stories: before(settings.stories),
@@ -68,6 +76,7 @@ impl Cutoffs {
         let drop_identity = due(self.identity);
         let drop_text = due(self.text);
         StoryFate {
+            drop_signature: drop_identity || due(self.signatures),
             drop_identity,
             drop_text,
             remove: !cited && drop_identity && drop_text && due(self.stories),
@@ -113,10 +122,20 @@ mod tests {
         let c = Cutoffs::at(&s, now);
         let fate = |age_days: i64, cited| c.story(now - chrono::Duration::days(age_days), cited);
         assert!(fate(0, false).is_kept_whole());
-        assert!(fate(29, false).is_kept_whole());
+        assert!(!fate(29, false).drop_identity);
+        assert_eq!(
+            fate(5, false),
+            StoryFate {
+                drop_signature: true,
+                ..Default::default()
+            },
+            "past the near-duplicate horizon, whatever the config"
+        );
+        assert!(fate(3, false).is_kept_whole(), "within the horizon");
         assert_eq!(
             fate(30, false),
             StoryFate {
+                drop_signature: true,
                 drop_identity: true,
                 ..Default::default()
             },
@@ -125,6 +144,7 @@ mod tests {
         assert_eq!(
             fate(90, false),
             StoryFate {
+                drop_signature: true,
                 drop_identity: true,
                 drop_text: true,
                 remove: false
@@ -144,7 +164,11 @@ mod tests {
     fn forever_keeps_and_periods_beyond_the_calendar_keep_too() {
         let now = t("2026-12-31T00:00:00Z");
         let c = Cutoffs::at(&settings("forever", "forever", "forever"), now);
-        assert!(c.story(t("1970-01-01T00:00:00Z"), false).is_kept_whole());
+        let fate = c.story(t("1970-01-01T00:00:00Z"), false);
+        assert!(
+            !(fate.drop_identity || fate.drop_text || fate.remove),
+            "{fate:?}"
+        );
         assert!(!c.event(t("1970-01-01T00:00:00Z")));
         let mut huge = settings("90d", "30d", "365d");
         huge.story_text = Some(Duration::from_secs(u64::MAX / 4));

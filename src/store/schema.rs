@@ -26,7 +26,8 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// which a version 2 store simply has empty. Versions 2 and 3 kept the near-duplicate
 /// index in `idx_band` and version 4 in `lsh_buckets`; version 5 holds it in memory, so
 /// the upgrade drops those trees. Version 6 added `idx_event_story` (which events cite a
-/// story, so that pruning keeps it), built by the upgrade from the events.
+/// story, so that pruning keeps it), built by the upgrade from the events, and stores
+/// story records in a compact form (see `codec`), into which the upgrade rewrites them.
 const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4", b"5"];
 
 /// `meta` key of the base added to every generated id (see [`Store::generate_id`]).
@@ -63,6 +64,7 @@ impl Store {
             Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
                 drop_retired_trees(&db)?;
                 build_event_story_index(&db)?;
+                reencode_stories(&db)?;
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 meta.flush()?;
             }
@@ -190,6 +192,32 @@ fn build_event_story_index(db: &sled::Db) -> Result<(), StoreError> {
     tracing::info!(
         citations = n,
         "store upgraded: events now index the stories they cite"
+    );
+    Ok(())
+}
+
+/// Upgrade to version 6: rewrites every story record in the compact form. Records that
+/// are already (an upgrade interrupted and run again) are left; those that do not decode
+/// are left for the sweep to report.
+fn reencode_stories(db: &sled::Db) -> Result<(), StoreError> {
+    let stories = db.open_tree("stories")?;
+    let (mut rewritten, mut saved) = (0u64, 0i64);
+    for entry in stories.iter() {
+        let (key, value) = entry?;
+        let Ok(story) = super::codec::decode_story(&value) else {
+            continue;
+        };
+        let compact = super::codec::encode_story(&story)?;
+        if compact.as_slice() != value.as_ref() {
+            saved += value.len() as i64 - compact.len() as i64;
+            stories.insert(key, compact)?;
+            rewritten += 1;
+        }
+    }
+    tracing::info!(
+        stories = rewritten,
+        bytes_saved = saved,
+        "store upgraded: story records rewritten in the compact form"
     );
     Ok(())
 }
@@ -411,8 +439,16 @@ mod tests {
             let IngestOutcome::New(uncited) = store.ingest(&plain).unwrap() else {
                 panic!("a new story")
             };
-            // What a version 5 store holds: no index of cited stories.
+            // What a version 5 store holds: no index of cited stories, and story records
+            // as the model's JSON.
             store.idx_event_story.clear().unwrap();
+            for id in [story, uncited] {
+                let s = store.story(id).unwrap().unwrap();
+                store
+                    .stories
+                    .insert(keys::id(id), serde_json::to_vec(&s).unwrap())
+                    .unwrap();
+            }
             store.meta.insert("schema_version", "5").unwrap();
             store.flush().unwrap();
             (story, uncited)
@@ -424,6 +460,14 @@ mod tests {
         );
         assert!(store.is_cited(story).unwrap());
         assert!(!store.is_cited(uncited).unwrap());
+        for id in [story, uncited] {
+            let raw = store.stories.get(keys::id(id)).unwrap().unwrap();
+            assert!(
+                serde_json::from_slice::<crate::model::Story>(&raw).is_err(),
+                "rewritten in the compact form"
+            );
+            assert_eq!(store.story(id).unwrap().unwrap().id, id);
+        }
         assert!(
             store.check().unwrap().is_ok(),
             "{:?}",

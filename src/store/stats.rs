@@ -52,13 +52,6 @@ const BANDS: &[(&str, i64)] = &[
     ("≥ 365d", i64::MAX),
 ];
 
-#[derive(serde::Deserialize)]
-struct Aged {
-    first_seen: DateTime<Utc>,
-    #[serde(default)]
-    text: String,
-}
-
 /// Bytes of the files under `path`.
 pub(super) fn dir_size(path: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
@@ -108,7 +101,7 @@ impl Store {
             .collect();
         for entry in self.stories.iter() {
             let (_, value) = entry?;
-            let Ok(aged) = serde_json::from_slice::<Aged>(&value) else {
+            let Ok(aged) = serde_json::from_slice::<super::codec::StoryTimes>(&value) else {
                 continue;
             };
             let days = (now - aged.first_seen).num_days();

@@ -13,8 +13,6 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
-
 use super::{keys, StoreError};
 use crate::model::StoryId;
 
@@ -120,12 +118,6 @@ pub struct SweepReport {
     pub next_mark: StoryId,
 }
 
-/// The part of a story record the sweep needs.
-#[derive(serde::Deserialize)]
-struct Published {
-    published: DateTime<Utc>,
-}
-
 /// Checks every story record and signature with an id at or above `from`: a record is
 /// kept if the time index holds its entry (published ‖ id), which the index transaction
 /// writes; otherwise it and its signature are removed. Runs when the store opens, before
@@ -148,7 +140,7 @@ pub(super) fn sweep(
         };
         report.examined += 1;
         report.next_mark = report.next_mark.max(id + 1);
-        match serde_json::from_slice::<Published>(&value) {
+        match serde_json::from_slice::<super::codec::StoryTimes>(&value) {
             Ok(record) => {
                 if !idx_time.contains_key(keys::by_time(record.published, id))? {
                     unreachable.push(key);
