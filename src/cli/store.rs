@@ -229,6 +229,9 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
         }
         StoreCommand::Compact => {
             let path = data_dir.join("store");
+            if !path.exists() {
+                bail!("no store at {} (nothing to compact)", path.display());
+            }
             let report = tidings::store::compact(&path)?;
             say!(
                 "compacted {}: {} → {} ({} stories, {} events, {} alerts)",

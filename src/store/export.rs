@@ -60,7 +60,7 @@ struct StoryLine {
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Line {
-    Feed(FeedState),
+    Feed(Box<FeedState>),
     Story(Box<StoryLine>),
     Event(Box<Event>),
     Alert(Box<Alert>),
@@ -104,7 +104,7 @@ impl Store {
         };
         line(&header, &mut out)?;
         for state in self.feed_states()? {
-            line(&Line::Feed(state), &mut out)?;
+            line(&Line::Feed(Box::new(state)), &mut out)?;
             report.feeds += 1;
         }
         for entry in self.stories.iter() {
@@ -128,11 +128,9 @@ impl Store {
         }
         for entry in self.events.iter() {
             let (key, _) = entry?;
-            if let Some(event) = keys::decode_id(&key).map(|id| self.event(id)).transpose()? {
-                if let Some(event) = event {
-                    line(&Line::Event(Box::new(event)), &mut out)?;
-                    report.events += 1;
-                }
+            if let Some(Some(event)) = keys::decode_id(&key).map(|id| self.event(id)).transpose()? {
+                line(&Line::Event(Box::new(event)), &mut out)?;
+                report.events += 1;
             }
         }
         for entry in self.alerts.iter() {
