@@ -294,3 +294,54 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{IngestOutcome, Modality, Story};
+    use crate::store::test_support::{long_cand, meeting, meeting_story};
+    use crate::store::{keys, IngestHooks, Store};
+
+    #[test]
+    fn the_check_finds_what_is_broken_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let IngestOutcome::New(plain) = store.ingest(&long_cand("1", "Trade talks")).unwrap()
+        else {
+            panic!("a new story")
+        };
+        let detect = |_: &Story| vec![meeting(Modality::Occurred)];
+        let hooks = IngestHooks {
+            detect: &detect,
+            route: &|_, _| None,
+        };
+        let m = meeting_story("m1", "Leaders meet", "2026-01-02T00:00:00Z");
+        let ingested = store.ingest_detecting(&m, &hooks).unwrap();
+        let IngestOutcome::New(cited) = ingested.outcome else {
+            panic!("a new story")
+        };
+        let event = ingested.events[0].id();
+        assert!(store.check().unwrap().is_ok());
+
+        // A listing entry gone, a cited story gone, a count off.
+        let story = store.story(plain).unwrap().unwrap();
+        store
+            .idx_time
+            .remove(keys::by_time(story.published, plain))
+            .unwrap();
+        store.stories.remove(keys::id(cited)).unwrap();
+        store.feed_counts.insert("a", &7u64.to_be_bytes()).unwrap();
+        let report = store.check().unwrap();
+        assert!(!report.is_ok());
+        let all = report.described.join("\n");
+        for expected in [
+            format!("stories: story {plain} is in no listing (idx_time)"),
+            format!("idx_time: entry for story {cited}, which is missing"),
+            format!("events: event {event} cites story {cited}, which is missing"),
+            "feed_counts: feed \"a\" counts 7 stories, its listing has 1".to_string(),
+            "counts: stories counted 2, the tree holds 1".to_string(),
+        ] {
+            assert!(all.contains(&expected), "{expected:?} not in:\n{all}");
+        }
+        assert_eq!(report.problems as usize, report.described.len());
+    }
+}

@@ -85,4 +85,23 @@ mod tests {
         assert!(log.may_change(0, &written, &fp(&written)));
         assert!(!log.may_change(1, &written, &fp(&written)));
     }
+
+    #[test]
+    fn a_prune_makes_every_earlier_look_be_made_again() {
+        let at = "2023-02-22T10:00:00Z";
+        let c = cand("a", "1", "https://x/1", "A story", at);
+        let fp = Fingerprint::of(&c);
+        let mut log = CommitLog::default();
+        log.record(1, MatchKeys::of(&c, &fp));
+        let unrelated = cand("c", "9", "https://x/9", "Unrelated", at);
+        let ufp = Fingerprint::of(&unrelated);
+        assert!(!log.may_change(1, &unrelated, &ufp));
+        // Write 2 removed keys: a look made before it may have found a story now gone.
+        log.forget_through(2);
+        assert!(log.may_change(1, &unrelated, &ufp));
+        assert!(
+            !log.may_change(2, &unrelated, &ufp),
+            "a look made after it stands"
+        );
+    }
 }
