@@ -18,6 +18,44 @@ use url::Url;
 use crate::diagnostics::invalid_at;
 pub use crate::diagnostics::ConfigError;
 
+/// How long the store keeps what (`[retention]`); `None` keeps it forever. Ages are
+/// counted from when a story was first seen, an event last updated, an alert
+/// dead-lettered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionSettings {
+    /// After this, a story loses its text and revisions; title, URL and sources stay.
+    pub story_text: Option<Duration>,
+    /// After this, a story's GUID, URL and content-hash keys and its near-duplicate
+    /// signature go: the story is no longer matched by dedup.
+    pub story_identity: Option<Duration>,
+    /// After this, a story no event cites is removed whole (a cited one stays, without
+    /// its text).
+    pub stories: Option<Duration>,
+    /// After this (since its last update), an event is removed with its evidence.
+    pub events: Option<Duration>,
+    /// After this (since it was dead-lettered), a dead alert is removed.
+    pub dead_alerts: Option<Duration>,
+    /// How often the daemon prunes.
+    pub prune_every: Duration,
+    /// Records handled per write (the writer lock is held for one batch at a time).
+    pub batch: usize,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        RetentionSettings {
+            story_text: Some(Duration::from_secs(90 * DAY)),
+            story_identity: Some(Duration::from_secs(30 * DAY)),
+            stories: Some(Duration::from_secs(365 * DAY)),
+            events: None,
+            dead_alerts: Some(Duration::from_secs(30 * DAY)),
+            prune_every: Duration::from_secs(600),
+            batch: 256,
+        }
+    }
+}
+
 /// The default configuration shipped with tidings, embedded in the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/tidings.toml");
 
@@ -38,6 +76,8 @@ pub struct Config {
     pub urls: UrlSettings,
     pub api: ApiSettings,
     pub alerts: AlertSettings,
+    /// How long the store keeps what (`[retention]`).
+    pub retention: RetentionSettings,
     pub sinks: Vec<SinkConfig>,
     pub feeds: Vec<FeedConfig>,
     /// Feed id → position in `feeds`.
@@ -418,6 +458,8 @@ struct RawConfig {
     #[serde(default)]
     alerts: RawAlerts,
     #[serde(default)]
+    retention: RawRetention,
+    #[serde(default)]
     sinks: Vec<Spanned<RawSink>>,
     #[serde(default)]
     feeds: Vec<Spanned<RawFeed>>,
@@ -444,6 +486,45 @@ struct RawAlerts {
     on_update: Option<bool>,
     sink_backoff_min: Option<Spanned<HumanDuration>>,
     sink_backoff_max: Option<Spanned<HumanDuration>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    story_text: Option<Spanned<Keep>>,
+    story_identity: Option<Spanned<Keep>>,
+    stories: Option<Spanned<Keep>>,
+    events: Option<Spanned<Keep>>,
+    dead_alerts: Option<Spanned<Keep>>,
+    prune_every: Option<Spanned<HumanDuration>>,
+    batch: Option<Spanned<usize>>,
+}
+
+/// A retention period: a duration ("90d", "12h") or "forever" (`None`).
+struct Keep(Option<Duration>);
+
+impl<'de> Deserialize<'de> for Keep {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(i64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) if t.trim() == "forever" => Ok(Keep(None)),
+            Raw::Text(t) => humantime::parse_duration(&t)
+                .map(|d| Keep(Some(d)))
+                .map_err(|e| {
+                    serde::de::Error::custom(format!(
+                        "invalid retention {t:?}: {e} (write a duration such as \"90d\" or \"12h\", or \"forever\")"
+                    ))
+                }),
+            Raw::Number(n) => Err(serde::de::Error::custom(format!(
+                "a retention period needs its unit, as a string: write e.g. \"{n}d\", or \"forever\""
+            ))),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -787,6 +868,7 @@ impl Config {
 
         let api = parse_api(raw.api, &locate, &rel)?;
         let alerts = parse_alerts(raw.alerts, &locate)?;
+        let retention = parse_retention(raw.retention, &locate)?;
         let mut sinks = Vec::with_capacity(raw.sinks.len());
         let mut seen_sinks = HashSet::new();
         for spanned in raw.sinks {
@@ -837,6 +919,7 @@ impl Config {
             urls,
             api,
             alerts,
+            retention,
             sinks,
             feed_index: feeds
                 .iter()
@@ -972,6 +1055,97 @@ fn parse_api(
         allowed_hosts,
         header_read_timeout,
         max_connections,
+    })
+}
+
+fn parse_retention(raw: RawRetention, locate: &Locate) -> Result<RetentionSettings, ConfigError> {
+    let defaults = RetentionSettings::default();
+    // Each period with its span (for the checks between them), zero refused.
+    let period = |field: Option<Spanned<Keep>>,
+                  name: &str,
+                  default: Option<Duration>|
+     -> Result<(Option<Duration>, Range<usize>), ConfigError> {
+        match field {
+            Some(s) => {
+                let span = s.span();
+                let keep = s.into_inner().0;
+                if keep.is_some_and(|d| d.is_zero()) {
+                    return Err(locate(
+                        span,
+                        format!("retention.{name} must be longer than zero (or \"forever\")"),
+                    ));
+                }
+                Ok((keep, span))
+            }
+            None => Ok((default, 0..0)),
+        }
+    };
+    let (story_text, text_span) = period(raw.story_text, "story_text", defaults.story_text)?;
+    let (story_identity, identity_span) = period(
+        raw.story_identity,
+        "story_identity",
+        defaults.story_identity,
+    )?;
+    let (stories, stories_span) = period(raw.stories, "stories", defaults.stories)?;
+    let (events, _) = period(raw.events, "events", defaults.events)?;
+    let (dead_alerts, _) = period(raw.dead_alerts, "dead_alerts", defaults.dead_alerts)?;
+    let forever = Duration::MAX;
+    let text = story_text.unwrap_or(forever);
+    if story_identity.unwrap_or(forever) > text {
+        let span = if identity_span.is_empty() {
+            text_span
+        } else {
+            identity_span
+        };
+        return Err(locate(
+            span,
+            "retention.story_identity must not be longer than retention.story_text: a \
+             story whose text is gone cannot be compared, and a feed that still carries it \
+             would bring it back as an edit"
+                .into(),
+        ));
+    }
+    if stories.unwrap_or(forever) < text {
+        let span = if stories_span.is_empty() {
+            text_span
+        } else {
+            stories_span
+        };
+        return Err(locate(
+            span,
+            "retention.stories must be at least retention.story_text (a story is removed \
+             whole only after its text)"
+                .into(),
+        ));
+    }
+    let prune_every = match raw.prune_every {
+        Some(s) if s.get_ref().0.is_zero() => {
+            return Err(locate(
+                s.span(),
+                "retention.prune_every must be longer than zero".into(),
+            ))
+        }
+        Some(s) => s.into_inner().0,
+        None => defaults.prune_every,
+    };
+    let batch = match raw.batch {
+        Some(s) if !(1..=100_000).contains(s.get_ref()) => {
+            return Err(locate(
+                s.span(),
+                "retention.batch must be between 1 and 100000".into(),
+            ))
+        }
+        Some(s) => s.into_inner(),
+        None => defaults.batch,
+    };
+    Ok(RetentionSettings {
+        story_text,
+        story_identity,
+        stories,
+        events,
+        dead_alerts,
+        prune_every,
+        batch,
     })
 }
 
@@ -1205,6 +1379,47 @@ mod tests {
 
     fn err(text: &str) -> String {
         Config::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn retention_takes_durations_and_forever_and_refuses_what_cannot_hold() {
+        let day = |d: u64| Some(Duration::from_secs(d * 24 * 3600));
+        let c = Config::embedded_default().unwrap();
+        assert_eq!(c.retention, RetentionSettings::default());
+        assert_eq!(c.retention.story_text, day(90));
+        assert_eq!(c.retention.story_identity, day(30));
+        assert_eq!(c.retention.events, None, "events are kept forever");
+        assert_eq!(c.retention.dead_alerts, day(30));
+        let c = Config::parse(
+            "[retention]\nstory_text = \"forever\"\nstory_identity = \"12h\"\n\
+             stories = \"forever\"\nevents = \"2y\"\nprune_every = \"1m\"\nbatch = 10\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.retention.story_text, None);
+        assert_eq!(
+            c.retention.story_identity,
+            Some(Duration::from_secs(12 * 3600))
+        );
+        assert_eq!(c.retention.stories, None);
+        assert!(c.retention.events.is_some());
+        assert_eq!(c.retention.batch, 10);
+        let e = err("[retention]\nstory_text = 90\n");
+        assert!(e.contains("t.toml:2") && e.contains("\"90d\""), "{e}");
+        let e = err("[retention]\nstory_text = \"ninety days\"\n");
+        assert!(e.contains("invalid retention"), "{e}");
+        let e = err("[retention]\nstory_identity = \"100d\"\n");
+        assert!(e.contains("story_identity must not be longer than"), "{e}");
+        let e = err("[retention]\nstory_identity = \"forever\"\n");
+        assert!(e.contains("story_identity must not be longer than"), "{e}");
+        let e = err("[retention]\nstory_text = \"forever\"\n");
+        assert!(e.contains("retention.stories must be at least"), "{e}");
+        let e = err("[retention]\nstories = \"10d\"\n");
+        assert!(e.contains("retention.stories must be at least"), "{e}");
+        let e = err("[retention]\nevents = \"0s\"\n");
+        assert!(e.contains("longer than zero"), "{e}");
+        let e = err("[retention]\nkeep = \"1d\"\n");
+        assert!(e.contains("keep"), "{e}");
     }
 
     #[test]

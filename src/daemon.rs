@@ -233,6 +233,15 @@ pub async fn run(
         });
         daemon_file = write_daemon_file(&store, bound);
         info!(address = %bound, "HTTP endpoint listening");
+        {
+            let store = Arc::clone(&store);
+            let config = config_rx.clone();
+            let stop = stop_rx.clone();
+            background.spawn(async move {
+                prune_loop(store, config, stop).await;
+                PRUNING
+            });
+        }
         if let Some(w) = worker.take() {
             let stop = stop_rx.clone();
             background.spawn(async move {
@@ -451,7 +460,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let mut running: Vec<&'static str> = Vec::new();
     if mode == RunMode::Forever {
-        running.extend([ENDPOINT, DELIVERY]);
+        running.extend([ENDPOINT, DELIVERY, PRUNING]);
     }
     let background_done = async {
         while let Some(done) = background.join_next().await {
@@ -464,6 +473,7 @@ pub async fn run(
         for task in &running {
             match *task {
                 DELIVERY => warn!("alert delivery did not finish within the grace period; undelivered alerts stay in the outbox"),
+                PRUNING => warn!("pruning did not stop within the grace period (it resumes where it stopped at the next start)"),
                 _ => warn!("the HTTP endpoint did not close within the grace period (a client held a connection open)"),
             }
         }
@@ -482,6 +492,55 @@ pub async fn run(
 /// The daemon's background tasks, by name (for a shutdown that takes too long).
 const ENDPOINT: &str = "HTTP endpoint";
 const DELIVERY: &str = "alert delivery";
+const PRUNING: &str = "pruning";
+
+/// Prunes the store by `[retention]`, at start and then every `prune_every`, on the
+/// blocking pool, a batch at a time (each batch holds the writer lock briefly, see
+/// `store::prune`), until the daemon stops.
+async fn prune_loop(
+    store: Arc<Store>,
+    config: watch::Receiver<Arc<Config>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let retention = config.borrow().retention.clone();
+        let store_ = Arc::clone(&store);
+        let stopping = stop.clone();
+        let started = std::time::Instant::now();
+        info!("pruning by [retention]");
+        let pruned = tokio::task::spawn_blocking(move || {
+            let cut = crate::store::retention::Cutoffs::at(&retention, Utc::now());
+            store_.prune_while(&cut, retention.batch, false, &|| !*stopping.borrow())
+        })
+        .await;
+        match pruned {
+            Ok(Ok(report)) if !report.is_empty() => info!(
+                signatures = report.signatures,
+                identities = report.identities,
+                texts = report.texts,
+                text_bytes = report.text_bytes,
+                stories = report.stories,
+                cited_kept = report.cited_kept,
+                events = report.events,
+                dead_alerts = report.dead_alerts,
+                batches = report.batches,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "pruned"
+            ),
+            Ok(Ok(_)) => info!("pruned: nothing was due"),
+            Ok(Err(e)) => error!(error = %e, "pruning failed; retrying at the next cycle"),
+            Err(e) => error!(error = %e, "pruning task failed"),
+        }
+        let every = config.borrow().retention.prune_every;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
 
 /// When to poll a feed first; `None` for a feed disabled at its current config URL.
 fn first_due(

@@ -24,6 +24,7 @@ macro_rules! tell {
 
 mod output;
 mod reader;
+mod store;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -116,6 +117,9 @@ enum Command {
     /// alerts (with the last error of failing ones) and dead-lettered ones;
     /// `alerts replay`, `alerts test SINK`.
     Alerts(AlertsArgs),
+    /// Store maintenance, offline: `stats`, `prune [--dry-run]`, `check`, `export`,
+    /// `import`, `compact`.
+    Store(store::StoreArgs),
 }
 
 #[derive(Args)]
@@ -458,6 +462,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Eval(args) => run_eval(&config, args),
         Command::Train(args) => run_train(&config, args),
         Command::Alerts(args) => run_alerts(&config, &data_dir, args),
+        Command::Store(args) => store::run(&config, &data_dir, args),
         Command::Run { once } => {
             run_daemon(
                 config,

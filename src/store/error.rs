@@ -47,6 +47,19 @@ pub enum StoreError {
     /// An index leads to a record that is not there.
     #[error("corrupt record in {tree} at key {key}: an index points to a record that is missing")]
     Missing { tree: &'static str, key: String },
+    /// An import into a store that already holds records, without `force`.
+    #[error("the store at {path} already holds records: import into an empty data directory (or pass --force to merge into it)")]
+    NotEmpty { path: PathBuf },
+    /// A line of an export that cannot be imported.
+    #[error("import, line {line}: {message}")]
+    Import { line: u64, message: String },
+    /// Reading or writing a file or stream (`what` says which).
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// A blocking store call run on a task of its own (`task` names it) did not finish:
     /// it panicked or was cancelled.
     #[error("{task} task failed: {source}")]

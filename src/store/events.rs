@@ -82,7 +82,7 @@ impl Store {
                 writes.push((event, Some(before)));
                 continue;
             }
-            let id = self.db.generate_id()?;
+            let id = self.generate_id()?;
             let event = merge::new_event(id, d, story, now);
             changes.push(EventChange::New(id));
             writes.push((event, None));
@@ -196,8 +196,34 @@ pub(super) fn write_plan(t: &EventTrees, plan: &EventPlan) -> TxResult<u64> {
             ),
             &[],
         )?;
+        for source in &event.sources {
+            t.idx_event_story
+                .insert(&keys::story_event(source.story, event.id), &[])?;
+        }
     }
     Ok(added)
+}
+
+/// Removes an event with all its index entries (pruning). Returns whether it was there.
+pub(super) fn remove_event(t: &EventTrees, event: &Event) -> TxResult<bool> {
+    remove_indexes(t, event, event.anchor)?;
+    for source in &event.sources {
+        t.idx_event_story
+            .remove(&keys::story_event(source.story, event.id))?;
+    }
+    Ok(t.events.remove(&keys::id(event.id))?.is_some())
+}
+
+impl Store {
+    /// Whether an event cites story `id`.
+    pub(super) fn is_cited(&self, id: crate::model::StoryId) -> Result<bool, StoreError> {
+        Ok(self
+            .idx_event_story
+            .scan_prefix(keys::id(id))
+            .next()
+            .transpose()?
+            .is_some())
+    }
 }
 
 fn remove_indexes(t: &EventTrees, event: &Event, anchor: NaiveDate) -> TxResult<()> {

@@ -119,7 +119,7 @@ impl Store {
                 continue;
             };
             for sink in sinks {
-                let alert_id = self.db.generate_id()?;
+                let alert_id = self.generate_id()?;
                 out.push(outbox::new_alert(alert_id, &sink, reason, event, now));
             }
         }
@@ -132,7 +132,7 @@ impl Store {
         c: &Candidate,
         hooks: &IngestHooks,
     ) -> Result<NewStory, StoreError> {
-        let id = self.pending.new_id(&self.db)?;
+        let id = self.pending.new_id(&self.db, self.id_base)?;
         let story = Story {
             id,
             url: c.url.clone(),

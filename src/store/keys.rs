@@ -53,6 +53,14 @@ pub fn guid(feed: &str, guid: &str) -> Vec<u8> {
     k
 }
 
+/// `idx_event_story`: story ‖ event — the events that cite a story.
+pub fn story_event(story: StoryId, event: u64) -> [u8; 16] {
+    let mut k = [0; 16];
+    k[..8].copy_from_slice(&id(story));
+    k[8..].copy_from_slice(&id(event));
+    k
+}
+
 /// A calendar day, sortable: days since 1970-01-01 with the sign bit flipped.
 pub fn day(d: chrono::NaiveDate) -> [u8; 4] {
     let days = (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32;

@@ -12,6 +12,8 @@
 //! | `meta`              | `schema_version`              | version, decimal text          |
 //! | `meta`              | `records_settled_below`       | story id (see `unindexed`)     |
 //! | `meta`              | `alerts_delivered`            | alerts delivered, ever         |
+//! | `meta`              | `id_base`                     | added to generated ids (import)|
+//! | `meta`              | `prune_*_below`               | story id pruning has reached   |
 //! | `stories`           | id                            | `Story` as JSON                |
 //! | `idx_time`          | published ‖ id                | empty — newest-first listing   |
 //! | `idx_feed`          | feed ‖ 0 ‖ published ‖ id     | empty — listing by feed        |
@@ -26,6 +28,7 @@
 //! | `idx_event_type`    | type ‖ 0 ‖ day ‖ id           | empty — listing by type        |
 //! | `idx_event_country` | code ‖ 0 ‖ day ‖ id           | empty — listing by country     |
 //! | `idx_event_key`     | type ‖ 0 ‖ key ‖ 0 ‖ day ‖ id | empty — merge lookups          |
+//! | `idx_event_story`   | story ‖ event                 | empty — the events citing it   |
 //! | `alerts`            | id                            | `Alert` as JSON, pending/dead  |
 //! | `idx_alert_due`     | next attempt ‖ id             | empty — pending, soonest first |
 //! | `idx_alert_dead`    | dead since ‖ id               | empty — the dead-letter list   |
@@ -69,21 +72,33 @@
 //! - `unindexed` — records written ahead of their index transaction and the sweep;
 //! - `tx` — the trees of the write transactions, by name;
 //! - `counts` — the counted sizes;
+//! - `retention` — the retention policy, pure: what is due for pruning at a given time;
+//! - `prune` — pruning: the policy executed on the trees, batch by batch;
+//! - `check` — the consistency check of records, indexes and counts;
+//! - `stats` — sizes on disk and per tree, stories by age;
+//! - `export` — the versioned JSONL dump and its import into an empty store;
+//! - `compact` — rewriting a store into a fresh directory, swapped in whole;
 //! - `error` — [`StoreError`].
 
+mod check;
 mod circuits;
 mod codec;
+mod compact;
 mod counts;
 mod error;
 mod event_plan;
 mod events;
+mod export;
 mod feeds;
 mod ingest;
 mod keys;
 mod near_dup;
 mod outbox;
 pub mod postgres;
+mod prune;
+pub mod retention;
 mod schema;
+mod stats;
 mod stories;
 mod story_changes;
 mod tx;
@@ -93,11 +108,16 @@ pub mod web_reads;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use check::CheckReport;
+pub use compact::{compact, CompactReport};
 pub use error::StoreError;
 pub use events::EventQuery;
+pub use export::{ExportReport, ImportReport, EXPORT_FORMAT_VERSION};
 pub use ingest::{IngestHooks, Ingested, RouteHook};
 pub use outbox::{AlertState, OutboxCounts};
+pub use prune::PruneReport;
 pub use schema::SCHEMA_VERSION;
+pub use stats::{AgeBand, StoreStats, TreeStats};
 pub use stories::StoryQuery;
 pub use unindexed::SweepReport;
 
@@ -128,6 +148,7 @@ pub struct Store {
     idx_event_type: sled::Tree,
     idx_event_country: sled::Tree,
     idx_event_key: sled::Tree,
+    idx_event_story: sled::Tree,
     alerts: sled::Tree,
     idx_alert_due: sled::Tree,
     idx_alert_dead: sled::Tree,
@@ -149,4 +170,6 @@ pub struct Store {
     opening_sweep: SweepReport,
     /// Stories, events, pending and dead alerts, counted without a scan.
     counts: Counts,
+    /// Added to every id sled generates: above the ids an import brought in.
+    id_base: u64,
 }

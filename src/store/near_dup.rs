@@ -49,7 +49,7 @@ impl Store {
     /// Reads the signatures of the newest stories, newest first, until they pass the
     /// index's horizon or fill it, and indexes them oldest first. Stories dated in the
     /// future count as published now.
-    fn load_recent_bands(&self) -> Result<RecentBands, StoreError> {
+    pub(super) fn load_recent_bands(&self) -> Result<RecentBands, StoreError> {
         let now = Utc::now();
         let mut newest: Vec<(StoryId, DateTime<Utc>, Signature)> = Vec::new();
         let mut horizon = None;

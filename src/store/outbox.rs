@@ -36,7 +36,7 @@ pub struct OutboxCounts {
     pub delivered: u64,
 }
 
-const DELIVERED_KEY: &str = "alerts_delivered";
+pub(super) const DELIVERED_KEY: &str = "alerts_delivered";
 
 /// A new alert for `sink` about `event`, due now.
 pub(super) fn new_alert(

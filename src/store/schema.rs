@@ -12,7 +12,7 @@ use super::unindexed::{self, PendingRecords};
 use super::{Store, StoreError, SweepReport};
 
 /// Version of the on-disk layout described above.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// sled's page cache. Its default (1 GiB) lets the daemon's memory grow with the store;
 /// the daemon's reads are a few point queries per new story (the near-duplicate index is
@@ -25,8 +25,13 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Versions this build opens and upgrades in place. Version 3 added the outbox trees,
 /// which a version 2 store simply has empty. Versions 2 and 3 kept the near-duplicate
 /// index in `idx_band` and version 4 in `lsh_buckets`; version 5 holds it in memory, so
-/// the upgrade drops those trees.
-const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4"];
+/// the upgrade drops those trees. Version 6 added `idx_event_story` (which events cite a
+/// story, so that pruning keeps it), built by the upgrade from the events, and stores
+/// story records in a compact form (see `codec`), into which the upgrade rewrites them.
+const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4", b"5"];
+
+/// `meta` key of the base added to every generated id (see [`Store::generate_id`]).
+pub(super) const ID_BASE_KEY: &str = "id_base";
 
 /// Trees of earlier versions that the upgrade drops.
 const RETIRED_TREES: &[&str] = &["idx_band", "lsh_buckets"];
@@ -58,6 +63,8 @@ impl Store {
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
             Some(v) if UPGRADABLE_FROM.contains(&v.as_ref()) => {
                 drop_retired_trees(&db)?;
+                build_event_story_index(&db)?;
+                reencode_stories(&db)?;
                 meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 meta.flush()?;
             }
@@ -93,7 +100,13 @@ impl Store {
         let events = db.open_tree("events")?;
         // The one scan of the counted trees; every committed write moves the counts.
         let counts = Counts::read(&idx_time, &events, &idx_alert_due, &idx_alert_dead);
+        let id_base = meta
+            .get(ID_BASE_KEY)?
+            .map(|v| super::codec::decode_u64(&v))
+            .unwrap_or(0);
         Ok(Store {
+            id_base,
+            idx_event_story: db.open_tree("idx_event_story")?,
             path: path.to_owned(),
             pending: PendingRecords::new(opening_sweep.next_mark),
             opening_sweep,
@@ -125,6 +138,12 @@ impl Store {
         })
     }
 
+    /// A new id for a story, event or alert: sled's crash-safe generator plus the base an
+    /// import set above the ids it brought in.
+    pub(super) fn generate_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()? + self.id_base)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -150,6 +169,57 @@ impl Drop for Store {
             tracing::warn!(error = %e, "could not save the settled-records mark");
         }
     }
+}
+
+/// Upgrade to version 6: indexes, for each event, the stories it cites.
+fn build_event_story_index(db: &sled::Db) -> Result<(), StoreError> {
+    let events = db.open_tree("events")?;
+    let index = db.open_tree("idx_event_story")?;
+    let mut n = 0u64;
+    for entry in events.iter() {
+        let (key, value) = entry?;
+        let event: crate::model::Event =
+            serde_json::from_slice(&value).map_err(|source| StoreError::Decode {
+                tree: "events",
+                key: super::keys::decode_id(&key).unwrap_or_default().to_string(),
+                source,
+            })?;
+        for source in &event.sources {
+            index.insert(super::keys::story_event(source.story, event.id), &[])?;
+            n += 1;
+        }
+    }
+    tracing::info!(
+        citations = n,
+        "store upgraded: events now index the stories they cite"
+    );
+    Ok(())
+}
+
+/// Upgrade to version 6: rewrites every story record in the compact form. Records that
+/// are already (an upgrade interrupted and run again) are left; those that do not decode
+/// are left for the sweep to report.
+fn reencode_stories(db: &sled::Db) -> Result<(), StoreError> {
+    let stories = db.open_tree("stories")?;
+    let (mut rewritten, mut saved) = (0u64, 0i64);
+    for entry in stories.iter() {
+        let (key, value) = entry?;
+        let Ok(story) = super::codec::decode_story(&value) else {
+            continue;
+        };
+        let compact = super::codec::encode_story(&story)?;
+        if compact.as_slice() != value.as_ref() {
+            saved += value.len() as i64 - compact.len() as i64;
+            stories.insert(key, compact)?;
+            rewritten += 1;
+        }
+    }
+    tracing::info!(
+        stories = rewritten,
+        bytes_saved = saved,
+        "store upgraded: story records rewritten in the compact form"
+    );
+    Ok(())
 }
 
 /// Upgrade to version 5: drops the trees that held the near-duplicate index.
@@ -344,6 +414,76 @@ mod tests {
             matches!(found, Some((found_id, MatchKind::NearDuplicate { .. })) if found_id == id),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn a_version_5_store_gets_the_index_of_cited_stories_and_keeps_them_when_pruning() {
+        use crate::config::RetentionSettings;
+        use crate::model::{Modality, Story};
+        use crate::store::retention::Cutoffs;
+        use crate::store::test_support::{meeting, meeting_story};
+        let dir = tempfile::tempdir().unwrap();
+        let (story, uncited) = {
+            let store = Store::open(dir.path()).unwrap();
+            let detect = |_: &Story| vec![meeting(Modality::Occurred)];
+            let hooks = IngestHooks {
+                detect: &detect,
+                route: &|_, _| None,
+            };
+            let m = meeting_story("m1", "Leaders meet", "2026-01-02T00:00:00Z");
+            let IngestOutcome::New(story) = store.ingest_detecting(&m, &hooks).unwrap().outcome
+            else {
+                panic!("a new story")
+            };
+            let plain = meeting_story("p1", "Weather", "2026-01-03T00:00:00Z");
+            let IngestOutcome::New(uncited) = store.ingest(&plain).unwrap() else {
+                panic!("a new story")
+            };
+            // What a version 5 store holds: no index of cited stories, and story records
+            // as the model's JSON.
+            store.idx_event_story.clear().unwrap();
+            for id in [story, uncited] {
+                let s = store.story(id).unwrap().unwrap();
+                store
+                    .stories
+                    .insert(keys::id(id), serde_json::to_vec(&s).unwrap())
+                    .unwrap();
+            }
+            store.meta.insert("schema_version", "5").unwrap();
+            store.flush().unwrap();
+            (story, uncited)
+        };
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(
+            store.meta.get("schema_version").unwrap().as_deref(),
+            Some(SCHEMA_VERSION.to_string().as_bytes())
+        );
+        assert!(store.is_cited(story).unwrap());
+        assert!(!store.is_cited(uncited).unwrap());
+        for id in [story, uncited] {
+            let raw = store.stories.get(keys::id(id)).unwrap().unwrap();
+            assert!(
+                serde_json::from_slice::<crate::model::Story>(&raw).is_err(),
+                "rewritten in the compact form"
+            );
+            assert_eq!(store.story(id).unwrap().unwrap().id, id);
+        }
+        assert!(
+            store.check().unwrap().is_ok(),
+            "{:?}",
+            store.check().unwrap()
+        );
+        let settings = RetentionSettings {
+            story_identity: Some(std::time::Duration::from_secs(86_400)),
+            story_text: Some(std::time::Duration::from_secs(86_400)),
+            stories: Some(std::time::Duration::from_secs(86_400)),
+            ..RetentionSettings::default()
+        };
+        let cut = Cutoffs::at(&settings, "2026-12-31T00:00:00Z".parse().unwrap());
+        let report = store.prune(&cut, 10, false).unwrap();
+        assert_eq!((report.stories, report.cited_kept), (1, 1), "{report:?}");
+        assert!(store.story(story).unwrap().is_some());
+        assert!(store.story(uncited).unwrap().is_none());
     }
 
     #[test]

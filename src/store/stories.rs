@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::codec::{decode_u64, read_json};
+use super::codec::{decode_u64, read_story};
 use super::{keys, Store, StoreError};
 use crate::model::{Story, StoryId};
 
@@ -27,7 +27,7 @@ impl Store {
     }
 
     pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
-        read_json(&self.stories, "stories", keys::id(id), || id.to_string())
+        read_story(&self.stories, id)
     }
 
     /// Stories newest first (by publication time), filtered by `query`. Reads only the

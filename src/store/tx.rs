@@ -38,6 +38,7 @@ pub(super) struct EventTrees<'t> {
     pub(super) idx_event_type: &'t TransactionalTree,
     pub(super) idx_event_country: &'t TransactionalTree,
     pub(super) idx_event_key: &'t TransactionalTree,
+    pub(super) idx_event_story: &'t TransactionalTree,
 }
 
 /// Pending alerts and their due index.
@@ -56,7 +57,7 @@ pub(super) struct WriteTrees<'t> {
 
 type Six<T> = (T, T, T, T, T, T);
 type Seven<T> = (T, T, T, T, T, T, T);
-type Thirteen<T> = (T, T, T, T, T, T, T, T, T, T, T, T, T);
+type Fourteen<T> = (T, T, T, T, T, T, T, T, T, T, T, T, T, T);
 
 impl Store {
     /// The trees of [`IndexTrees`], in the order [`IndexTrees::of`] names them.
@@ -85,7 +86,7 @@ impl Store {
     }
 
     /// The trees of [`WriteTrees`], in the order [`WriteTrees::of`] names them.
-    pub(super) fn write_trees(&self) -> Thirteen<&Tree> {
+    pub(super) fn write_trees(&self) -> Fourteen<&Tree> {
         (
             &self.idx_time,
             &self.idx_feed,
@@ -100,6 +101,7 @@ impl Store {
             &self.idx_event_key,
             &self.alerts,
             &self.idx_alert_due,
+            &self.idx_event_story,
         )
     }
 }
@@ -139,7 +141,7 @@ impl<'t> CopyTrees<'t> {
 
 impl<'t> WriteTrees<'t> {
     /// Names the views of a transaction over [`Store::write_trees`].
-    pub(super) fn of(t: &'t Thirteen<TransactionalTree>) -> Self {
+    pub(super) fn of(t: &'t Fourteen<TransactionalTree>) -> Self {
         let (
             idx_time,
             idx_feed,
@@ -154,6 +156,7 @@ impl<'t> WriteTrees<'t> {
             idx_event_key,
             alerts,
             idx_alert_due,
+            idx_event_story,
         ) = t;
         WriteTrees {
             index: IndexTrees {
@@ -170,6 +173,7 @@ impl<'t> WriteTrees<'t> {
                 idx_event_type,
                 idx_event_country,
                 idx_event_key,
+                idx_event_story,
             },
             outbox: OutboxTrees {
                 alerts,
@@ -261,6 +265,7 @@ mod tests {
                 t.events.idx_event_type.insert("idx_event_type", "")?;
                 t.events.idx_event_country.insert("idx_event_country", "")?;
                 t.events.idx_event_key.insert("idx_event_key", "")?;
+                t.events.idx_event_story.insert("idx_event_story", "")?;
                 t.outbox.alerts.insert("alerts", "")?;
                 t.outbox.idx_alert_due.insert("idx_alert_due", "")?;
                 Ok(())
@@ -273,6 +278,7 @@ mod tests {
             "idx_event_type",
             "idx_event_country",
             "idx_event_key",
+            "idx_event_story",
             "alerts",
             "idx_alert_due",
         ]);

@@ -13,8 +13,6 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
-
 use super::{keys, StoreError};
 use crate::model::StoryId;
 
@@ -48,9 +46,9 @@ impl PendingRecords {
     /// A new story id from sled's crash-safe generator, pending until
     /// [`settle`](Self::settle)d. Generated under the lock, so the mark never passes an
     /// id handed out but not yet noted.
-    pub(super) fn new_id(&self, db: &sled::Db) -> Result<StoryId, StoreError> {
+    pub(super) fn new_id(&self, db: &sled::Db, base: u64) -> Result<StoryId, StoreError> {
         let mut pending = self.lock();
-        let id = db.generate_id()?;
+        let id = db.generate_id()? + base;
         pending.ids.insert(id);
         pending.next = pending.next.max(id + 1);
         Ok(id)
@@ -71,6 +69,12 @@ impl PendingRecords {
             .copied()
             .filter(|id| pending.ids.contains(id))
             .collect()
+    }
+
+    /// No id below `next` will be handed out, nor is pending (records imported below it).
+    pub(super) fn advance_to(&self, next: StoryId) {
+        let mut pending = self.lock();
+        pending.next = pending.next.max(next);
     }
 
     /// Every record with a lower id is indexed or removed.
@@ -114,12 +118,6 @@ pub struct SweepReport {
     pub next_mark: StoryId,
 }
 
-/// The part of a story record the sweep needs.
-#[derive(serde::Deserialize)]
-struct Published {
-    published: DateTime<Utc>,
-}
-
 /// Checks every story record and signature with an id at or above `from`: a record is
 /// kept if the time index holds its entry (published ‖ id), which the index transaction
 /// writes; otherwise it and its signature are removed. Runs when the store opens, before
@@ -142,7 +140,7 @@ pub(super) fn sweep(
         };
         report.examined += 1;
         report.next_mark = report.next_mark.max(id + 1);
-        match serde_json::from_slice::<Published>(&value) {
+        match serde_json::from_slice::<super::codec::StoryTimes>(&value) {
             Ok(record) => {
                 if !idx_time.contains_key(keys::by_time(record.published, id))? {
                     unreachable.push(key);
@@ -189,9 +187,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path()).unwrap();
         let pending = PendingRecords::new(0);
-        let a = pending.new_id(&db).unwrap();
-        let b = pending.new_id(&db).unwrap();
-        let c = pending.new_id(&db).unwrap();
+        let a = pending.new_id(&db, 0).unwrap();
+        let b = pending.new_id(&db, 0).unwrap();
+        let c = pending.new_id(&db, 0).unwrap();
         assert!(a < b && b < c);
         assert_eq!(pending.settled_below(), a);
         pending.settle([b]);

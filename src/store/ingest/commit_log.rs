@@ -22,13 +22,19 @@ pub(in crate::store) struct CommitLog {
 const COMMIT_LOG_LEN: usize = 4096;
 
 impl CommitLog {
-    pub(super) fn record(&mut self, write: u64, keys: MatchKeys) {
+    pub(in crate::store) fn record(&mut self, write: u64, keys: MatchKeys) {
         if self.entries.len() == COMMIT_LOG_LEN {
             if let Some((oldest, _)) = self.entries.pop_front() {
                 self.complete_after = self.complete_after.max(oldest);
             }
         }
         self.entries.push_back((write, keys));
+    }
+
+    /// Write number `write` removed keys (pruning): every look made before it is made
+    /// again, since the story it found may be gone.
+    pub(in crate::store) fn forget_through(&mut self, write: u64) {
+        self.complete_after = self.complete_after.max(write);
     }
 
     /// Whether a write after write number `since` could change what a look at `c` made
@@ -78,5 +84,24 @@ mod tests {
         assert!(log.may_change(0, &same_url, &fp(&same_url)));
         assert!(log.may_change(0, &written, &fp(&written)));
         assert!(!log.may_change(1, &written, &fp(&written)));
+    }
+
+    #[test]
+    fn a_prune_makes_every_earlier_look_be_made_again() {
+        let at = "2023-02-22T10:00:00Z";
+        let c = cand("a", "1", "https://x/1", "A story", at);
+        let fp = Fingerprint::of(&c);
+        let mut log = CommitLog::default();
+        log.record(1, MatchKeys::of(&c, &fp));
+        let unrelated = cand("c", "9", "https://x/9", "Unrelated", at);
+        let ufp = Fingerprint::of(&unrelated);
+        assert!(!log.may_change(1, &unrelated, &ufp));
+        // Write 2 removed keys: a look made before it may have found a story now gone.
+        log.forget_through(2);
+        assert!(log.may_change(1, &unrelated, &ufp));
+        assert!(
+            !log.may_change(2, &unrelated, &ufp),
+            "a look made after it stands"
+        );
     }
 }

@@ -249,7 +249,7 @@ fn a_batch_stopped_by_an_error_removes_the_records_it_wrote_and_did_not_index() 
     assert_eq!(store.story_count(), 1);
     assert_eq!(
         store.pending.settled_below(),
-        store.pending.new_id(&store.db).unwrap(),
+        store.pending.new_id(&store.db, store.id_base).unwrap(),
         "nothing pending"
     );
 }
