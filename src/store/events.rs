@@ -1,17 +1,17 @@
 //! Events in the store: merging detections into events (with [`crate::merge`]),
 //! writing them with their indexes, and listing them.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use sled::transaction::ConflictableTransactionError;
 
 use super::codec::{read_json, write_json};
+use super::event_plan;
 use super::stories::newest_first;
 use super::tx::{EventTrees, TxResult};
 use super::{keys, Store, StoreError};
 use crate::detect::Detection;
-use crate::merge;
 use crate::model::Modality;
-use crate::model::{Event, EventChange, EventId, Story};
+use crate::model::{Event, EventId, Story};
 
 /// Filters for [`Store::events`].
 #[derive(Debug, Clone, Default)]
@@ -40,86 +40,40 @@ impl EventQuery {
     }
 }
 
-/// Events to write with a story: each with the anchor day it was indexed under before
-/// (`None` for a new event).
-pub(super) struct EventPlan {
-    pub writes: Vec<(Event, Option<NaiveDate>)>,
-    pub changes: Vec<EventChange>,
-}
-
-/// How far back from a detection's span an event's anchor can lie and still match.
-const LOOKBACK_DAYS: i64 = merge::PLANNED_HORIZON_DAYS + 2 * merge::WINDOW_DAYS + 31;
+pub(super) use super::event_plan::EventPlan;
 
 impl Store {
-    /// Decides, for each detection, whether it is a new event or joins a stored one.
+    /// Decides, for each detection, whether it is a new event or joins a stored one
+    /// (`store::event_plan`, over this store's events).
     pub(super) fn plan_events(
         &self,
         story: &Story,
         detections: &[Detection],
     ) -> Result<EventPlan, StoreError> {
-        let now = Utc::now();
-        let mut writes: Vec<(Event, Option<NaiveDate>)> = Vec::new();
-        let mut changes = Vec::new();
-        for d in detections {
-            // An event already touched by this story comes first, then the store.
-            if let Some((event, _)) = writes
-                .iter_mut()
-                .find(|(e, _)| merge::same_event(e, d, story))
-            {
-                let change = merge::update(event, d, story, now);
-                if !changes.iter().any(|c| change_id(c) == change_id(&change))
-                    || matches!(change, EventChange::Updated { .. })
-                {
-                    changes.retain(|c| change_id(c) != change_id(&change));
-                    changes.push(change);
-                }
-                continue;
-            }
-            if let Some(mut event) = self.find_event_for(d, story)? {
-                let before = event.anchor;
-                let change = merge::update(&mut event, d, story, now);
-                changes.push(change);
-                writes.push((event, Some(before)));
-                continue;
-            }
-            let id = self.generate_id()?;
-            let event = merge::new_event(id, d, story, now);
-            changes.push(EventChange::New(id));
-            writes.push((event, None));
-        }
-        Ok(EventPlan { writes, changes })
+        event_plan::plan_events(
+            story,
+            detections,
+            Utc::now(),
+            |d| self.find_event_for(d, story),
+            || self.generate_id(),
+        )
     }
 
     /// The stored event a detection belongs to, if any: same type and key, overlapping
     /// window, nearest anchor.
     fn find_event_for(&self, d: &Detection, story: &Story) -> Result<Option<Event>, StoreError> {
-        let (from, to) = merge::match_span(d.date, d.modality, story.published.date_naive());
-        let lo = keys::event_key(
-            &d.event_type,
-            &d.key(),
-            Some(from - Duration::days(LOOKBACK_DAYS)),
-            None,
-        );
-        let hi = keys::event_key(&d.event_type, &d.key(), Some(to + Duration::days(1)), None);
-        let target = merge::anchor(d, story);
-        let mut best: Option<Event> = None;
+        let (from, to) = event_plan::anchor_range(d, story);
+        let lo = keys::event_key(&d.event_type, &d.key(), Some(from), None);
+        let hi = keys::event_key(&d.event_type, &d.key(), Some(to), None);
+        let mut stored = Vec::new();
         for entry in self.idx_event_key.range(lo..hi) {
             let (key, _) = entry?;
             let Some(id) = keys::decode_id(&key) else {
                 continue;
             };
-            let Some(event) = self.event(id)? else {
-                continue;
-            };
-            if merge::same_event(&event, d, story)
-                && best.as_ref().is_none_or(|b| {
-                    (event.anchor - target).num_days().abs() < (b.anchor - target).num_days().abs()
-                })
-            {
-                best = Some(event);
-            }
+            stored.extend(self.event(id)?);
         }
-        Ok(best)
+        Ok(event_plan::nearest_stored(stored, d, story))
     }
 
     pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
@@ -152,13 +106,6 @@ impl Store {
     /// Number of stored events (counted without a scan: see `counts`).
     pub fn event_count(&self) -> usize {
         self.counts.events.get()
-    }
-}
-
-fn change_id(c: &EventChange) -> EventId {
-    match *c {
-        EventChange::New(id) | EventChange::Corroborated(id) => id,
-        EventChange::Updated { id, .. } => id,
     }
 }
 

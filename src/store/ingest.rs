@@ -21,12 +21,11 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 
 use super::codec::encode_story;
-use super::{events, outbox, Store, StoreError};
+use super::{event_plan, events, story_changes, Store, StoreError};
 use crate::dedup::{self, Fingerprint};
 use crate::detect::Detection;
 use crate::model::{
-    AlertId, AlertReason, Candidate, Event, EventChange, IngestOutcome, MatchKind, Source, Story,
-    StoryId,
+    AlertId, AlertReason, Candidate, Event, EventChange, IngestOutcome, MatchKind, Story, StoryId,
 };
 
 /// What happens to a new story besides storing it. The hooks are `Sync`: a PostgreSQL
@@ -101,29 +100,14 @@ impl Store {
         Ok(one.pop().expect("one result per candidate"))
     }
 
-    /// The alerts to write for the event changes of one story: for each change, one per
-    /// sink the route hook names, with the reason it gives, each under a new id.
+    /// The alerts to write for the event changes of one story (`store::event_plan`),
+    /// each under a new id.
     fn plan_alerts(
         &self,
         plan: &events::EventPlan,
         route: &RouteHook,
     ) -> Result<Vec<crate::model::Alert>, StoreError> {
-        let now = Utc::now();
-        let mut out = Vec::new();
-        for change in &plan.changes {
-            let id = change.id();
-            let Some((event, _)) = plan.writes.iter().find(|(e, _)| e.id == id) else {
-                continue;
-            };
-            let Some((reason, sinks)) = route(change, event) else {
-                continue;
-            };
-            for sink in sinks {
-                let alert_id = self.generate_id()?;
-                out.push(outbox::new_alert(alert_id, &sink, reason, event, now));
-            }
-        }
-        Ok(out)
+        event_plan::plan_alerts(plan, route, Utc::now(), || self.generate_id())
     }
 
     /// A new story from `c`, encoded, with what the detector finds in it.
@@ -133,19 +117,7 @@ impl Store {
         hooks: &IngestHooks,
     ) -> Result<NewStory, StoreError> {
         let id = self.pending.new_id(&self.db, self.id_base)?;
-        let story = Story {
-            id,
-            url: c.url.clone(),
-            title: c.title.clone(),
-            text: c.text.clone(),
-            published: c.published.unwrap_or(c.seen_at),
-            published_from_feed: c.published.is_some(),
-            first_seen: c.seen_at,
-            feed: c.feed.clone(),
-            language: c.language.clone(),
-            sources: vec![source_of(c, MatchKind::Original)],
-            revisions: Vec::new(),
-        };
+        let story = story_changes::new_story(id, c);
         let record = encode_story(&story)?;
         let detections = (hooks.detect)(&story);
         Ok(NewStory {
@@ -289,16 +261,5 @@ impl Store {
         written.push(new.story.id);
         self.write_records([(&new.story, new.record.as_slice(), fp)])?;
         Ok(new)
-    }
-}
-
-fn source_of(c: &Candidate, matched_by: MatchKind) -> Source {
-    Source {
-        feed: c.feed.clone(),
-        guid: c.guid.clone(),
-        url: c.url.clone(),
-        title: c.title.clone(),
-        seen_at: c.seen_at,
-        matched_by,
     }
 }

@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 use sled::Transactional;
 
-use super::{source_of, CommitLog, RunEntry};
+use super::{CommitLog, RunEntry};
 use crate::dedup::{Fingerprint, MatchKeys};
-use crate::model::{Candidate, IngestOutcome, MatchKind, Revision, Story, StoryId};
+use crate::model::{Candidate, IngestOutcome, MatchKind, Story, StoryId};
 use crate::store::codec::{decode_u64, encode_signature, encode_story};
+use crate::store::story_changes;
 use crate::store::tx::{CopyTrees, IndexTrees, TxResult, WriteTrees};
 use crate::store::{events, keys, outbox, unindexed, Store, StoreError};
 
@@ -140,30 +141,9 @@ impl Store {
         c: &Candidate,
     ) -> Result<IngestOutcome, StoreError> {
         let mut story = self.load_story(id)?;
-        let Some(pos) = story
-            .sources
-            .iter()
-            .position(|s| s.feed == c.feed && s.guid == c.guid)
-        else {
-            return Ok(IngestOutcome::Unchanged(id));
-        };
-        let is_original = pos == 0;
-        let changed = if is_original {
-            story.title != c.title || story.text != c.text
-        } else {
-            story.sources[pos].title != c.title
-        };
-        if !changed {
+        if !story_changes::revise_same_copy(&mut story, c) {
             return Ok(IngestOutcome::Unchanged(id));
         }
-        if is_original {
-            story.revisions.push(Revision {
-                seen_at: c.seen_at,
-                title: std::mem::replace(&mut story.title, c.title.clone()),
-                text: std::mem::replace(&mut story.text, c.text.clone()),
-            });
-        }
-        story.sources[pos].title = c.title.clone();
         let record = encode_story(&story)?;
         self.stories.insert(keys::id(id), record)?;
         Ok(IngestOutcome::Revised(id))
@@ -179,7 +159,7 @@ impl Store {
         log: &mut CommitLog,
     ) -> Result<IngestOutcome, StoreError> {
         let mut story = self.load_story(id)?;
-        story.sources.push(source_of(c, kind));
+        story.sources.push(story_changes::source_of(c, kind));
         let record = encode_story(&story)?;
         let written = self.copy_trees().transaction(|t| -> TxResult<()> {
             let t = CopyTrees::of(t);
