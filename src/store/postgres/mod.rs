@@ -20,6 +20,7 @@ pub mod claims;
 mod events;
 mod ingest;
 mod outbox;
+mod prune;
 mod state;
 
 use std::future::Future;
