@@ -14,7 +14,7 @@
 //! - `dedup/find_match reworded copy`: under another feed id, without a link and with
 //!   "Update: " before the title, so GUID, URL and content hash all miss and only the LSH
 //!   bands can find the story;
-//! - `dedup/ingest all, fresh store`: `Store::ingest` of every candidate in capture order
+//! - `dedup/ingest all, fresh store`: `SledStore::ingest` of every candidate in capture order
 //!   into an empty store — the decision and the writes, as `examples/snapshot_dedup` does.
 //!
 //! Run: `cargo bench --bench pipeline`
@@ -29,7 +29,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use tidings::dedup::{find_match, similarity, Fingerprint, NEAR_DUPLICATE_THRESHOLD};
 use tidings::model::Candidate;
 use tidings::parser::parse_feed;
-use tidings::store::Store;
+use tidings::store::SledStore;
 
 /// One captured feed document: outlet (used as the feed id), capture time, raw bytes.
 struct Capture {
@@ -186,7 +186,7 @@ fn bench(c: &mut Criterion) {
 
     // A store holding every snapshot, as after polling them all.
     let tmp = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&tmp.path().join("store")).expect("store");
+    let store = SledStore::open(&tmp.path().join("store")).expect("store");
     for cand in &candidates {
         store.ingest(cand).expect("ingest");
     }
@@ -248,7 +248,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let dir = tempfile::tempdir().expect("temp dir");
-                    let store = Store::open(&dir.path().join("store")).expect("store");
+                    let store = SledStore::open(&dir.path().join("store")).expect("store");
                     (dir, store)
                 },
                 |(dir, store)| {

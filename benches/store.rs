@@ -1,7 +1,7 @@
 //! The store's dedup lookup cost as it grows: 10k, 100k and 1M stored stories.
 //!
 //! One sled store is built in a temporary directory by ingesting synthetic stories
-//! (`Store::ingest`, the daemon's own path); each time it reaches a size, three lookups
+//! (`SledStore::ingest`, the daemon's own path); each time it reaches a size, three lookups
 //! are measured with `dedup::find_match` over the store's `DedupIndex`, the fingerprint
 //! being computed beforehand so only the store's work is timed:
 //!
@@ -33,7 +33,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use tidings::dedup::{find_match, DedupIndex, Fingerprint};
 use tidings::model::{Candidate, MatchKind};
-use tidings::store::Store;
+use tidings::store::SledStore;
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const QUERIES: usize = 1024;
@@ -306,7 +306,7 @@ fn dir_size(path: &Path) -> u64 {
 
 /// Ingests stories `from..to` with two threads (fingerprints are computed outside the
 /// store's writer lock, so the second thread overlaps them with the writes).
-fn grow(store: &Store, vocab: &Vocabulary, from: usize, to: usize) {
+fn grow(store: &SledStore, vocab: &Vocabulary, from: usize, to: usize) {
     let started = Instant::now();
     let step = 50_000;
     let mut at = from;
@@ -348,7 +348,7 @@ fn bench(c: &mut Criterion) {
     let max = max_size();
     let vocab = Vocabulary::new();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&tmp.path().join("store")).expect("store");
+    let store = SledStore::open(&tmp.path().join("store")).expect("store");
     let mut built = 0;
     for &size in SIZES.iter().filter(|&&s| s <= max) {
         eprintln!("building the store up to {size} stories …");

@@ -181,7 +181,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "store: {} stories; parse errors: {parse_errors}; {:.1} MB in {:.2?} ({:.1} MB/s, parse + normalise + dedup + store)",
-        store.story_count(),
+        store.story_count()?,
         bytes as f64 / 1e6,
         elapsed,
         bytes as f64 / 1e6 / elapsed.as_secs_f64()

@@ -195,7 +195,7 @@ fn main() {
     let mut rng = fastrand::Rng::with_seed(7);
     let filling = Instant::now();
     let mut i = 0;
-    while store.event_count() < target {
+    while store.event_count().expect("count") < target {
         let batch: Vec<Candidate> = (0..500)
             .map(|k| candidate(i + k, &mut rng, start))
             .collect();
@@ -204,7 +204,7 @@ fn main() {
     }
     println!(
         "store: {} events from {} stories, filled in {:.1} s",
-        store.event_count(),
+        store.event_count().expect("count"),
         i,
         filling.elapsed().as_secs_f64()
     );

@@ -281,7 +281,7 @@ pub async fn run(
     };
     {
         let config = config_rx.borrow();
-        info!(feeds = config.feeds.len(), sinks = config.sinks.len(), config = %config.origin, store = %store.path().display(), "daemon started");
+        info!(feeds = config.feeds.len(), sinks = config.sinks.len(), config = %config.origin, store = %store.path().map_or_else(|| store.backend_name().to_string(), |p| p.display().to_string()), "daemon started");
         for w in config.warnings() {
             warn!("{w}");
         }
@@ -483,7 +483,7 @@ pub async fn run(
     }
     store.flush()?;
     info!(
-        stories = store.story_count(),
+        stories = store.story_count().unwrap_or_default(),
         "daemon stopped; store flushed"
     );
     outcome
@@ -596,7 +596,7 @@ fn notify_systemd(state: &[sd_notify::NotifyState]) {
 }
 
 fn write_daemon_file(store: &Store, bound: std::net::SocketAddr) -> Option<PathBuf> {
-    let path = store.path().parent()?.join(DAEMON_FILE);
+    let path = store.path()?.parent()?.join(DAEMON_FILE);
     let info = DaemonInfo {
         pid: std::process::id(),
         api: format!("http://{bound}"),

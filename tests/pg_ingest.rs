@@ -76,7 +76,7 @@ fn the_real_captures_get_the_same_outcomes_as_with_sled() {
         assert_eq!(got, expected, "entry {n}: {} ({})", c.title, c.feed);
         *counts.entry(expected.0).or_default() += 1;
     }
-    assert_eq!(pg.story_count().unwrap(), sled.story_count());
+    assert_eq!(pg.story_count().unwrap(), sled.story_count().unwrap());
     // The captures exercise new, unchanged and revised stories, and copies by content
     // and by near-duplicate (their outlets share no URL).
     for kind in [

@@ -80,5 +80,5 @@ fn real_captures_are_stored_once_per_story_and_reingest_adds_nothing() {
             ids.len()
         );
     }
-    assert_eq!(store.story_count(), new.values().sum::<usize>());
+    assert_eq!(store.story_count().unwrap(), new.values().sum::<usize>());
 }

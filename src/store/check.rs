@@ -1,4 +1,4 @@
-//! The consistency check ([`Store::check`]): every index entry leads to its record, every
+//! The consistency check ([`SledStore::check`]): every index entry leads to its record, every
 //! record is reachable through its indexes, every story an event cites is there, each
 //! alert is in exactly one of the pending and dead lists, and the counters equal the
 //! trees. `tidings store check` runs it; it reads everything, so it is an offline tool,
@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::codec::decode_u64;
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::model::{Alert, Event, Story, StoryId};
 
 /// At most this many problems are described (all are counted).
 const DESCRIBED: usize = 50;
 
-/// What [`Store::check`] found.
+/// What [`SledStore::check`] found.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CheckReport {
     pub stories: u64,
@@ -39,7 +39,7 @@ impl CheckReport {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Checks records, indexes and counts against each other (see the module docs).
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let mut r = CheckReport::default();
@@ -299,12 +299,12 @@ impl Store {
 mod tests {
     use crate::model::{IngestOutcome, Modality, Story};
     use crate::store::test_support::{long_cand, meeting, meeting_story};
-    use crate::store::{keys, IngestHooks, Store};
+    use crate::store::{keys, IngestHooks, SledStore};
 
     #[test]
     fn the_check_finds_what_is_broken_and_names_it() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let IngestOutcome::New(plain) = store.ingest(&long_cand("1", "Trade talks")).unwrap()
         else {
             panic!("a new story")

@@ -10,12 +10,12 @@
 //! tree is written a few times per outage, never per alert.
 
 use super::codec::write_json;
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 use crate::model::SinkCircuit;
 
 const TREE: &str = "sink_circuits";
 
-impl Store {
+impl SledStore {
     /// Saves one sink's breaker after a state change.
     pub fn save_sink_circuit(&self, circuit: &SinkCircuit) -> Result<(), StoreError> {
         let value = write_json(circuit, TREE, || circuit.sink.clone())?;
@@ -48,7 +48,7 @@ mod tests {
     #[test]
     fn circuits_are_saved_per_sink_and_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         assert!(store.sink_circuits().unwrap().is_empty());
         let now: chrono::DateTime<chrono::Utc> = "2026-12-07T12:00:00Z".parse().unwrap();
         let mut open = SinkCircuit {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::stats::dir_size;
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// What a compaction did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -37,7 +37,7 @@ pub fn compact(path: &Path) -> Result<CompactReport, StoreError> {
             .map_err(io(format!("removing the leftover {}", fresh.display())))?;
     }
     let exported = {
-        let store = Store::open(path)?;
+        let store = SledStore::open(path)?;
         let file =
             std::fs::File::create(&dump).map_err(io(format!("creating {}", dump.display())))?;
         let exported = store.export(std::io::BufWriter::new(file))?;
@@ -45,11 +45,11 @@ pub fn compact(path: &Path) -> Result<CompactReport, StoreError> {
     };
     let imported = {
         let file = std::fs::File::open(&dump).map_err(io(format!("reading {}", dump.display())))?;
-        Store::import(&fresh, std::io::BufReader::new(file), false)?
+        SledStore::import(&fresh, std::io::BufReader::new(file), false)?
     };
     let _ = std::fs::remove_file(&dump);
     let (exported, stories, events) = exported;
-    let reopened = Store::open(&fresh)?;
+    let reopened = SledStore::open(&fresh)?;
     let complete = imported == exported
         && reopened.story_count() == stories
         && reopened.event_count() == events;

@@ -64,10 +64,10 @@ mod tests {
     use crate::store::test_support::{
         cand, every_change, long_cand, meeting, meeting_story, reopen,
     };
-    use crate::store::{keys, AlertState, IngestHooks, Store};
+    use crate::store::{keys, AlertState, IngestHooks, SledStore};
 
     /// The counters against the trees' real lengths.
-    fn check(store: &Store, when: &str) {
+    fn check(store: &SledStore, when: &str) {
         let outbox = store.outbox_counts().unwrap();
         assert_eq!(
             (
@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn the_counters_match_the_trees_after_ingests_deliveries_dead_letters_and_replays() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         check(&store, "a new store");
         let ingest = |c, modality: Option<Modality>| {
             let detect = move |_: &Story| modality.map(meeting).into_iter().collect();

@@ -60,6 +60,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The PostgreSQL backend failed.
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PgError),
+    /// A call the backend in use does not offer.
+    #[error("{what} is not available on the {backend} backend")]
+    Unsupported {
+        what: &'static str,
+        backend: &'static str,
+    },
     /// A blocking store call run on a task of its own (`task` names it) did not finish:
     /// it panicked or was cancelled.
     #[error("{task} task failed: {source}")]

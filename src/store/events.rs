@@ -8,12 +8,12 @@ use super::codec::{read_json, write_json};
 use super::event_plan;
 use super::stories::newest_first;
 use super::tx::{EventTrees, TxResult};
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::detect::Detection;
 use crate::model::Modality;
 use crate::model::{Event, EventId, Story};
 
-/// Filters for [`Store::events`].
+/// Filters for [`SledStore::events`].
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
     pub event_type: Option<String>,
@@ -42,7 +42,7 @@ impl EventQuery {
 
 pub(super) use super::event_plan::EventPlan;
 
-impl Store {
+impl SledStore {
     /// Decides, for each detection, whether it is a new event or joins a stored one
     /// (`store::event_plan`, over this store's events).
     pub(super) fn plan_events(
@@ -161,7 +161,7 @@ pub(super) fn remove_event(t: &EventTrees, event: &Event) -> TxResult<bool> {
     Ok(t.events.remove(&keys::id(event.id))?.is_some())
 }
 
-impl Store {
+impl SledStore {
     /// Whether an event cites story `id`.
     pub(super) fn is_cited(&self, id: crate::model::StoryId) -> Result<bool, StoreError> {
         Ok(self

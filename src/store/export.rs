@@ -25,7 +25,7 @@ use super::outbox::DELIVERED_KEY;
 use super::prune::{content_hash, Stage};
 use super::schema::ID_BASE_KEY;
 use super::tx::EventTrees;
-use super::{keys, Store, StoreError, SCHEMA_VERSION};
+use super::{keys, SledStore, StoreError, SCHEMA_VERSION};
 use crate::model::{Alert, Event, FeedState, SinkCircuit, Story};
 
 /// Version of the export format. Readers refuse a newer one.
@@ -84,7 +84,7 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-impl Store {
+impl SledStore {
     /// Writes the whole store to `out`, one line per record (see the module docs).
     pub fn export(&self, mut out: impl Write) -> Result<ExportReport, StoreError> {
         let io = |source| StoreError::Io {
@@ -199,7 +199,7 @@ impl Store {
         input: impl BufRead,
         force: bool,
     ) -> Result<ImportReport, StoreError> {
-        let store = Store::open(path)?;
+        let store = SledStore::open(path)?;
         let empty = store.feeds.is_empty()
             && store.stories.is_empty()
             && store.events.is_empty()

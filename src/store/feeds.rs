@@ -1,10 +1,10 @@
 //! Feed state: each feed's polling state ([`FeedState`]), read, saved and listed.
 
 use super::codec::{read_json, write_json};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 use crate::model::FeedState;
 
-impl Store {
+impl SledStore {
     pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>, StoreError> {
         read_json(&self.feeds, "feeds", feed.as_bytes(), || feed.to_string())
     }

@@ -1,5 +1,5 @@
-//! Ingestion: offering candidates to the store ([`Store::ingest`],
-//! [`Store::ingest_detecting`], [`Store::ingest_batch`]): the dedup looks, new stories
+//! Ingestion: offering candidates to the store ([`SledStore::ingest`],
+//! [`SledStore::ingest_detecting`], [`SledStore::ingest_batch`]): the dedup looks, new stories
 //! prepared (record, detections, planned events and alerts) and committed in runs, under
 //! the writer lock, with the log of recent writes ([`CommitLog`]) that lets the first
 //! looks run outside it.
@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 
 use super::codec::encode_story;
-use super::{event_plan, events, story_changes, Store, StoreError};
+use super::{event_plan, events, story_changes, SledStore, StoreError};
 use crate::dedup::{self, Fingerprint};
 use crate::detect::Detection;
 use crate::model::{
@@ -70,7 +70,7 @@ pub(in crate::store) struct NewStory {
     pub(in crate::store) detections: Vec<Detection>,
 }
 
-/// A new story waiting in a run (see [`Store::ingest_batch`]), with the event changes
+/// A new story waiting in a run (see [`SledStore::ingest_batch`]), with the event changes
 /// and alerts planned for its detections.
 struct RunEntry<'c> {
     candidate: &'c Candidate,
@@ -79,7 +79,7 @@ struct RunEntry<'c> {
     planned: Option<(events::EventPlan, Vec<crate::model::Alert>)>,
 }
 
-impl Store {
+impl SledStore {
     /// Offers one candidate: stores it as a new story, or records it on the story it
     /// duplicates. Safe to call from several threads; calls are serialised.
     pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, StoreError> {
@@ -88,7 +88,7 @@ impl Store {
             .outcome)
     }
 
-    /// Like [`Store::ingest`], and when the candidate is a new story, runs the detector
+    /// Like [`SledStore::ingest`], and when the candidate is a new story, runs the detector
     /// on it, records the detections as new or updated events, and writes an alert for
     /// each sink that must hear of them — all in the story's transaction.
     pub fn ingest_detecting(
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Offers the entries of one poll, in order, and returns what became of each: the
-    /// same decisions as [`Store::ingest_detecting`] entry by entry, except that
+    /// same decisions as [`SledStore::ingest_detecting`] entry by entry, except that
     /// consecutive new stories are indexed together, in one transaction (a transaction
     /// per story was the largest serialised cost of a poll). Such a run is written
     /// before any entry that could be a copy of one of its stories, and holds at most
@@ -149,7 +149,7 @@ impl Store {
         result
     }
 
-    /// [`Store::ingest_batch`], noting in `written` the id of every record it writes.
+    /// [`SledStore::ingest_batch`], noting in `written` the id of every record it writes.
     fn ingest_batch_recording(
         &self,
         candidates: &[Candidate],

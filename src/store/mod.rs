@@ -47,7 +47,7 @@
 //! above a saved mark are checked). (sled runs a transaction under a lock that stops
 //! every other read and write, so the largest values stay out of it.) A poll's
 //! consecutive new stories share one transaction, at most one of them with detections
-//! ([`Store::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
+//! ([`SledStore::ingest_batch`]). Ingestion is serialised by a writer lock, so the dedup and
 //! merge lookups and the write that follows them see the same state.
 //!
 //! Which event changes raise alerts, and for which sinks, is not the store's to decide:
@@ -80,6 +80,7 @@
 //! - `compact` — rewriting a store into a fresh directory, swapped in whole;
 //! - `error` — [`StoreError`].
 
+mod backend;
 mod check;
 mod circuits;
 mod codec;
@@ -108,6 +109,7 @@ pub mod web_reads;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use backend::Store;
 pub use check::CheckReport;
 pub use compact::{compact, CompactReport};
 pub use error::StoreError;
@@ -130,7 +132,7 @@ use counts::Counts;
 use ingest::CommitLog;
 use unindexed::PendingRecords;
 
-pub struct Store {
+pub struct SledStore {
     path: PathBuf,
     db: sled::Db,
     meta: sled::Tree,

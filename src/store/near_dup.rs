@@ -7,11 +7,11 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 
 use super::codec::decode_signature;
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::dedup::{self, BandMember, DedupIndex, Fingerprint, RecentBands, Signature};
 use crate::model::{Story, StoryId};
 
-impl Store {
+impl SledStore {
     /// Adds a committed story to the near-duplicate index (built by the ingest before its
     /// first look).
     pub(super) fn add_to_recent(&self, story: &Story, fp: &Fingerprint) {
@@ -77,7 +77,7 @@ impl Store {
     }
 }
 
-impl DedupIndex for Store {
+impl DedupIndex for SledStore {
     type Error = StoreError;
 
     fn story_by_guid(&self, feed: &str, guid: &str) -> Result<Option<StoryId>, StoreError> {

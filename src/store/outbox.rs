@@ -1,7 +1,7 @@
 //! The outbox: alerts waiting for delivery, and the dead-letter list.
 //!
 //! Alerts are created in the same transaction as the events they announce
-//! ([`Store::ingest_detecting`]); this module reads and moves them afterwards. Every alert
+//! ([`SledStore::ingest_detecting`]); this module reads and moves them afterwards. Every alert
 //! keeps its id from creation to delivery, so a retry, a restart or a replay announces it
 //! under the same id.
 //!
@@ -17,7 +17,7 @@ use sled::Transactional;
 
 use super::codec::{decode_u64, read_json, write_json};
 use super::tx::TxResult;
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::model::{Alert, AlertId, AlertReason, DeadLetter, Event};
 
 /// Which alerts to list.
@@ -79,7 +79,7 @@ fn encode(alert: &Alert) -> TxResult<Vec<u8>> {
         .map_err(ConflictableTransactionError::Abort)
 }
 
-impl Store {
+impl SledStore {
     pub fn alert(&self, id: AlertId) -> Result<Option<Alert>, StoreError> {
         read_json(&self.alerts, "alerts", keys::id(id), || id.to_string())
     }
@@ -289,7 +289,7 @@ mod tests {
 
     /// Ingests `c` with a detection of `modality`, alerting the desk and the phone of
     /// every new event and every update.
-    fn ingest(store: &Store, c: &Candidate, modality: Modality) -> crate::store::Ingested {
+    fn ingest(store: &SledStore, c: &Candidate, modality: Modality) -> crate::store::Ingested {
         let detect = move |_: &crate::model::Story| vec![meeting(modality)];
         let route = |change: &EventChange, _: &Event| every_change(change, &["desk", "phone"]);
         store
@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn alerts_are_written_with_their_event_as_the_route_hook_asks() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let planned = ingest(
             &store,
             &meeting_story("1", "Lavrov to visit Beijing", "2023-03-05T09:00:00Z"),
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn delivery_retry_dead_letters_and_replay_keep_the_alert_id() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let ids = ingest(
             &store,
             &meeting_story("1", "Lavrov meets Wang", "2023-03-07T15:00:00Z"),

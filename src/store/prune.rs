@@ -32,7 +32,7 @@ use super::codec::{decode_story, decode_u64, encode_story, StoryTimes};
 use super::events;
 use super::retention::Cutoffs;
 use super::tx::{EventTrees, TxResult};
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::dedup::Fingerprint;
 use crate::model::{Alert, Candidate, Event, Story, StoryId};
 
@@ -108,7 +108,7 @@ struct Walked {
     more: bool,
 }
 
-impl Store {
+impl SledStore {
     /// Prunes everything due at `cut`, `batch` records per write. With `dry_run`,
     /// writes nothing and reports what would go.
     pub fn prune(
@@ -120,7 +120,7 @@ impl Store {
         self.prune_while(cut, batch, dry_run, &|| true)
     }
 
-    /// [`Store::prune`], asking `go_on` before each batch: a stopping daemon ends the
+    /// [`SledStore::prune`], asking `go_on` before each batch: a stopping daemon ends the
     /// cycle between two batches (the next cycle picks up from the cursors).
     pub fn prune_while(
         &self,
@@ -636,7 +636,7 @@ mod tests {
     }
 
     /// A story first seen at `seen`.
-    fn seen(store: &Store, guid: &str, title: &str, at: &str) -> StoryId {
+    fn seen(store: &SledStore, guid: &str, title: &str, at: &str) -> StoryId {
         let mut c = long_cand(guid, title);
         c.seen_at = t(at);
         c.published = Some(t(at));
@@ -649,7 +649,7 @@ mod tests {
     #[test]
     fn stories_lose_identity_then_text_then_go_and_cited_ones_stay_with_title_and_url() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         // Stories come in the order they are first seen, as polls bring them.
         let old = seen(&store, "1", "Trade talks", "2026-01-01T00:00:00Z");
         // An old story an event cites.
@@ -747,7 +747,7 @@ mod tests {
     #[test]
     fn events_go_after_their_period_and_free_the_stories_they_cited() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let detect = |_: &Story| vec![meeting(Modality::Occurred)];
         let hooks = IngestHooks {
             detect: &detect,

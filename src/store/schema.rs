@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use super::counts::Counts;
 use super::ingest::CommitLog;
 use super::unindexed::{self, PendingRecords};
-use super::{Store, StoreError, SweepReport};
+use super::{SledStore, StoreError, SweepReport};
 
 /// Version of the on-disk layout described above.
 pub const SCHEMA_VERSION: u32 = 6;
@@ -30,15 +30,15 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// story records in a compact form (see `codec`), into which the upgrade rewrites them.
 const UPGRADABLE_FROM: &[&[u8]] = &[b"2", b"3", b"4", b"5"];
 
-/// `meta` key of the base added to every generated id (see [`Store::generate_id`]).
+/// `meta` key of the base added to every generated id (see [`SledStore::generate_id`]).
 pub(super) const ID_BASE_KEY: &str = "id_base";
 
 /// Trees of earlier versions that the upgrade drops.
 const RETIRED_TREES: &[&str] = &["idx_band", "lsh_buckets"];
 
-impl Store {
+impl SledStore {
     /// Opens (creating if needed) the store in directory `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<SledStore, StoreError> {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
@@ -104,7 +104,7 @@ impl Store {
             .get(ID_BASE_KEY)?
             .map(|v| super::codec::decode_u64(&v))
             .unwrap_or(0);
-        Ok(Store {
+        Ok(SledStore {
             id_base,
             idx_event_story: db.open_tree("idx_event_story")?,
             path: path.to_owned(),
@@ -161,7 +161,7 @@ impl Store {
     }
 }
 
-impl Drop for Store {
+impl Drop for SledStore {
     /// Saves the settled mark (sled flushes as its last handle goes), so that the next
     /// open checks no record after a clean stop.
     fn drop(&mut self) {
@@ -248,7 +248,7 @@ mod tests {
     fn records_an_interrupted_write_left_are_removed_at_the_next_open_and_the_rest_kept() {
         let dir = tempfile::tempdir().unwrap();
         let (kept, orphan, undecodable, lone_signature) = {
-            let store = Store::open(dir.path()).unwrap();
+            let store = SledStore::open(dir.path()).unwrap();
             assert_eq!(store.opening_sweep().examined, 0, "a new store");
             let kept =
                 [long_cand("1", "Trade talks"), long_cand("2", "Budget vote")].map(|c| match store
@@ -343,10 +343,10 @@ mod tests {
     #[test]
     fn a_second_open_of_the_same_store_is_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Store::open(dir.path()).unwrap();
+        let _first = SledStore::open(dir.path()).unwrap();
         // sled takes an exclusive flock on its file; flock conflicts between two open
         // file descriptions even within one process.
-        let e = Store::open(dir.path())
+        let e = SledStore::open(dir.path())
             .err()
             .expect("second open must fail");
         assert!(matches!(e, StoreError::InUse { .. }), "{e}");
@@ -357,7 +357,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-directory");
         std::fs::write(&file, "").unwrap();
-        let e = Store::open(&file.join("store")).err().expect("cannot open");
+        let e = SledStore::open(&file.join("store"))
+            .err()
+            .expect("cannot open");
         assert!(matches!(e, StoreError::Open { .. }), "{e}");
         let cause = std::error::Error::source(&e).expect("a source");
         assert!(cause.is::<sled::Error>(), "{cause:?}");
@@ -379,7 +381,7 @@ mod tests {
         );
         original.text = text.into();
         let id = {
-            let store = Store::open(dir.path()).unwrap();
+            let store = SledStore::open(dir.path()).unwrap();
             let IngestOutcome::New(id) = store.ingest(&original).unwrap() else {
                 panic!("new story expected");
             };
@@ -424,7 +426,7 @@ mod tests {
         use crate::store::test_support::{meeting, meeting_story};
         let dir = tempfile::tempdir().unwrap();
         let (story, uncited) = {
-            let store = Store::open(dir.path()).unwrap();
+            let store = SledStore::open(dir.path()).unwrap();
             let detect = |_: &Story| vec![meeting(Modality::Occurred)];
             let hooks = IngestHooks {
                 detect: &detect,

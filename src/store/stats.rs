@@ -1,10 +1,10 @@
-//! What the store holds and what it costs ([`Store::stats`]): its size on disk, the keys
+//! What the store holds and what it costs ([`SledStore::stats`]): its size on disk, the keys
 //! and bytes of each tree, stories by age band (and how many still have their text),
 //! events and alerts. Reads every tree once.
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// One tree's size: keys and the bytes of its keys and values (as written, before
 /// sled's own overhead).
@@ -67,7 +67,7 @@ pub(super) fn dir_size(path: &std::path::Path) -> u64 {
         .sum()
 }
 
-impl Store {
+impl SledStore {
     /// Sizes and counts (see the module docs), ages measured at `now`.
     pub fn stats(&self, now: DateTime<Utc>) -> Result<StoreStats, StoreError> {
         let mut trees = Vec::new();

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::codec::{decode_u64, read_story};
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::model::{Story, StoryId};
 
-/// Filters for [`Store::stories`].
+/// Filters for [`SledStore::stories`].
 #[derive(Debug, Clone, Default)]
 pub struct StoryQuery {
     /// Only stories with a copy from this feed.
@@ -18,7 +18,7 @@ pub struct StoryQuery {
     pub limit: Option<usize>,
 }
 
-impl Store {
+impl SledStore {
     pub(super) fn load_story(&self, id: StoryId) -> Result<Story, StoreError> {
         self.story(id)?.ok_or_else(|| StoreError::Missing {
             tree: "stories",
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn listings_are_newest_first_and_filter_by_feed_and_time() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         store
             .ingest(&cand(
                 "a",

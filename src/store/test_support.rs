@@ -2,17 +2,17 @@
 
 use std::path::Path;
 
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 use crate::detect::Detection;
 use crate::model::{AlertReason, Candidate, EventChange, Evidence, Field, Modality};
 
 /// Reopens a store in the same process. sled releases its file lock from a background
 /// thread shortly after the last handle is dropped, so a reopen may briefly see the
 /// store as in use.
-pub(crate) fn reopen(path: &Path) -> Result<Store, StoreError> {
+pub(crate) fn reopen(path: &Path) -> Result<SledStore, StoreError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        match Store::open(path) {
+        match SledStore::open(path) {
             Err(StoreError::InUse { .. }) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(20))
             }

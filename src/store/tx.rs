@@ -11,7 +11,7 @@
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Tree;
 
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -59,7 +59,7 @@ type Six<T> = (T, T, T, T, T, T);
 type Seven<T> = (T, T, T, T, T, T, T);
 type Fourteen<T> = (T, T, T, T, T, T, T, T, T, T, T, T, T, T);
 
-impl Store {
+impl SledStore {
     /// The trees of [`IndexTrees`], in the order [`IndexTrees::of`] names them.
     pub(super) fn index_trees(&self) -> Six<&Tree> {
         (
@@ -107,7 +107,7 @@ impl Store {
 }
 
 impl<'t> IndexTrees<'t> {
-    /// Names the views of a transaction over [`Store::index_trees`].
+    /// Names the views of a transaction over [`SledStore::index_trees`].
     pub(super) fn of(t: &'t Six<TransactionalTree>) -> Self {
         let (idx_time, idx_feed, idx_guid, idx_url, idx_hash, feed_counts) = t;
         IndexTrees {
@@ -122,7 +122,7 @@ impl<'t> IndexTrees<'t> {
 }
 
 impl<'t> CopyTrees<'t> {
-    /// Names the views of a transaction over [`Store::copy_trees`].
+    /// Names the views of a transaction over [`SledStore::copy_trees`].
     pub(super) fn of(t: &'t Seven<TransactionalTree>) -> Self {
         let (idx_time, idx_feed, idx_guid, idx_url, idx_hash, feed_counts, stories) = t;
         CopyTrees {
@@ -140,7 +140,7 @@ impl<'t> CopyTrees<'t> {
 }
 
 impl<'t> WriteTrees<'t> {
-    /// Names the views of a transaction over [`Store::write_trees`].
+    /// Names the views of a transaction over [`SledStore::write_trees`].
     pub(super) fn of(t: &'t Fourteen<TransactionalTree>) -> Self {
         let (
             idx_time,
@@ -201,7 +201,7 @@ mod tests {
 
     /// The trees holding a key, each of which must be the key itself: the tree each
     /// named view wrote to is the sled tree of that name.
-    fn marked(store: &Store) -> Vec<String> {
+    fn marked(store: &SledStore) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for name in store.db.tree_names() {
             let tree = store.db.open_tree(&name).unwrap();
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn each_named_view_writes_to_the_tree_of_its_name() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let index = [
             "feed_counts",
             "idx_feed",
@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(marked(&store), index);
 
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         store
             .copy_trees()
             .transaction(|t| {
@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(marked(&store), copy);
 
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         store
             .write_trees()
             .transaction(|t| {

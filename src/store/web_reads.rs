@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::events::EventQuery;
-use super::{keys, Store, StoreError};
+use super::{keys, SledStore, StoreError};
 use crate::model::Event;
 
 /// Counts of the events filed between two days, read from the index keys.
@@ -41,8 +41,8 @@ fn within(day: NaiveDate, from: Option<NaiveDate>, to: Option<NaiveDate>) -> boo
     from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
 }
 
-impl Store {
-    /// Events newest first (by anchor day) like [`Store::events`], with two more
+impl SledStore {
+    /// Events newest first (by anchor day) like [`SledStore::events`], with two more
     /// filters: no event filed after `until`, and none below `min_confidence`. Reads the
     /// same narrowest index, only over the day range asked.
     pub fn events_between(
@@ -259,7 +259,7 @@ mod tests {
         }
     }
 
-    fn add(store: &Store, guid: &str, published: &str, d: Detection) {
+    fn add(store: &SledStore, guid: &str, published: &str, d: Detection) {
         let detect = move |_: &crate::model::Story| vec![d.clone()];
         let hooks = IngestHooks {
             detect: &detect,
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn ranges_confidence_distinct_parts_and_tallies() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(store.newest_event_day().unwrap(), None);
         add(
             &store,

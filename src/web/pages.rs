@@ -165,7 +165,7 @@ pub fn render_events_page(store: &Store, f: &EventFilters) -> Result<Markup, Web
     let events = store.events_between(&f.query(), f.range.to, f.min_confidence)?;
     let types = store.event_types()?;
     let countries = store.event_countries()?;
-    let stored = store.event_count();
+    let stored = store.event_count()?;
     let more = (events.len() == f.limit && f.limit < MAX_LIMIT).then(|| {
         let mut wider = f.clone();
         wider.limit = (f.limit * 2).min(MAX_LIMIT);

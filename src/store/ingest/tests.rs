@@ -1,7 +1,7 @@
 use crate::dedup::DedupIndex;
 use crate::model::{Event, EventChange, FeedState, IngestOutcome, MatchKind, Story, StoryId};
 use crate::store::test_support::{cand, every_change, long_cand, reopen};
-use crate::store::{keys, IngestHooks, Ingested, Store, StoreError, StoryQuery};
+use crate::store::{keys, IngestHooks, Ingested, SledStore, StoreError, StoryQuery};
 
 /// Each outcome as text, with stories named by the position of the entry that made
 /// them, so two stores' ids need not agree.
@@ -85,13 +85,13 @@ fn a_poll_ingested_as_a_batch_gets_the_same_outcomes_as_entry_by_entry() {
     ];
 
     let one_by_one_dir = tempfile::tempdir().unwrap();
-    let one_by_one = Store::open(one_by_one_dir.path()).unwrap();
+    let one_by_one = SledStore::open(one_by_one_dir.path()).unwrap();
     let expected: Vec<Ingested> = poll
         .iter()
         .map(|c| one_by_one.ingest_detecting(c, &hooks).unwrap())
         .collect();
     let batch_dir = tempfile::tempdir().unwrap();
-    let batch = Store::open(batch_dir.path()).unwrap();
+    let batch = SledStore::open(batch_dir.path()).unwrap();
     let got = batch.ingest_batch(&poll, &hooks).unwrap();
 
     let shapes = outcome_shapes(&got);
@@ -137,7 +137,7 @@ fn a_poll_ingested_as_a_batch_gets_the_same_outcomes_as_entry_by_entry() {
     }
     // Each feed's story count and listing, counted once per run, as entry by entry.
     for feed in ["a", "b", "c", "d", "e"] {
-        let listed = |store: &Store| {
+        let listed = |store: &SledStore| {
             let query = StoryQuery {
                 feed: Some(feed.to_string()),
                 ..StoryQuery::default()
@@ -167,7 +167,7 @@ fn a_poll_ingested_as_a_batch_gets_the_same_outcomes_as_entry_by_entry() {
 #[test]
 fn new_duplicate_revised_and_unchanged_are_told_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
     let a = cand("a", "1", "https://x/1", "First", "2023-02-22T10:00:00Z");
     let IngestOutcome::New(id) = store.ingest(&a).unwrap() else {
         panic!()
@@ -203,7 +203,7 @@ fn reopened_store_keeps_stories_and_does_not_reingest() {
     let dir = tempfile::tempdir().unwrap();
     let a = cand("a", "1", "https://x/1", "One", "2023-02-20T10:00:00Z");
     let id = {
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let IngestOutcome::New(id) = store.ingest(&a).unwrap() else {
             panic!()
         };
@@ -228,7 +228,7 @@ fn reopened_store_keeps_stories_and_does_not_reingest() {
 #[test]
 fn a_batch_stopped_by_an_error_removes_the_records_it_wrote_and_did_not_index() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
     let IngestOutcome::New(damaged) = store.ingest(&long_cand("1", "Trade talks")).unwrap() else {
         panic!("new")
     };
@@ -259,7 +259,7 @@ fn copies_ingested_at_the_same_moment_become_one_story() {
     // Both threads may make their first look before either writes: the look under
     // the lock must then see the other's story.
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
     let barrier = std::sync::Barrier::new(2);
     std::thread::scope(|scope| {
         for feed in ["a", "b"] {

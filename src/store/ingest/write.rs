@@ -14,14 +14,14 @@ use crate::model::{Candidate, IngestOutcome, MatchKind, Story, StoryId};
 use crate::store::codec::{decode_u64, encode_signature, encode_story};
 use crate::store::story_changes;
 use crate::store::tx::{CopyTrees, IndexTrees, TxResult, WriteTrees};
-use crate::store::{events, keys, outbox, unindexed, Store, StoreError};
+use crate::store::{events, keys, outbox, unindexed, SledStore, StoreError};
 
 /// Every this many writes, the mark below which all story records are settled is saved
 /// (besides at every flush and when the store is dropped): after a crash, the sweep at
 /// the next open checks the records of about this many runs.
 const SETTLED_MARK_EVERY: u64 = 1024;
 
-impl Store {
+impl SledStore {
     /// Writes new stories' records and signatures, keyed by id, outside any transaction.
     /// Nothing finds a story by its id alone: it becomes reachable only through the
     /// index entries its transaction writes next, so a crash in between leaves an
@@ -210,7 +210,7 @@ fn index_run(t: &IndexTrees, run: &[RunEntry], per_feed: &[(&str, u64)]) -> TxRe
 }
 
 /// A new story's index entries: what makes its record, written before by
-/// [`Store::write_records`], reachable. Returns whether its time-index entry is new (it
+/// [`SledStore::write_records`], reachable. Returns whether its time-index entry is new (it
 /// is: the id is).
 fn write_story(t: &IndexTrees, c: &Candidate, fp: &Fingerprint, story: &Story) -> TxResult<bool> {
     let id = story.id;
@@ -263,7 +263,7 @@ mod tests {
     use crate::dedup::Fingerprint;
     use crate::model::{IngestOutcome, MatchKind};
     use crate::store::test_support::{long_cand, reopen};
-    use crate::store::{IngestHooks, Store, StoryQuery};
+    use crate::store::{IngestHooks, SledStore, StoryQuery};
 
     #[test]
     fn a_record_whose_transaction_never_ran_is_unreachable_and_the_entry_comes_back_new() {
@@ -271,7 +271,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = long_cand("1", "Trade talks");
         let orphan = {
-            let store = Store::open(dir.path()).unwrap();
+            let store = SledStore::open(dir.path()).unwrap();
             let new = store.prepare_new(&a, &IngestHooks::NONE).unwrap();
             let fp = Fingerprint::of(&a);
             store

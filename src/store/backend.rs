@@ -1,0 +1,381 @@
+//! The store the rest of the crate uses, whichever backend holds the data: sled, the
+//! embedded default ([`SledStore`]), or a PostgreSQL database shared by several daemons
+//! ([`PgStore`]). Each call goes to the backend in use; nothing outside `store/` knows
+//! which one that is.
+//!
+//! A few calls exist for one backend only, because the other does the job another way:
+//! sled's offline maintenance (`check`, `export`, `import`, `compact`, `stats`) and its
+//! opening sweep; PostgreSQL answers those with [`StoreError::Unsupported`], naming the
+//! call. The web view's tallies read sled's index keys and have no PostgreSQL version
+//! yet.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::postgres::PgStore;
+use super::retention::Cutoffs;
+use super::web_reads::EventTallies;
+use super::{
+    AlertState, CheckReport, EventQuery, ExportReport, ImportReport, IngestHooks, Ingested,
+    OutboxCounts, PruneReport, SledStore, StoreError, StoreStats, StoryQuery, SweepReport,
+};
+use crate::model::{
+    Alert, AlertId, Candidate, Event, EventId, FeedState, IngestOutcome, SinkCircuit, Story,
+    StoryId,
+};
+
+/// The store: one backend, chosen when it is opened.
+pub struct Store {
+    backend: Backend,
+}
+
+enum Backend {
+    // Boxed: the sled store's handles are much larger than the pool's.
+    Sled(Box<SledStore>),
+    Postgres(PgStore),
+}
+
+/// The opening sweep of a backend that has none (PostgreSQL commits a story with its
+/// index rows in one transaction).
+static NO_SWEEP: std::sync::LazyLock<SweepReport> = std::sync::LazyLock::new(SweepReport::default);
+
+fn unsupported(what: &'static str) -> StoreError {
+    StoreError::Unsupported {
+        what,
+        backend: "postgres",
+    }
+}
+
+/// Forwards a call to the backend in use; the PostgreSQL side's errors become
+/// [`StoreError::Postgres`].
+macro_rules! both {
+    ($self:ident, $s:ident => $sled:expr, $p:ident => $pg:expr) => {
+        match &$self.backend {
+            Backend::Sled($s) => $sled,
+            Backend::Postgres($p) => Ok($pg?),
+        }
+    };
+}
+
+impl Store {
+    /// Opens (or creates) the sled store at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Sled(Box::new(SledStore::open(path)?)),
+        })
+    }
+
+    /// Connects to the PostgreSQL database at `url`, applying its migrations.
+    pub fn connect_postgres(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(PgStore::connect(url, max_connections)?),
+        })
+    }
+
+    /// The backend's name, for logs and `store stats`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sled(_) => "sled",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The PostgreSQL backend, for what only it does (claims between daemons).
+    pub fn postgres(&self) -> Option<&PgStore> {
+        match &self.backend {
+            Backend::Postgres(p) => Some(p),
+            Backend::Sled(_) => None,
+        }
+    }
+
+    // --- ingestion
+
+    pub fn ingest(&self, candidate: &Candidate) -> Result<IngestOutcome, StoreError> {
+        both!(self, s => s.ingest(candidate), p => p.ingest(candidate))
+    }
+
+    pub fn ingest_detecting(
+        &self,
+        candidate: &Candidate,
+        hooks: &IngestHooks,
+    ) -> Result<Ingested, StoreError> {
+        both!(self, s => s.ingest_detecting(candidate, hooks), p => p.ingest_detecting(candidate, hooks))
+    }
+
+    pub fn ingest_batch(
+        &self,
+        candidates: &[Candidate],
+        hooks: &IngestHooks,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        both!(self, s => s.ingest_batch(candidates, hooks), p => p.ingest_batch(candidates, hooks))
+    }
+
+    // --- stories
+
+    pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
+        both!(self, s => s.story(id), p => p.story(id))
+    }
+
+    pub fn stories(&self, query: &StoryQuery) -> Result<Vec<Story>, StoreError> {
+        both!(self, s => s.stories(query), p => p.stories(query))
+    }
+
+    pub fn story_count(&self) -> Result<usize, StoreError> {
+        both!(self, s => Ok(s.story_count()), p => p.story_count())
+    }
+
+    pub fn feed_story_count(&self, feed: &str) -> Result<u64, StoreError> {
+        both!(self, s => s.feed_story_count(feed), p => p.feed_story_count(feed))
+    }
+
+    // --- events
+
+    pub fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        both!(self, s => s.event(id), p => p.event(id))
+    }
+
+    pub fn events(&self, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
+        both!(self, s => s.events(q), p => p.events(q))
+    }
+
+    pub fn event_count(&self) -> Result<usize, StoreError> {
+        both!(self, s => Ok(s.event_count()), p => p.event_count())
+    }
+
+    // --- feeds
+
+    pub fn feed_state(&self, feed: &str) -> Result<Option<FeedState>, StoreError> {
+        both!(self, s => s.feed_state(feed), p => p.feed_state(feed))
+    }
+
+    pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
+        both!(self, s => s.put_feed_state(state), p => p.put_feed_state(state))
+    }
+
+    pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
+        both!(self, s => s.feed_states(), p => p.feed_states())
+    }
+
+    // --- the outbox
+
+    pub fn alert(&self, id: AlertId) -> Result<Option<Alert>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.alert(id),
+            Backend::Postgres(p) => Ok(p
+                .list_alerts(AlertState::Pending, usize::MAX)?
+                .into_iter()
+                .chain(p.list_alerts(AlertState::Dead, usize::MAX)?)
+                .find(|a| a.id == id)),
+        }
+    }
+
+    pub fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>, StoreError> {
+        self.due_alerts_where(now, limit, |_| true)
+    }
+
+    /// Pending alerts due at `now` or earlier that `keep` accepts, soonest first.
+    pub fn due_alerts_where(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        mut keep: impl FnMut(&Alert) -> bool,
+    ) -> Result<Vec<Alert>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.due_alerts_where(now, limit, keep),
+            Backend::Postgres(p) => Ok(p
+                .list_alerts(AlertState::Pending, usize::MAX)?
+                .into_iter()
+                .filter(|a| a.next_attempt <= now && keep(a))
+                .take(limit)
+                .collect()),
+        }
+    }
+
+    pub fn next_alert_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.next_alert_due_where(|_| true)
+    }
+
+    pub fn next_alert_due_where(
+        &self,
+        mut keep: impl FnMut(&Alert) -> bool,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.next_alert_due_where(keep),
+            Backend::Postgres(p) => Ok(p
+                .list_alerts(AlertState::Pending, usize::MAX)?
+                .into_iter()
+                .find(|a| keep(a))
+                .map(|a| a.next_attempt)),
+        }
+    }
+
+    pub fn alert_delivered(&self, alert: &Alert) -> Result<(), StoreError> {
+        both!(self, s => s.alert_delivered(alert), p => p.alert_delivered(alert))
+    }
+
+    pub fn alert_retry(
+        &self,
+        updated: &Alert,
+        previous_due: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        both!(self, s => s.alert_retry(updated, previous_due), p => p.alert_retry(updated))
+    }
+
+    pub fn alert_dead(
+        &self,
+        alert: &Alert,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<Alert, StoreError> {
+        both!(self, s => s.alert_dead(alert, reason, now), p => p.alert_dead(alert, reason, now))
+    }
+
+    pub fn replay_alert(&self, id: AlertId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        both!(self, s => s.replay_alert(id, now), p => p.replay_alert(id, now))
+    }
+
+    pub fn replay_dead_alerts(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        both!(self, s => s.replay_dead_alerts(now), p => p.replay_dead_alerts(now))
+    }
+
+    pub fn list_alerts(&self, state: AlertState, limit: usize) -> Result<Vec<Alert>, StoreError> {
+        both!(self, s => s.list_alerts(state, limit), p => p.list_alerts(state, limit))
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        both!(self, s => s.outbox_counts(), p => p.outbox_counts())
+    }
+
+    pub fn save_sink_circuit(&self, circuit: &SinkCircuit) -> Result<(), StoreError> {
+        both!(self, s => s.save_sink_circuit(circuit), p => p.save_sink_circuit(circuit))
+    }
+
+    pub fn sink_circuits(&self) -> Result<Vec<SinkCircuit>, StoreError> {
+        both!(self, s => s.sink_circuits(), p => p.sink_circuits())
+    }
+
+    // --- retention and maintenance
+
+    pub fn prune(
+        &self,
+        cut: &Cutoffs,
+        batch: usize,
+        dry_run: bool,
+    ) -> Result<PruneReport, StoreError> {
+        both!(self, s => s.prune(cut, batch, dry_run), p => p.prune(cut, batch, dry_run))
+    }
+
+    /// Like [`Store::prune`], stopping between batches once `go_on` says so (sled; the
+    /// PostgreSQL prune runs its batches to the end).
+    pub fn prune_while(
+        &self,
+        cut: &Cutoffs,
+        batch: usize,
+        dry_run: bool,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<PruneReport, StoreError> {
+        both!(self, s => s.prune_while(cut, batch, dry_run, go_on), p => p.prune(cut, batch, dry_run))
+    }
+
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.check(),
+            Backend::Postgres(_) => Err(unsupported("store check")),
+        }
+    }
+
+    pub fn stats(&self, now: DateTime<Utc>) -> Result<StoreStats, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.stats(now),
+            Backend::Postgres(_) => Err(unsupported("store stats")),
+        }
+    }
+
+    pub fn export(&self, out: impl Write) -> Result<ExportReport, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.export(out),
+            Backend::Postgres(_) => Err(unsupported("store export")),
+        }
+    }
+
+    /// Imports an export into the sled store at `path` (see [`SledStore::import`]).
+    pub fn import(
+        path: &Path,
+        input: impl BufRead,
+        force: bool,
+    ) -> Result<ImportReport, StoreError> {
+        SledStore::import(path, input, force)
+    }
+
+    /// Where the store's files are (sled); a PostgreSQL store has none.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sled(s) => Some(s.path()),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Writes everything buffered to disk (sled); PostgreSQL commits each write.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.flush(),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
+    pub fn opening_sweep(&self) -> &SweepReport {
+        match &self.backend {
+            Backend::Sled(s) => s.opening_sweep(),
+            Backend::Postgres(_) => &NO_SWEEP,
+        }
+    }
+
+    // --- the web view's reads
+
+    pub fn events_between(
+        &self,
+        q: &EventQuery,
+        until: Option<NaiveDate>,
+        min_confidence: Option<f32>,
+    ) -> Result<Vec<Event>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.events_between(q, until, min_confidence),
+            Backend::Postgres(_) => Err(unsupported("the web view's event listing")),
+        }
+    }
+
+    pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.event_types(),
+            Backend::Postgres(_) => Err(unsupported("the web view's event types")),
+        }
+    }
+
+    pub fn event_countries(&self) -> Result<Vec<String>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.event_countries(),
+            Backend::Postgres(_) => Err(unsupported("the web view's countries")),
+        }
+    }
+
+    pub fn newest_event_day(&self) -> Result<Option<NaiveDate>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.newest_event_day(),
+            Backend::Postgres(_) => Err(unsupported("the web view's newest day")),
+        }
+    }
+
+    pub fn event_tallies(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        key_type: Option<&str>,
+    ) -> Result<EventTallies, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.event_tallies(from, to, key_type),
+            Backend::Postgres(_) => Err(unsupported("the web view's tallies")),
+        }
+    }
+}
