@@ -78,6 +78,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// How long the store keeps what (`[retention]`).
     pub retention: RetentionSettings,
+    /// Which backend holds the data (`[store]`).
+    pub store: StoreSettings,
     pub sinks: Vec<SinkConfig>,
     pub feeds: Vec<FeedConfig>,
     /// Feed id → position in `feeds`.
@@ -152,6 +154,20 @@ impl fmt::Display for HostAndPort {
             None => f.write_str(&self.name),
         }
     }
+}
+
+/// Where the data lives (`[store]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum StoreSettings {
+    /// The embedded sled store in the data directory (the default).
+    #[default]
+    Sled,
+    /// A PostgreSQL database: its URL is a secret (it may hold a password).
+    Postgres {
+        url: SecretRef,
+        /// Connections in the pool.
+        max_connections: u32,
+    },
 }
 
 /// How the outbox delivers alerts.
@@ -460,9 +476,20 @@ struct RawConfig {
     #[serde(default)]
     retention: RawRetention,
     #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
     sinks: Vec<Spanned<RawSink>>,
     #[serde(default)]
     feeds: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    backend: Option<Spanned<String>>,
+    url_env: Option<Spanned<String>>,
+    url_file: Option<Spanned<PathBuf>>,
+    max_connections: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -869,6 +896,7 @@ impl Config {
         let api = parse_api(raw.api, &locate, &rel)?;
         let alerts = parse_alerts(raw.alerts, &locate)?;
         let retention = parse_retention(raw.retention, &locate)?;
+        let store = parse_store(raw.store, &locate, &rel)?;
         let mut sinks = Vec::with_capacity(raw.sinks.len());
         let mut seen_sinks = HashSet::new();
         for spanned in raw.sinks {
@@ -920,6 +948,7 @@ impl Config {
             api,
             alerts,
             retention,
+            store,
             sinks,
             feed_index: feeds
                 .iter()
@@ -1146,6 +1175,70 @@ fn parse_retention(raw: RawRetention, locate: &Locate) -> Result<RetentionSettin
         dead_alerts,
         prune_every,
         batch,
+    })
+}
+
+fn parse_store(
+    raw: RawStore,
+    locate: &Locate,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<StoreSettings, ConfigError> {
+    const BACKENDS: [&str; 2] = ["sled", "postgres"];
+    let backend = raw
+        .backend
+        .as_ref()
+        .map_or("sled", |b| b.get_ref().as_str());
+    if !BACKENDS.contains(&backend) {
+        let span = raw.backend.as_ref().map(Spanned::span).unwrap_or_default();
+        return Err(locate(
+            span,
+            format!(
+                "store.backend {backend:?} is not one of \"sled\", \"postgres\"{}",
+                crate::diagnostics::nearest(backend, BACKENDS)
+                    .map(|n| format!(" (did you mean {n:?}?)"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let max_connections = match raw.max_connections {
+        Some(n) if !(1..=1000).contains(n.get_ref()) => {
+            return Err(locate(
+                n.span(),
+                "store.max_connections must be between 1 and 1000".into(),
+            ))
+        }
+        Some(n) => Some(n),
+        None => None,
+    };
+    if backend == "sled" {
+        let stray = raw
+            .url_env
+            .as_ref()
+            .map(|e| (e.span(), "url_env"))
+            .or_else(|| raw.url_file.as_ref().map(|f| (f.span(), "url_file")))
+            .or_else(|| {
+                max_connections
+                    .as_ref()
+                    .map(|n| (n.span(), "max_connections"))
+            });
+        if let Some((span, key)) = stray {
+            return Err(locate(
+                span,
+                format!("store.{key} is for backend = \"postgres\"; this store is sled"),
+            ));
+        }
+        return Ok(StoreSettings::Sled);
+    }
+    let span = raw.backend.as_ref().map(Spanned::span).unwrap_or_default();
+    let Some(url) = secret_ref(raw.url_env, raw.url_file, "store", locate, rel)? else {
+        return Err(locate(
+            span,
+            "store.backend = \"postgres\" needs the database URL: set store.url_env or store.url_file".into(),
+        ));
+    };
+    Ok(StoreSettings::Postgres {
+        url,
+        max_connections: max_connections.map_or(8, Spanned::into_inner),
     })
 }
 
@@ -1379,6 +1472,45 @@ mod tests {
 
     fn err(text: &str) -> String {
         Config::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_store_is_sled_unless_the_config_names_a_postgres_url() {
+        assert_eq!(
+            Config::embedded_default().unwrap().store,
+            StoreSettings::Sled
+        );
+        let c = Config::parse(
+            "[store]\nbackend = \"postgres\"\nurl_env = \"TIDINGS_DATABASE_URL\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let StoreSettings::Postgres {
+            url,
+            max_connections,
+        } = c.store
+        else {
+            panic!("{:?}", c.store)
+        };
+        assert_eq!(url.source, SecretSource::Env("TIDINGS_DATABASE_URL".into()));
+        assert_eq!(url.named_at, "t.toml:3:11: store");
+        assert_eq!(max_connections, 8);
+        assert_eq!(
+            err("[store]\nbackend = \"postgres\"\n"),
+            "t.toml:2:11: store.backend = \"postgres\" needs the database URL: set store.url_env or store.url_file"
+        );
+        assert_eq!(
+            err("[store]\nbackend = \"postgress\"\nurl_env = \"U\"\n"),
+            "t.toml:2:11: store.backend \"postgress\" is not one of \"sled\", \"postgres\" (did you mean \"postgres\"?)"
+        );
+        assert_eq!(
+            err("[store]\nurl_file = \"db.url\"\n"),
+            "t.toml:2:12: store.url_file is for backend = \"postgres\"; this store is sled"
+        );
+        assert_eq!(
+            err("[store]\nbackend = \"postgres\"\nurl_env = \"U\"\nmax_connections = 0\n"),
+            "t.toml:4:19: store.max_connections must be between 1 and 1000"
+        );
     }
 
     #[test]

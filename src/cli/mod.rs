@@ -1044,6 +1044,23 @@ fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
+/// The PostgreSQL store the config names (`[store] backend = "postgres"`), connected now
+/// with its URL read from where the config says; `None` for the sled store.
+pub(crate) fn postgres_store(config: &Config) -> Result<Option<Store>> {
+    let tidings::config::StoreSettings::Postgres {
+        url,
+        max_connections,
+    } = &config.store
+    else {
+        return Ok(None);
+    };
+    let url = url.resolve()?;
+    Ok(Some(Store::connect_postgres(
+        url.expose(),
+        *max_connections,
+    )?))
+}
+
 fn run_alerts(config: &Config, data_dir: &Path, args: AlertsArgs) -> Result<ExitCode> {
     match args.command {
         Some(AlertsCommand::Test { sink }) => {
@@ -1259,7 +1276,17 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
     detector(&config)?.check_sink_filters(&config.sinks)?;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    let store = match Store::open(&store_path(data_dir)) {
+    let opened = match postgres_store(&config)? {
+        Some(store) => Ok(store),
+        None => Store::open(&store_path(data_dir)),
+    };
+    let store = match opened {
+        Ok(store) if store.backend_name() == "postgres" => {
+            tracing::warn!(
+                "store: PostgreSQL; daemons do not yet share its feeds between them, so run one daemon per database"
+            );
+            Arc::new(store)
+        }
         Ok(store) => Arc::new(store),
         // A second daemon on the same data directory: say which process holds it.
         Err(StoreError::InUse { path }) => bail!("{}", already_running(data_dir, &path)),

@@ -26,6 +26,10 @@ pub enum Reader {
 impl Reader {
     /// Opens the store in `data_dir`; if a running daemon holds it, talks to the daemon.
     pub fn open(data_dir: &Path, config: &Config) -> Result<Reader> {
+        // A shared database is read directly, whether daemons run or not.
+        if let Some(store) = super::postgres_store(config)? {
+            return Ok(Reader::Local(Box::new(store)));
+        }
         let path = data_dir.join("store");
         // "--data-dir /etc/passwd": a mistake, not an empty store.
         if data_dir.exists() && !data_dir.is_dir() {

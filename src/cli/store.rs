@@ -62,7 +62,10 @@ enum StoreCommand {
 }
 
 /// Opens the store for maintenance: it must exist and no daemon may hold it.
-fn open(data_dir: &Path, what: &str) -> Result<Store> {
+fn open(config: &Config, data_dir: &Path, what: &str) -> Result<Store> {
+    if let Some(store) = super::postgres_store(config)? {
+        return Ok(store);
+    }
     let path = data_dir.join("store");
     if !path.exists() {
         bail!("no store at {} (nothing to {what})", path.display());
@@ -81,7 +84,7 @@ fn open(data_dir: &Path, what: &str) -> Result<Store> {
 pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode> {
     match args.command {
         StoreCommand::Stats { json } => {
-            let store = open(data_dir, "read its statistics")?;
+            let store = open(config, data_dir, "read its statistics")?;
             let stats = store.stats(Utc::now())?;
             if json {
                 serde_json::to_writer_pretty(std::io::stdout(), &stats)?;
@@ -130,7 +133,7 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Prune { dry_run, json } => {
-            let store = open(data_dir, "prune it")?;
+            let store = open(config, data_dir, "prune it")?;
             let cut = Cutoffs::at(&config.retention, Utc::now());
             let report = store.prune(&cut, config.retention.batch, dry_run)?;
             store.flush()?;
@@ -159,7 +162,7 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Check { json } => {
-            let store = open(data_dir, "check it")?;
+            let store = open(config, data_dir, "check it")?;
             let report = store.check()?;
             if json {
                 serde_json::to_writer_pretty(std::io::stdout(), &report)?;
@@ -188,7 +191,7 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             })
         }
         StoreCommand::Export { file } => {
-            let store = open(data_dir, "export it")?;
+            let store = open(config, data_dir, "export it")?;
             let report = if file == "-" {
                 let out = std::io::stdout().lock();
                 store.export(std::io::BufWriter::new(out))?

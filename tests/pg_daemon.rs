@@ -1,0 +1,99 @@
+//! The real binary on a PostgreSQL store (`[store] backend = "postgres"`, the database
+//! from `TIDINGS_TEST_DATABASE_URL`, which `.ci/run` sets): a poll stores its stories
+//! and events in the database, the CLI reads them there with no daemon running and no
+//! local store, and what only sled offers says so.
+
+mod common;
+
+use axum::http::header;
+use axum::routing::get;
+use axum::Router;
+use common::pg::database_or_skip;
+use common::Workspace;
+use serde_json::Value;
+
+const FEED: &str = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link><description>d</description>
+<item><title>Ministers meet in Madrid</title><link>https://wire.example/1</link><guid>w-1</guid>
+<pubDate>Tue, 01 Dec 2026 12:00:00 GMT</pubDate>
+<description>The foreign ministers of Spain and Portugal met in Madrid on Tuesday to discuss trade and security.</description></item>
+<item><title>Markets steady</title><link>https://wire.example/2</link><guid>w-2</guid>
+<pubDate>Tue, 01 Dec 2026 13:00:00 GMT</pubDate>
+<description>Stocks closed little changed on Tuesday as traders waited for new figures.</description></item>
+</channel></rss>"#;
+
+#[test]
+fn a_poll_stores_in_postgres_and_the_cli_reads_it_there() {
+    let Some(db) = database_or_skip("pg_daemon_poll") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new().route(
+        "/feed.xml",
+        get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], FEED) }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let ws = Workspace::new(&format!(
+        "[store]\nbackend = \"postgres\"\nurl_file = \"db.url\"\n\n\
+         [daemon]\njitter = 0.0\n\n[[feeds]]\nid = \"wire\"\nurl = \"{base}/feed.xml\"\n"
+    ));
+    std::fs::write(ws.dir.path().join("db.url"), format!("{}\n", db.url)).unwrap();
+
+    let out = ws.run(&["run", "--once"]);
+    assert!(
+        out.status.success(),
+        "run --once: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !ws.data_dir().join("store").exists(),
+        "no sled store is made beside a PostgreSQL one"
+    );
+    let stories: Value = serde_json::from_str(&ws.ok(&["stories", "--json"])).unwrap();
+    let titles: Vec<&str> = stories
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Markets steady", "Ministers meet in Madrid"]);
+    let events: Value = serde_json::from_str(&ws.ok(&["events", "--json"])).unwrap();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "bilateral_meeting");
+    assert_eq!(events[0]["countries"], serde_json::json!(["ESP", "PRT"]));
+    let feeds: Value = serde_json::from_str(&ws.ok(&["feeds", "--json"])).unwrap();
+    assert_eq!(common::feed_row(&feeds, "wire")["stories"], 2);
+
+    // A second poll of the same feed finds nothing new.
+    assert!(ws.run(&["run", "--once"]).status.success());
+    let again: Value = serde_json::from_str(&ws.ok(&["stories", "--json"])).unwrap();
+    assert_eq!(again.as_array().unwrap().len(), 2);
+
+    // sled's offline maintenance is not offered on PostgreSQL, and says so.
+    let stats = ws.run(&["store", "stats"]);
+    assert!(!stats.status.success());
+    let message = String::from_utf8_lossy(&stats.stderr);
+    assert!(
+        message.contains("store stats is not available on the postgres backend"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unreadable_database_url_is_named_before_anything_runs() {
+    let ws = Workspace::new(
+        "[store]\nbackend = \"postgres\"\nurl_file = \"missing.url\"\n\n[[feeds]]\nid = \"wire\"\nurl = \"http://127.0.0.1:9/feed.xml\"\n",
+    );
+    let out = ws.run(&["stories"]);
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains("store") && message.contains("missing.url"),
+        "{message}"
+    );
+}
