@@ -25,7 +25,6 @@
 //! temp dir). `TIDINGS_BENCH_MAX=100000 cargo bench --bench store` stops at 100k.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -33,6 +32,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use tidings::dedup::{find_match, DedupIndex, Fingerprint};
 use tidings::model::{Candidate, MatchKind};
+use tidings::store::dir_size;
 use tidings::store::SledStore;
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -288,20 +288,6 @@ fn max_size() -> usize {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(SIZES[SIZES.len() - 1])
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 /// Ingests stories `from..to` with two threads (fingerprints are computed outside the

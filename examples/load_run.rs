@@ -34,6 +34,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
+use tidings::store::dir_size;
 
 const TARGET_CHANGED_S: f64 = 20.0;
 const TARGET_NOT_MODIFIED_S: f64 = 5.0;
@@ -387,20 +388,6 @@ struct Cycle {
     warnings: usize,
     /// Size of the data directory after the cycle.
     store_bytes: u64,
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 /// Totals of the daemon's per-poll log lines.

@@ -33,6 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use tidings::store::dir_size;
 
 struct Args {
     minutes: f64,
@@ -233,20 +234,6 @@ async fn serve_feed(
 
 // ---------------------------------------------------------------------------------------
 // Measuring.
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 /// VmRSS and VmHWM of process `pid`, in kB.
 fn rss_kb(pid: u32) -> Option<(u64, u64)> {

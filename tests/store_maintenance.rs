@@ -14,6 +14,7 @@ use tidings::config::Config;
 use tidings::detect::Detector;
 use tidings::model::Candidate;
 use tidings::parser::parse_feed;
+use tidings::store::dir_size;
 use tidings::store::Store;
 
 const SINK: &str = r#"
@@ -117,21 +118,6 @@ fn days_ago(d: i64) -> DateTime<Utc> {
 
 fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// The three listings a person reads, whole, as JSON.

@@ -163,11 +163,7 @@ impl Store {
     pub fn alert(&self, id: AlertId) -> Result<Option<Alert>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.alert(id),
-            Backend::Postgres(p) => Ok(p
-                .list_alerts(AlertState::Pending, usize::MAX)?
-                .into_iter()
-                .chain(p.list_alerts(AlertState::Dead, usize::MAX)?)
-                .find(|a| a.id == id)),
+            Backend::Postgres(p) => Ok(p.alert(id)?),
         }
     }
 
@@ -184,10 +180,12 @@ impl Store {
     ) -> Result<Vec<Alert>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.due_alerts_where(now, limit, keep),
+            // Read, not claimed: right for one daemon per database (claiming by the
+            // delivery worker is not wired in yet).
             Backend::Postgres(p) => Ok(p
-                .list_alerts(AlertState::Pending, usize::MAX)?
+                .due_alerts(now)?
                 .into_iter()
-                .filter(|a| a.next_attempt <= now && keep(a))
+                .filter(|a| keep(a))
                 .take(limit)
                 .collect()),
         }

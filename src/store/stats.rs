@@ -52,8 +52,9 @@ const BANDS: &[(&str, i64)] = &[
     ("≥ 365d", i64::MAX),
 ];
 
-/// Bytes of the files under `path`.
-pub(super) fn dir_size(path: &std::path::Path) -> u64 {
+/// Bytes of the files under `path` (0 for what cannot be read): a store's size on
+/// disk, for `store stats`, compaction, the soak and the load runs.
+pub fn dir_size(path: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

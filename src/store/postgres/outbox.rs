@@ -178,6 +178,36 @@ impl PgStore {
         Ok(n)
     }
 
+    /// One alert, pending or dead.
+    pub fn alert(&self, id: AlertId) -> Result<Option<Alert>, PgError> {
+        self.run(move |pool| async move {
+            sqlx::query("SELECT id, record FROM alerts WHERE id = $1")
+                .bind(db_id(id))
+                .fetch_optional(&pool)
+                .await
+                .map_err(PgError::query("reading an alert"))?
+                .map(|r| decode_alert(r.get(0), r.get(1)))
+                .transpose()
+        })
+    }
+
+    /// Pending alerts due at `now` or earlier, soonest first (read, not claimed).
+    pub fn due_alerts(&self, now: DateTime<Utc>) -> Result<Vec<Alert>, PgError> {
+        self.run(move |pool| async move {
+            sqlx::query(
+                "SELECT id, record FROM alerts WHERE NOT dead AND next_attempt <= $1 \
+                 ORDER BY next_attempt, id",
+            )
+            .bind(now)
+            .fetch_all(&pool)
+            .await
+            .map_err(PgError::query("reading due alerts"))?
+            .into_iter()
+            .map(|r| decode_alert(r.get(0), r.get(1)))
+            .collect()
+        })
+    }
+
     /// Pending alerts soonest first, or dead alerts newest first.
     pub fn list_alerts(&self, state: AlertState, limit: usize) -> Result<Vec<Alert>, PgError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
