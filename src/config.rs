@@ -167,8 +167,14 @@ pub enum StoreSettings {
         url: SecretRef,
         /// Connections in the pool.
         max_connections: u32,
+        /// How long a daemon's claim on a host, a feed or an alert lasts without renewal:
+        /// a daemon that dies leaves its work to the others after this long.
+        lease: Duration,
     },
 }
+
+/// The default `[store] lease`.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// How the outbox delivers alerts.
 #[derive(Debug, Clone, PartialEq)]
@@ -490,6 +496,7 @@ struct RawStore {
     url_env: Option<Spanned<String>>,
     url_file: Option<Spanned<PathBuf>>,
     max_connections: Option<Spanned<u32>>,
+    lease: Option<Spanned<HumanDuration>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1220,7 +1227,8 @@ fn parse_store(
                 max_connections
                     .as_ref()
                     .map(|n| (n.span(), "max_connections"))
-            });
+            })
+            .or_else(|| raw.lease.as_ref().map(|l| (l.span(), "lease")));
         if let Some((span, key)) = stray {
             return Err(locate(
                 span,
@@ -1236,9 +1244,21 @@ fn parse_store(
             "store.backend = \"postgres\" needs the database URL: set store.url_env or store.url_file".into(),
         ));
     };
+    let lease = match raw.lease {
+        Some(l) if l.get_ref().0 < Duration::from_secs(1) => {
+            return Err(locate(
+                l.span(),
+                "store.lease must be at least 1s (claims are renewed several times per lease)"
+                    .into(),
+            ))
+        }
+        Some(l) => l.into_inner().0,
+        None => DEFAULT_LEASE,
+    };
     Ok(StoreSettings::Postgres {
         url,
         max_connections: max_connections.map_or(8, Spanned::into_inner),
+        lease,
     })
 }
 
@@ -1488,10 +1508,12 @@ mod tests {
         let StoreSettings::Postgres {
             url,
             max_connections,
+            lease,
         } = c.store
         else {
             panic!("{:?}", c.store)
         };
+        assert_eq!(lease, DEFAULT_LEASE);
         assert_eq!(url.source, SecretSource::Env("TIDINGS_DATABASE_URL".into()));
         assert_eq!(url.named_at, "t.toml:3:11: store");
         assert_eq!(max_connections, 8);
@@ -1510,6 +1532,22 @@ mod tests {
         assert_eq!(
             err("[store]\nbackend = \"postgres\"\nurl_env = \"U\"\nmax_connections = 0\n"),
             "t.toml:4:19: store.max_connections must be between 1 and 1000"
+        );
+        assert_eq!(
+            err("[store]\nbackend = \"postgres\"\nurl_env = \"U\"\nlease = \"200ms\"\n"),
+            "t.toml:4:9: store.lease must be at least 1s (claims are renewed several times per lease)"
+        );
+        assert_eq!(
+            err("[store]\nlease = \"10s\"\n"),
+            "t.toml:2:9: store.lease is for backend = \"postgres\"; this store is sled"
+        );
+        let c = Config::parse(
+            "[store]\nbackend = \"postgres\"\nurl_env = \"U\"\nlease = \"5s\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(
+            matches!(c.store, StoreSettings::Postgres { lease, .. } if lease == Duration::from_secs(5))
         );
     }
 

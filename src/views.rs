@@ -18,6 +18,12 @@ pub struct FeedStatus {
     /// `failing`, `disabled`, or `not in config`.
     pub health: String,
     pub stories: u64,
+    /// With several daemons on one database: the daemon that holds the feed now (polling
+    /// it, or holding its host), and the one that made its last poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_polled_by: Option<String>,
     #[serde(flatten)]
     pub state: FeedState,
 }
@@ -93,6 +99,20 @@ pub fn feed_statuses(
     store: Option<&Store>,
 ) -> Result<Vec<FeedStatus>, StoreError> {
     let mut rows = Vec::new();
+    let holders: std::collections::HashMap<String, crate::store::FeedHolder> = match store {
+        Some(s) => s
+            .feed_holders()?
+            .into_iter()
+            .map(|h| (h.feed.clone(), h))
+            .collect(),
+        None => Default::default(),
+    };
+    let daemon = |id: &str| {
+        holders
+            .get(id)
+            .and_then(|h| h.polling.clone().or(h.holder.clone()))
+    };
+    let last_polled_by = |id: &str| holders.get(id).and_then(|h| h.last_polled_by.clone());
     for feed in &config.feeds {
         let saved = store.map(|s| s.feed_state(&feed.id)).transpose()?.flatten();
         let state = saved.unwrap_or_else(|| FeedState {
@@ -108,6 +128,8 @@ pub fn feed_statuses(
                 .map(|s| s.feed_story_count(&feed.id))
                 .transpose()?
                 .unwrap_or(0),
+            daemon: daemon(&feed.id),
+            last_polled_by: last_polled_by(&feed.id),
             state,
         });
     }
@@ -119,6 +141,8 @@ pub fn feed_statuses(
                     in_config: false,
                     health: "not in config".to_string(),
                     stories: s.feed_story_count(&state.id)?,
+                    daemon: None,
+                    last_polled_by: last_polled_by(&state.id),
                     state,
                 });
             }

@@ -155,10 +155,10 @@ fn alerts_are_claimed_by_one_daemon_at_a_time_and_pass_on_when_the_lease_runs_ou
     let store = store_with_alerts(&db.url);
     let long = Duration::from_secs(60);
     let first = store
-        .claim_due_alerts("d1", Utc::now(), long, 4, None)
+        .claim_due_alerts("d1", Utc::now(), long, 4, &[])
         .unwrap();
     let second = store
-        .claim_due_alerts("d2", Utc::now(), long, 100, None)
+        .claim_due_alerts("d2", Utc::now(), long, 100, &[])
         .unwrap();
     assert_eq!(first.len(), 4);
     assert_eq!(second.len(), PAIRS.len() - 4);
@@ -167,17 +167,17 @@ fn alerts_are_claimed_by_one_daemon_at_a_time_and_pass_on_when_the_lease_runs_ou
     };
     assert!(ids(&first).is_disjoint(&ids(&second)));
     assert!(store
-        .claim_due_alerts("d3", Utc::now(), long, 100, None)
+        .claim_due_alerts("d3", Utc::now(), long, 100, &[])
         .unwrap()
         .is_empty());
-    // Only the named sinks' alerts.
+    // None of a paused sink's alerts.
     assert!(store
-        .claim_due_alerts("d1", Utc::now(), long, 100, Some(&["other".to_string()]))
+        .claim_due_alerts("d1", Utc::now(), long, 100, &["desk".to_string()])
         .unwrap()
         .is_empty());
     // d1 dies holding its alerts under a short lease; d3 sends them again, same ids.
     let dying = store
-        .claim_due_alerts("d1", Utc::now(), Duration::from_secs(1), 100, None)
+        .claim_due_alerts("d1", Utc::now(), Duration::from_secs(1), 100, &[])
         .unwrap();
     assert_eq!(ids(&dying), ids(&first), "a claimant renews its own claims");
     let mut taken = Vec::new();
@@ -187,7 +187,7 @@ fn alerts_are_claimed_by_one_daemon_at_a_time_and_pass_on_when_the_lease_runs_ou
         || {
             taken.extend(
                 store
-                    .claim_due_alerts("d3", Utc::now(), long, 100, None)
+                    .claim_due_alerts("d3", Utc::now(), long, 100, &[])
                     .unwrap(),
             );
             taken.len() >= first.len()
@@ -216,7 +216,7 @@ fn a_failed_alert_is_retried_then_dead_then_replayed_under_its_id() {
     let store = store_with_alerts(&db.url);
     let lease = Duration::from_secs(60);
     let alert = store
-        .claim_due_alerts("d1", Utc::now(), lease, 1, None)
+        .claim_due_alerts("d1", Utc::now(), lease, 1, &[])
         .unwrap()
         .remove(0);
     let mut retry = alert.clone();
@@ -226,11 +226,11 @@ fn a_failed_alert_is_retried_then_dead_then_replayed_under_its_id() {
     store.alert_retry(&retry).unwrap();
     // Not due for an hour: no daemon takes it now.
     let now_due = store
-        .claim_due_alerts("d2", Utc::now(), lease, 100, None)
+        .claim_due_alerts("d2", Utc::now(), lease, 100, &[])
         .unwrap();
     assert!(now_due.iter().all(|a| a.id != alert.id));
     let later = store
-        .claim_due_alerts("d2", retry.next_attempt, lease, 100, None)
+        .claim_due_alerts("d2", retry.next_attempt, lease, 100, &[])
         .unwrap();
     let again = later.iter().find(|a| a.id == alert.id).expect("due later");
     assert_eq!(again.attempts, 1);

@@ -133,7 +133,7 @@ fn events_and_dead_alerts_go_by_their_own_age() {
     let done = store.ingest_detecting(&meeting, &hooks).unwrap();
     assert_eq!(done.alerts.len(), 1);
     let alert = store
-        .claim_due_alerts("d1", Utc::now(), Duration::from_secs(60), 10, None)
+        .claim_due_alerts("d1", Utc::now(), Duration::from_secs(60), 10, &[])
         .unwrap()
         .remove(0);
     store.alert_dead(&alert, "gone".into(), Utc::now()).unwrap();

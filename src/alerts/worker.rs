@@ -14,6 +14,11 @@
 //! counts as an attempt but keeps its place; only other failures (4xx, missing secrets)
 //! move the alert back by the configured retry delays. Each state change is logged once,
 //! counted in the metrics and saved in the store.
+//!
+//! When several daemons share the store (PostgreSQL), a round claims its alerts
+//! (`Store::claim_due_alerts`) under a lease long enough for the round: no other daemon
+//! sends them meanwhile, and one that dies holding them delays them by at most the lease
+//! before another sends them under the same ids.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -143,7 +148,7 @@ impl Worker {
             };
             let next_due = self
                 .blocking("read the next due alert", move |store| {
-                    store.next_alert_due_where(|a| admit(&admits, &a.sink) != Admit::None)
+                    store.next_claimable_alert(&paused_sinks(&admits))
                 })
                 .await?;
             let wait = match next_due.into_iter().chain(next_probe).min() {
@@ -231,16 +236,20 @@ impl Worker {
     async fn round(&self, config: &Config, deliverer: &Deliverer) -> Result<(), StoreError> {
         let now = Utc::now();
         let admits = self.admits(config, &self.breakers(), now);
+        let paused = paused_sinks(&admits);
+        let lease = claim_lease(&config.alerts);
         let due = self
-            .blocking("read due alerts", move |store| {
+            .blocking("claim due alerts", move |store| {
                 let mut probes: HashMap<String, usize> = HashMap::new();
-                store.due_alerts_where(now, BATCH, |a| match admit(&admits, &a.sink) {
-                    Admit::All => true,
-                    Admit::None => false,
-                    Admit::One => {
-                        let taken = probes.entry(a.sink.clone()).or_default();
-                        *taken += 1;
-                        *taken == 1
+                store.claim_due_alerts(now, BATCH, lease, &paused, |a| {
+                    match admit(&admits, &a.sink) {
+                        Admit::All => true,
+                        Admit::None => false,
+                        Admit::One => {
+                            let taken = probes.entry(a.sink.clone()).or_default();
+                            *taken += 1;
+                            *taken == 1
+                        }
                     }
                 })
             })
@@ -442,6 +451,22 @@ pub fn verdict(attempt: &Attempt) -> Verdict {
 
 /// The breaker's answer for `sink`: a sink not in the config has none and is never held
 /// (its alerts fail on their own and wait their retry delays).
+/// The sinks whose breaker takes no alert now.
+fn paused_sinks(admits: &HashMap<String, Admit>) -> Vec<String> {
+    admits
+        .iter()
+        .filter(|(_, a)| **a == Admit::None)
+        .map(|(sink, _)| sink.clone())
+        .collect()
+}
+
+/// How long a round's claim on its alerts lasts when daemons share the outbox: every
+/// attempt of a full round at the longest timeout, and a margin. A daemon that dies
+/// holding alerts delays them by this much; they are then sent by another.
+fn claim_lease(settings: &AlertSettings) -> Duration {
+    settings.timeout * BATCH.div_ceil(PARALLEL) as u32 + Duration::from_secs(30)
+}
+
 fn admit(admits: &HashMap<String, Admit>, sink: &str) -> Admit {
     admits.get(sink).copied().unwrap_or(Admit::All)
 }

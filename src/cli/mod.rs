@@ -491,6 +491,15 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Some(FeedsCommand::Poll { id }) => {
                 check_feed_id(&config, &[], &id)?;
+                // A shared database: the feed is made due there, and the daemon that
+                // holds its host polls it at its next claiming round.
+                if let Some(store) = postgres_store(&config)? {
+                    if !store.set_feed_due(&id, Utc::now())? {
+                        bail!("{id} is not registered in the database yet: start a daemon with this config first (`tidings run`)");
+                    }
+                    say!("{id} is due now: the daemon that holds its host polls it within a second or so (`tidings feeds` shows the result)");
+                    return Ok(ExitCode::SUCCESS);
+                }
                 let remote = reader::Remote::find(&data_dir, &config)
                     .context("feeds poll asks the running daemon (`tidings run`)")?;
                 remote.poll(&id)?;
@@ -1050,6 +1059,7 @@ pub(crate) fn postgres_store(config: &Config) -> Result<Option<Store>> {
     let tidings::config::StoreSettings::Postgres {
         url,
         max_connections,
+        ..
     } = &config.store
     else {
         return Ok(None);
@@ -1281,12 +1291,6 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
         None => Store::open(&store_path(data_dir)),
     };
     let store = match opened {
-        Ok(store) if store.backend_name() == "postgres" => {
-            tracing::warn!(
-                "store: PostgreSQL; daemons do not yet share its feeds between them, so run one daemon per database"
-            );
-            Arc::new(store)
-        }
         Ok(store) => Arc::new(store),
         // A second daemon on the same data directory: say which process holds it.
         Err(StoreError::InUse { path }) => bail!("{}", already_running(data_dir, &path)),
@@ -1299,7 +1303,7 @@ fn run_daemon(config: Config, data_dir: &Path, mode: RunMode) -> Result<()> {
     runtime.block_on(async {
         let (reload_tx, reload_rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(forward_reloads(reload_tx));
-        daemon::run(config, store, mode, shutdown_signal(), reload_rx).await
+        daemon::run(config, store, data_dir, mode, shutdown_signal(), reload_rx).await
     })?;
     Ok(())
 }

@@ -19,11 +19,40 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
+    // Several daemons on one database: which one holds each feed.
+    let shared = rows
+        .iter()
+        .any(|r| r.daemon.is_some() || r.last_polled_by.is_some());
+    let width = rows
+        .iter()
+        .filter_map(|r| r.daemon.as_ref().or(r.last_polled_by.as_ref()))
+        .map(|d| d.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("DAEMON".len());
+    let daemon_column = |r: Option<&FeedStatus>| match (shared, r) {
+        (false, _) => String::new(),
+        (true, None) => format!("{:<width$} ", "DAEMON"),
+        (true, Some(r)) => format!(
+            "{:<width$} ",
+            r.daemon
+                .as_deref()
+                .or(r.last_polled_by.as_deref())
+                .unwrap_or("-")
+        ),
+    };
     row(
         &mut out,
         format!(
-            "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} LAST ERROR",
-            "FEED", "HEALTH", "LAST POLL", "HTTP", "STORIES", "EVERY", "NEXT POLL"
+            "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}LAST ERROR",
+            "FEED",
+            "HEALTH",
+            "LAST POLL",
+            "HTTP",
+            "STORIES",
+            "EVERY",
+            "NEXT POLL",
+            daemon_column(None)
         ),
     )?;
     for r in rows {
@@ -51,7 +80,7 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
         row(
             &mut out,
             format!(
-                "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}",
+                "{:<24} {:<13} {:<23} {:>4} {:>7} {:>8} {:<23} {}{}",
                 r.state.id,
                 r.health,
                 time(r.state.last_poll),
@@ -68,6 +97,7 @@ pub fn feeds(rows: &[FeedStatus], json: bool) -> Result<()> {
                     )
                     .unwrap_or_else(|| "-".into()),
                 time(r.state.next_poll),
+                daemon_column(Some(r)),
                 note
             ),
         )?;

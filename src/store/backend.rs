@@ -14,6 +14,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::postgres::claims::{FeedClaim, FeedHolder};
 use super::postgres::PgStore;
 use super::retention::Cutoffs;
 use super::web_reads::EventTallies;
@@ -40,6 +41,13 @@ enum Backend {
 /// The opening sweep of a backend that has none (PostgreSQL commits a story with its
 /// index rows in one transaction).
 static NO_SWEEP: std::sync::LazyLock<SweepReport> = std::sync::LazyLock::new(SweepReport::default);
+
+fn unsupported_on_sled(what: &'static str) -> StoreError {
+    StoreError::Unsupported {
+        what,
+        backend: "sled",
+    }
+}
 
 fn unsupported(what: &'static str) -> StoreError {
     StoreError::Unsupported {
@@ -191,6 +199,45 @@ impl Store {
         }
     }
 
+    /// Takes up to `limit` alerts due at `now` for delivery by this process: of sinks
+    /// other than the `paused` ones, and that `keep` accepts, soonest first.
+    /// With several daemons (PostgreSQL) each alert is claimed for `lease`, so that no
+    /// other daemon sends it meanwhile; one that this process dies holding is sent again
+    /// by another under the same id when the lease runs out. Alerts claimed but not kept
+    /// stay this process's until their lease ends.
+    pub fn claim_due_alerts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: std::time::Duration,
+        paused: &[String],
+        mut keep: impl FnMut(&Alert) -> bool,
+    ) -> Result<Vec<Alert>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => {
+                s.due_alerts_where(now, limit, |a| !paused.contains(&a.sink) && keep(a))
+            }
+            Backend::Postgres(p) => Ok(p
+                .claim_due_alerts(p.claimant(), now, lease, limit, paused)?
+                .into_iter()
+                .filter(|a| keep(a))
+                .collect()),
+        }
+    }
+
+    /// When this process's next [`Store::claim_due_alerts`] could take an alert of a
+    /// sink other than the `paused` ones: the soonest due, counting an alert another
+    /// daemon holds from the end of its lease.
+    pub fn next_claimable_alert(
+        &self,
+        paused: &[String],
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        match &self.backend {
+            Backend::Sled(s) => s.next_alert_due_where(|a| !paused.contains(&a.sink)),
+            Backend::Postgres(p) => Ok(p.next_claimable_alert(p.claimant(), paused)?),
+        }
+    }
+
     pub fn next_alert_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.next_alert_due_where(|_| true)
     }
@@ -312,6 +359,80 @@ impl Store {
         match &self.backend {
             Backend::Sled(s) => Some(s.path()),
             Backend::Postgres(_) => None,
+        }
+    }
+
+    // --- work shared between daemons (PostgreSQL)
+
+    /// The name this process claims feeds and alerts under when several daemons share
+    /// the store; `None` when the store is this process's alone (sled), whose daemon
+    /// keeps its own schedule.
+    pub fn claimant(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sled(_) => None,
+            Backend::Postgres(p) => Some(p.claimant()),
+        }
+    }
+
+    /// Makes the configured feeds, as (id, host), the ones daemons claim; feeds no
+    /// longer configured stop being claimed (their history stays).
+    pub fn register_feeds(&self, feeds: &[(String, String)]) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(unsupported_on_sled("register_feeds")),
+            Backend::Postgres(p) => Ok(p.register_feeds(feeds)?),
+        }
+    }
+
+    /// One claiming round for this process: up to `limit` due feeds of the hosts it
+    /// holds, each claimed for one poll until `lease` from now; the hosts it holds are
+    /// renewed for `lease` too (see `store::postgres::claims`).
+    pub fn claim_due_feeds(
+        &self,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<FeedClaim>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(unsupported_on_sled("claim_due_feeds")),
+            Backend::Postgres(p) => Ok(p.claim_due_feeds(p.claimant(), lease, limit)?),
+        }
+    }
+
+    /// Ends this process's claim on `feed` after its poll, with the feed next due at
+    /// `next_due`. False when another daemon took the feed meanwhile (this process's
+    /// lease ran out).
+    pub fn finish_feed_poll(
+        &self,
+        feed: &str,
+        next_due: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(unsupported_on_sled("finish_feed_poll")),
+            Backend::Postgres(p) => Ok(p.finish_feed_poll(p.claimant(), feed, next_due)?),
+        }
+    }
+
+    /// Makes `feed` due at `at` for whichever daemon holds its host.
+    pub fn set_feed_due(&self, feed: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(unsupported_on_sled("set_feed_due")),
+            Backend::Postgres(p) => Ok(p.set_feed_due(feed, at)?),
+        }
+    }
+
+    /// Gives back everything this process holds (a daemon that stops), so that another
+    /// daemon takes it at its next round rather than when the leases run out.
+    pub fn release_claims(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(p) => Ok(p.release_daemon(p.claimant())?),
+        }
+    }
+
+    /// Which daemon holds each feed, by feed id; empty for a store one daemon owns.
+    pub fn feed_holders(&self) -> Result<Vec<FeedHolder>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(Vec::new()),
+            Backend::Postgres(p) => Ok(p.feed_holders()?),
         }
     }
 

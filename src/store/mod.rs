@@ -117,6 +117,7 @@ pub use events::EventQuery;
 pub use export::{ExportReport, ImportReport, EXPORT_FORMAT_VERSION};
 pub use ingest::{IngestHooks, Ingested, RouteHook};
 pub use outbox::{AlertState, OutboxCounts};
+pub use postgres::claims::{FeedClaim, FeedHolder};
 pub use prune::PruneReport;
 pub use schema::SCHEMA_VERSION;
 pub use stats::{dir_size, AgeBand, StoreStats, TreeStats};

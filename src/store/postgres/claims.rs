@@ -220,6 +220,22 @@ impl PgStore {
         })
     }
 
+    /// Makes `feed` due at `at` (a poll asked for through the API, a feed whose URL
+    /// changed): whichever daemon holds its host polls it then. False for a feed that is
+    /// not registered.
+    pub fn set_feed_due(&self, feed: &str, at: DateTime<Utc>) -> Result<bool, PgError> {
+        let feed = feed.to_string();
+        self.run(move |pool| async move {
+            let done = sqlx::query("UPDATE feeds SET next_due = $2 WHERE id = $1")
+                .bind(&feed)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .map_err(PgError::query("making a feed due"))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
     /// A daemon that stops: its hosts and unfinished claims go back at once (the next
     /// round of another daemon takes them), and it no longer counts as live.
     pub fn release_daemon(&self, daemon: &str) -> Result<(), PgError> {

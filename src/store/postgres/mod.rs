@@ -82,6 +82,9 @@ impl PgError {
 pub struct PgStore {
     runtime: Option<tokio::runtime::Runtime>,
     pool: PgPool,
+    /// The name this process claims feeds and alerts under: host, process id and a
+    /// random suffix (`newsroom-2/4121/9f3a`), unique among the daemons on a database.
+    claimant: String,
 }
 
 impl PgStore {
@@ -109,7 +112,13 @@ impl PgStore {
         Ok(PgStore {
             runtime: Some(runtime),
             pool,
+            claimant: claimant_name(),
         })
+    }
+
+    /// The name this process claims feeds and alerts under, as `tidings feeds` shows it.
+    pub fn claimant(&self) -> &str {
+        &self.claimant
     }
 
     /// Runs `query` on the pool, on the backend's runtime, and waits for its answer.
@@ -165,6 +174,22 @@ fn on<T: Send + 'static>(
         let _ = answer.send(future.await);
     });
     answered.recv().map_err(|_| PgError::Lost)?
+}
+
+/// This process's claimant name: the host's name, the process id, and four random hex
+/// digits (a process id can come again after a restart; the suffix tells the two apart).
+fn claimant_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into the buffer it is given.
+    let named = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let host = if named {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    let host = if host.is_empty() { "tidings" } else { &host };
+    format!("{host}/{}/{:04x}", std::process::id(), fastrand::u16(..))
 }
 
 /// `url` with its password replaced, for messages.

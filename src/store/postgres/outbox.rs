@@ -24,18 +24,18 @@ fn decode_alert(id: i64, record: serde_json::Value) -> Result<Alert, PgError> {
 
 impl PgStore {
     /// Claims for `daemon`, until `lease` from now, up to `limit` pending alerts due at
-    /// `now` or earlier whose sink `sinks` names (all sinks when `None`), soonest
-    /// first. An alert another daemon holds under a running lease is passed over.
+    /// `now` or earlier of sinks other than the `paused` ones, soonest first. An alert
+    /// another daemon holds under a running lease is passed over.
     pub fn claim_due_alerts(
         &self,
         daemon: &str,
         now: DateTime<Utc>,
         lease: Duration,
         limit: usize,
-        sinks: Option<&[String]>,
+        paused: &[String],
     ) -> Result<Vec<Alert>, PgError> {
         let daemon = daemon.to_string();
-        let sinks = sinks.map(<[String]>::to_vec);
+        let paused = paused.to_vec();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let lease = lease.as_secs_f64();
         self.run(move |pool| async move {
@@ -45,7 +45,7 @@ impl PgStore {
                  WHERE a.id IN ( \
                    SELECT id FROM alerts \
                    WHERE NOT dead AND next_attempt <= $3 \
-                     AND ($4::text[] IS NULL OR sink = ANY ($4)) \
+                     AND NOT (sink = ANY ($4)) \
                      AND (claimed_by IS NULL OR claimed_by = $1 OR lease_until < now()) \
                    ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                  RETURNING a.id, a.record",
@@ -53,7 +53,7 @@ impl PgStore {
             .bind(&daemon)
             .bind(lease)
             .bind(now)
-            .bind(sinks.as_deref())
+            .bind(&paused)
             .bind(limit)
             .fetch_all(&pool)
             .await
@@ -188,6 +188,32 @@ impl PgStore {
                 .map_err(PgError::query("reading an alert"))?
                 .map(|r| decode_alert(r.get(0), r.get(1)))
                 .transpose()
+        })
+    }
+
+    /// When `claimant`'s next claim could take an alert of a sink other than the
+    /// `paused` ones: the soonest due time, an alert another daemon holds counting from
+    /// the end of its lease.
+    pub fn next_claimable_alert(
+        &self,
+        claimant: &str,
+        paused: &[String],
+    ) -> Result<Option<DateTime<Utc>>, PgError> {
+        let claimant = claimant.to_string();
+        let paused = paused.to_vec();
+        self.run(move |pool| async move {
+            sqlx::query_scalar(
+                "SELECT min(CASE WHEN claimed_by IS NOT NULL AND claimed_by <> $1 \
+                                   AND lease_until >= now() \
+                              THEN greatest(next_attempt, lease_until) \
+                              ELSE next_attempt END) \
+                 FROM alerts WHERE NOT dead AND NOT (sink = ANY ($2))",
+            )
+            .bind(&claimant)
+            .bind(&paused)
+            .fetch_one(&pool)
+            .await
+            .map_err(PgError::query("reading the next due alert"))
         })
     }
 

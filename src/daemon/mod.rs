@@ -11,6 +11,10 @@
 //! and its detector data first, and only then replaces feeds, event types and sinks.
 //! A config that fails validation is refused and the old one stays.
 //!
+//! With a store several daemons share (PostgreSQL), the schedule is the database's:
+//! instead of its own due times, the coordinator runs claiming rounds ([`claiming`])
+//! and polls the feeds each round gives it; `run --once` still polls every feed itself.
+//!
 //! On shutdown no new polls start, polls in flight get `shutdown_grace` to finish, the
 //! rest are abandoned (their feed state is untouched, so they are simply polled again),
 //! the worker finishes its round (undelivered alerts stay in the outbox), and the store
@@ -27,10 +31,12 @@ use tokio::sync::{broadcast, mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+mod claiming;
+
 use crate::alerts::credentials::{CredentialErrors, Credentials};
 use crate::alerts::worker::Worker;
 use crate::api::{self, ApiState};
-use crate::config::{Config, ConfigError, FeedConfig, SecretError, EMBEDDED_NAME};
+use crate::config::{Config, ConfigError, FeedConfig, SecretError, StoreSettings, EMBEDDED_NAME};
 use crate::detect::Detector;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::metrics::{Metrics, TypeLabels};
@@ -151,10 +157,11 @@ impl HostGate {
 
 /// Runs the daemon until `shutdown` completes (or, in [`RunMode::Once`], until every
 /// feed was polled once). Each message on `reloads` reloads the config from where it
-/// came from.
+/// came from. `data_dir` is where the daemon tells CLI commands its API address.
 pub async fn run(
     config: Config,
     store: Arc<Store>,
+    data_dir: &Path,
     mode: RunMode,
     shutdown: impl Future<Output = ()>,
     mut reloads: mpsc::UnboundedReceiver<()>,
@@ -231,7 +238,7 @@ pub async fn run(
             api::server::serve(listener, api::router(state), limits, shutdown).await;
             ENDPOINT
         });
-        daemon_file = write_daemon_file(&store, bound);
+        daemon_file = write_daemon_file(data_dir, bound);
         info!(address = %bound, "HTTP endpoint listening");
         {
             let store = Arc::clone(&store);
@@ -253,6 +260,25 @@ pub async fn run(
         }
     }
 
+    // Several daemons on one store: the database keeps the schedule (not for --once,
+    // which polls every feed itself).
+    let claiming = match (&config_rx.borrow().store, store.claimant(), mode) {
+        (StoreSettings::Postgres { lease, .. }, Some(_), RunMode::Forever) => {
+            Some(claiming::Claiming::new(Arc::clone(&store), *lease))
+        }
+        _ => None,
+    };
+    if let Some(c) = &claiming {
+        let feeds = config_rx.borrow().feeds.clone();
+        c.register(&feeds).await?;
+        info!(
+            daemon = store.claimant().unwrap_or_default(),
+            lease_secs = c.lease.as_secs_f64(),
+            "feeds shared with the other daemons on this database by claiming"
+        );
+    }
+    let mut next_claim = tokio::time::Instant::now();
+
     let now = Utc::now();
     let mut due = scheduler::DueQueue::default();
     // Feeds failing when the daemon last stopped count as failing until polled again.
@@ -260,8 +286,10 @@ pub async fn run(
     let failing_after = config_rx.borrow().daemon.failing_after;
     for feed in &config_rx.borrow().feeds {
         let state = store.feed_state(&feed.id)?;
-        if let Some(first) = first_due(mode, state.as_ref(), now, feed) {
-            due.insert(feed.id.clone(), first);
+        if claiming.is_none() {
+            if let Some(first) = first_due(mode, state.as_ref(), now, feed) {
+                due.insert(feed.id.clone(), first);
+            }
         }
         if state.is_some_and(|s| views::is_failing(&s, failing_after)) {
             failing.insert(feed.id.clone());
@@ -314,14 +342,67 @@ pub async fn run(
                 Arc::clone(&shared),
             ));
         }
+        if let Some(c) = claiming
+            .as_ref()
+            .filter(|_| tokio::time::Instant::now() >= next_claim)
+        {
+            // Room for twice as many polls as may fetch at once: the rest wait at their
+            // host's gate. A round with no room still renews this daemon's hosts.
+            let room = (config.daemon.max_concurrent_fetches * 2).saturating_sub(in_flight.len());
+            match c.claim(room).await {
+                Ok(claims) => {
+                    for claim in claims {
+                        if in_flight.contains(&claim.feed) {
+                            continue;
+                        }
+                        let Some(feed) = config.feed(&claim.feed) else {
+                            warn!(feed = %claim.feed, "claimed a feed this daemon's config does not have (daemons on one database should share one config); handing it back");
+                            let later = FeedState {
+                                next_poll: Some(Utc::now() + chrono::Duration::minutes(5)),
+                                ..FeedState::default()
+                            };
+                            if let Err(e) = c.finish(claim.feed.clone(), &later).await {
+                                warn!(feed = %claim.feed, error = %e, "cannot hand the feed back");
+                            }
+                            continue;
+                        };
+                        in_flight.insert(feed.id.clone());
+                        tasks.spawn(poll_task(
+                            feed.clone(),
+                            Arc::clone(&config),
+                            Arc::clone(&fetcher),
+                            Arc::clone(&detector),
+                            Arc::clone(&shared),
+                        ));
+                    }
+                }
+                // The database may be back at the next round; the leases allow for it.
+                Err(e) => {
+                    error!(error = %e, "claiming feeds failed; trying again at the next round")
+                }
+            }
+            next_claim = tokio::time::Instant::now() + c.every;
+        }
         if mode == RunMode::Once && due.is_empty() && tasks.is_empty() {
             break Ok(());
         }
         let sleep_until = due.next();
+        let claim_at = claiming.as_ref().map(|_| next_claim);
         let sleep = async {
-            match sleep_until {
-                Some(t) => tokio::time::sleep((t - Utc::now()).to_std().unwrap_or_default()).await,
-                None => std::future::pending().await,
+            let local = async {
+                match sleep_until {
+                    Some(t) => {
+                        tokio::time::sleep((t - Utc::now()).to_std().unwrap_or_default()).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            match claim_at {
+                Some(at) => tokio::select! {
+                    _ = local => {}
+                    _ = tokio::time::sleep_until(at) => {}
+                },
+                None => local.await,
             }
         };
         tokio::select! {
@@ -333,7 +414,16 @@ pub async fn run(
                 // Due now; a poll in flight already is one.
                 if config.feed(&id).is_some() && !in_flight.contains(&id) {
                     info!(feed = %id, "poll asked for through the API");
-                    due.insert(id, Utc::now());
+                    match &claiming {
+                        // Whichever daemon holds the feed's host polls it.
+                        Some(c) => {
+                            if let Err(e) = c.set_due(id.clone(), Utc::now()).await {
+                                warn!(feed = %id, error = %e, "cannot make the feed due");
+                            }
+                            next_claim = tokio::time::Instant::now();
+                        }
+                        None => due.insert(id, Utc::now()),
+                    }
                 }
             }
             Some(()) = async {
@@ -361,7 +451,21 @@ pub async fn run(
                 match loaded {
                     Ok((new_config, new_detector, new_credentials)) => {
                         let new_config = Arc::new(new_config);
-                        for feed in &new_config.feeds {
+                        if let Some(c) = &claiming {
+                            if let Err(e) = c.register(&new_config.feeds).await {
+                                error!(error = %e, "cannot register the reloaded feeds; keeping the running config");
+                                metrics.reload("error");
+                                continue;
+                            }
+                            for feed in &new_config.feeds {
+                                if config.feed(&feed.id).is_some_and(|old| old.url != feed.url) {
+                                    if let Err(e) = c.set_due(feed.id.clone(), Utc::now()).await {
+                                        warn!(feed = %feed.id, error = %e, "cannot make the moved feed due");
+                                    }
+                                }
+                            }
+                        }
+                        for feed in new_config.feeds.iter().filter(|_| claiming.is_none()) {
                             let changed = config.feed(&feed.id).is_some_and(|old| old.url != feed.url);
                             if (changed || !due.contains(&feed.id)) && !in_flight.contains(&feed.id) {
                                 let state = store.feed_state(&feed.id)?;
@@ -428,7 +532,13 @@ pub async fn run(
                     failing.remove(&feed_id);
                 }
                 metrics.feeds_failing.set(failing.len() as i64);
-                if mode == RunMode::Forever && current.feed(&feed_id).is_some() && state.disabled.is_none() {
+                if let Some(c) = &claiming {
+                    match c.finish(feed_id.clone(), &state).await {
+                        Ok(true) => {}
+                        Ok(false) => warn!(feed = %feed_id, "the feed's claim ran out during its poll and another daemon took it; its next poll is that daemon's"),
+                        Err(e) => error!(feed = %feed_id, error = %e, "cannot hand the feed back; its lease runs out and it is polled again"),
+                    }
+                } else if mode == RunMode::Forever && current.feed(&feed_id).is_some() && state.disabled.is_none() {
                     due.insert(feed_id, state.next_poll.unwrap_or_else(Utc::now));
                 }
             }
@@ -451,6 +561,15 @@ pub async fn run(
                 break;
             }
             Some(_) = tasks.join_next() => {}
+        }
+    }
+    if let Some(c) = &claiming {
+        // What this daemon held goes to the others at their next round.
+        match c.release().await {
+            Ok(()) => info!("claims released"),
+            Err(e) => {
+                warn!(error = %e, "cannot release this daemon's claims; they pass on when their lease runs out")
+            }
         }
     }
     if let (RunMode::Once, Some(w), true) = (mode, worker.take(), outcome.is_ok()) {
@@ -595,8 +714,8 @@ fn notify_systemd(state: &[sd_notify::NotifyState]) {
     }
 }
 
-fn write_daemon_file(store: &Store, bound: std::net::SocketAddr) -> Option<PathBuf> {
-    let path = store.path()?.parent()?.join(DAEMON_FILE);
+fn write_daemon_file(data_dir: &Path, bound: std::net::SocketAddr) -> Option<PathBuf> {
+    let path = data_dir.join(DAEMON_FILE);
     let info = DaemonInfo {
         pid: std::process::id(),
         api: format!("http://{bound}"),
