@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use axum::http::header;
 use axum::routing::get;
 use axum::Router;
@@ -95,5 +97,85 @@ fn an_unreadable_database_url_is_named_before_anything_runs() {
     assert!(
         message.contains("store") && message.contains("missing.url"),
         "{message}"
+    );
+}
+
+#[test]
+fn the_compose_deployment_config_is_valid_and_names_its_database_url() {
+    let config =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/compose/tidings.toml");
+    let out = common::run_with_stdin(&["check", "--config", config.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("store: PostgreSQL, its URL from /run/secrets/database_url"),
+        "{said}"
+    );
+}
+
+#[test]
+fn events_follow_on_postgres_hears_what_any_daemon_writes() {
+    let Some(db) = database_or_skip("pg_follow") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new().route(
+        "/feed.xml",
+        get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], FEED) }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let ws = Workspace::new(&format!(
+        "[store]\nbackend = \"postgres\"\nurl_file = \"db.url\"\n\n\
+         [daemon]\njitter = 0.0\n\n[[feeds]]\nid = \"wire\"\nurl = \"{base}/feed.xml\"\n"
+    ));
+    std::fs::write(ws.dir.path().join("db.url"), &db.url).unwrap();
+    // The migrations first, so the follower has a database to listen on.
+    ws.ok(&["stories"]);
+
+    // No daemon runs: the follower listens to the database.
+    let out_path = ws.dir.path().join("follow.out");
+    let err_path = ws.dir.path().join("follow.err");
+    let mut follower = ws
+        .command(&["events", "--follow", "--jsonl"])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    common::wait_for(Duration::from_secs(20), "the follower to listen", || {
+        std::fs::read_to_string(&err_path)
+            .unwrap_or_default()
+            .contains("following the events in the database")
+    });
+    // A daemon elsewhere (here: a one-shot run) writes the meeting.
+    assert!(ws.run(&["run", "--once"]).status.success());
+    let mut lines = Vec::new();
+    common::wait_for(
+        Duration::from_secs(20),
+        "the new event on the follower",
+        || {
+            lines = std::fs::read_to_string(&out_path)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            !lines.is_empty()
+        },
+    );
+    common::signal(&follower, "TERM");
+    let _ = follower.wait();
+    let notice: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(notice["change"], "new", "{notice}");
+    assert_eq!(notice["event"]["type"], "bilateral_meeting");
+    assert_eq!(
+        notice["event"]["countries"],
+        serde_json::json!(["ESP", "PRT"])
     );
 }

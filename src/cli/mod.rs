@@ -388,15 +388,26 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             for w in config.warnings() {
                 tell!("warning: {}: {w}", config.origin);
             }
+            let store = match &config.store {
+                tidings::config::StoreSettings::Sled => {
+                    format!("store would be at {}", store_path(&data_dir).display())
+                }
+                tidings::config::StoreSettings::Postgres { url, .. } => {
+                    let from = match &url.source {
+                        tidings::config::SecretSource::Env(name) => format!("${name}"),
+                        tidings::config::SecretSource::File(path) => path.display().to_string(),
+                    };
+                    format!("store: PostgreSQL, its URL from {from}")
+                }
+            };
             say!(
-                "{}: ok — {}; event types: {}; gazetteer: {} countries, {} officials, {} organisations; store would be at {}",
+                "{}: ok — {}; event types: {}; gazetteer: {} countries, {} officials, {} organisations; {store}",
                 config.origin,
                 count(config.feeds.len(), "feed", "feeds"),
                 types.join(", "),
                 detector.gazetteer.countries.len(),
                 detector.gazetteer.officials.len(),
                 detector.gazetteer.organizations.len(),
-                store_path(&data_dir).display()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -421,6 +432,11 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                 }
                 None if args.follow => {
                     let remote = match reader {
+                        // A shared database: every daemon's changes, from the database.
+                        Reader::Local(store) if store.claimant().is_some() => {
+                            return follow_database(&store, &config, &args)
+                                .map(|()| ExitCode::SUCCESS);
+                        }
                         Reader::Remote(remote) => Some(remote),
                         _ if args.retry => None,
                         _ => bail!("--follow needs the running daemon (`tidings run`), and none holds the store in {}", data_dir.display()),
@@ -869,6 +885,46 @@ fn follow_events(
             }
         }
     }
+}
+
+/// `events --follow` on a database daemons share: the changes every daemon commits, as
+/// the database announces them.
+fn follow_database(store: &Store, config: &Config, args: &EventsArgs) -> Result<()> {
+    let filter = EventQuery {
+        event_type: args.event_type.clone(),
+        country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        since: None,
+        modality: args.modality,
+        limit: None,
+    };
+    let in_category = match &args.category {
+        Some(c) => Some(category_feeds(config, c)?),
+        None => None,
+    };
+    let mut failed: Option<anyhow::Error> = None;
+    let followed = store.follow_events(
+        || tell!("following the events in the database (every daemon's)"),
+        |change, event| {
+            let wanted = filter.matches(&event)
+                && in_category
+                    .as_ref()
+                    .is_none_or(|ids| event.sources.iter().any(|s| ids.contains(&s.feed)));
+            if !wanted {
+                return true;
+            }
+            match output::notice(&tidings::views::EventNotice::of(&change, event), args.jsonl) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(followed?)
 }
 
 fn read_input_bytes(path: &Path) -> Result<Vec<u8>> {

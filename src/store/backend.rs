@@ -428,6 +428,20 @@ impl Store {
         }
     }
 
+    /// Follows the event changes every daemon on the database writes (see
+    /// `store::postgres::follow`): `on_ready` once listening, then `on_change` per
+    /// change until it returns false. On sled, the daemon's own stream is the way.
+    pub fn follow_events(
+        &self,
+        on_ready: impl FnOnce() + Send,
+        on_change: impl FnMut(crate::model::EventChange, Event) -> bool + Send,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(unsupported_on_sled("follow_events")),
+            Backend::Postgres(p) => Ok(p.follow_events(on_ready, on_change)?),
+        }
+    }
+
     /// Which daemon holds each feed, by feed id; empty for a store one daemon owns.
     pub fn feed_holders(&self) -> Result<Vec<FeedHolder>, StoreError> {
         match &self.backend {

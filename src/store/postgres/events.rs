@@ -88,6 +88,17 @@ pub(super) async fn merge_and_alert(
         .await
         .map_err(PgError::query(what))?;
     }
+    // Followers (`tidings events --follow`) hear of each change when the transaction
+    // commits, and not before.
+    let notices: Vec<String> = plan.changes.iter().map(super::follow::payload).collect();
+    if !notices.is_empty() {
+        sqlx::query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n")
+            .bind(super::follow::EVENTS_CHANNEL)
+            .bind(&notices)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query("announcing event changes"))?;
+    }
     for alert in &alerts {
         sqlx::query(
             "INSERT INTO alerts (id, sink, event, next_attempt, record) VALUES ($1, $2, $3, $4, $5)",
@@ -158,7 +169,7 @@ async fn next_ids(tx: &mut PgConnection, sequence: &str, n: usize) -> Result<Vec
 }
 
 /// A modality as the record spells it (`occurred`, `planned`, `cancelled`).
-fn modality_text(m: Modality) -> String {
+pub(super) fn modality_text(m: Modality) -> String {
     serde_json::to_value(m)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

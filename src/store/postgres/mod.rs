@@ -18,6 +18,7 @@
 
 pub mod claims;
 mod events;
+mod follow;
 mod ingest;
 mod outbox;
 mod prune;

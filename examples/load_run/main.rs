@@ -21,6 +21,17 @@
 //!
 //! `--event-share` (default 0.15) is the share of items whose lead reports a meeting
 //! between officials, which the detector turns into events; the rest are other news.
+//!
+//! `--hosts N` spreads the feeds over N loopback addresses (127.0.0.1 … 127.0.0.N), each
+//! a host of its own. `--postgres URL` then runs the same world on PostgreSQL with 1, 2
+//! and 4 daemons (`--daemons`) on one database (see `postgres.rs`):
+//!
+//! ```sh
+//! cargo run --release --example load_run -- --hosts 64 \
+//!     --postgres postgres://postgres@127.0.0.1:5432/postgres --daemons 1,2,4
+//! ```
+
+mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,12 +58,20 @@ struct Args {
     event_share: f64,
     bin: Option<PathBuf>,
     keep: bool,
+    /// Loopback addresses the feeds are spread over (127.0.0.1, 127.0.0.2, …): each is a
+    /// host for the politeness limits and, on PostgreSQL, for the claims.
+    hosts: usize,
+    /// A PostgreSQL server to run the daemons on, after the sled cycles.
+    postgres: Option<String>,
+    /// How many daemons to run on it, one run per count.
+    daemons: Vec<usize>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: load_run [--feeds N (10000)] [--items N (10)] [--concurrency N (64)] \
-         [--event-share F (0.15)] [--bin PATH (target/release/tidings)] [--keep]"
+         [--event-share F (0.15)] [--bin PATH (target/release/tidings)] [--keep] \
+         [--hosts N (1)] [--postgres URL [--daemons 1,2,4]]"
     );
     std::process::exit(2)
 }
@@ -65,6 +84,9 @@ fn parse_args() -> Args {
         event_share: 0.15,
         bin: None,
         keep: false,
+        hosts: 1,
+        postgres: None,
+        daemons: vec![1, 2, 4],
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -76,6 +98,21 @@ fn parse_args() -> Args {
             "--event-share" => args.event_share = value().parse().unwrap_or_else(|_| usage()),
             "--bin" => args.bin = Some(PathBuf::from(value())),
             "--keep" => args.keep = true,
+            "--hosts" => {
+                args.hosts = value()
+                    .parse()
+                    .ok()
+                    .filter(|h| (1..=254).contains(h))
+                    .unwrap_or_else(|| usage())
+            }
+            "--postgres" => args.postgres = Some(value()),
+            "--daemons" => {
+                args.daemons = value()
+                    .split(',')
+                    .map(|n| n.trim().parse().ok().filter(|&n| n > 0))
+                    .collect::<Option<Vec<usize>>>()
+                    .unwrap_or_else(|| usage())
+            }
             _ => usage(),
         }
     }
@@ -461,9 +498,14 @@ fn run_measured(cmd: &mut Command) -> std::io::Result<(Duration, libc::rusage, i
     Ok((wall, usage, code))
 }
 
-fn config_text(port: u16, feeds: usize, concurrency: usize, per_host: bool) -> String {
+fn config_text(
+    hosts: &[std::net::SocketAddr],
+    feeds: usize,
+    concurrency: usize,
+    per_host: bool,
+) -> String {
     let mut s = format!(
-        "# Written by examples/load_run.rs\n[daemon]\nmax_concurrent_fetches = {concurrency}\n\
+        "# Written by examples/load_run\n[daemon]\nmax_concurrent_fetches = {concurrency}\n\
          default_interval = \"10m\"\n"
     );
     if per_host {
@@ -472,9 +514,17 @@ fn config_text(port: u16, feeds: usize, concurrency: usize, per_host: bool) -> S
         ));
     }
     s.push_str("\n[api]\nlisten = \"127.0.0.1:0\"\n\n");
+    s.push_str(&feed_list(hosts, feeds));
+    s
+}
+
+/// The `[[feeds]]` of the world: feed `i` on host `i % hosts`.
+fn feed_list(hosts: &[std::net::SocketAddr], feeds: usize) -> String {
+    let mut s = String::new();
     for i in 0..feeds {
+        let addr = hosts[i % hosts.len()];
         s.push_str(&format!(
-            "[[feeds]]\nid = \"load-{i:05}\"\nurl = \"http://127.0.0.1:{port}/f/{i}.xml\"\n"
+            "[[feeds]]\nid = \"load-{i:05}\"\nurl = \"http://{addr}/f/{i}.xml\"\n"
         ));
     }
     s
@@ -490,8 +540,8 @@ fn tidings(bin: &Path, config: &Path, data: &Path, args: &[&str]) -> Command {
         .env_remove("TIDINGS_CONFIG")
         .env_remove("TIDINGS_DATA_DIR")
         // No proxy for loopback, whatever the environment says.
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1");
+        .env("NO_PROXY", "127.0.0.0/8")
+        .env("no_proxy", "127.0.0.0/8");
     cmd
 }
 
@@ -540,19 +590,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let port = listener.local_addr()?.port();
     let app = Router::new()
         .route("/f/{name}", get(serve_feed))
         .with_state(Arc::clone(&feeds));
-    runtime.spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("feed server failed: {e}");
-        }
-    });
+    let mut hosts = Vec::with_capacity(args.hosts);
+    for h in 0..args.hosts {
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(format!(
+            "127.0.0.{}:0",
+            h + 1
+        )))?;
+        hosts.push(listener.local_addr()?);
+        let app = app.clone();
+        runtime.spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("feed server failed: {e}");
+            }
+        });
+    }
     println!(
-        "feed server: http://127.0.0.1:{port}/f/{{0..{}}}.xml",
-        args.feeds
+        "feed server: http://{}/f/{{0..{}}}.xml{}",
+        hosts[0],
+        args.feeds,
+        if hosts.len() > 1 {
+            format!(" and {} more hosts (127.0.0.2 …)", hosts.len() - 1)
+        } else {
+            String::new()
+        }
     );
 
     let tmp = tempfile::Builder::new().prefix("tidings-load-").tempdir()?;
@@ -563,7 +626,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The per-host politeness keys may not have landed in this binary yet.
     std::fs::write(
         &config,
-        config_text(port, args.feeds, args.concurrency, true),
+        config_text(&hosts, args.feeds, args.concurrency, true),
     )?;
     let check = tidings(&bin, &config, &data, &["check"]).output()?;
     if !check.status.success() {
@@ -576,7 +639,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             std::fs::write(
                 &config,
-                config_text(port, args.feeds, args.concurrency, false),
+                config_text(&hosts, args.feeds, args.concurrency, false),
             )?;
             let again = tidings(&bin, &config, &data, &["check"]).output()?;
             if !again.status.success() {
@@ -732,6 +795,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 String::new()
             }
         );
+    }
+    if let Some(base) = &args.postgres {
+        let reset = || {
+            let c = &feeds.counters;
+            for a in [&c.requests, &c.ok, &c.not_modified, &c.other, &c.bytes] {
+                a.store(0, Ordering::Relaxed);
+            }
+        };
+        let feeds_config = feed_list(&hosts, args.feeds);
+        let world = postgres::World {
+            feed_list: &feeds_config,
+            feeds: args.feeds,
+            concurrency: args.concurrency,
+        };
+        let pg = postgres::run(&runtime, (&bin, &dir), base, &args.daemons, &world, reset);
+        let sled: Vec<_> = cycles
+            .iter()
+            .map(|c| (c.name, c.wall, c.user + c.sys, c.stories))
+            .collect();
+        match pg {
+            Ok(pg) => postgres::print(&pg, &sled, args.feeds),
+            Err(e) => {
+                eprintln!("PostgreSQL runs failed: {e}");
+                failed = true;
+            }
+        }
     }
     if args.keep {
         println!("kept: {}", tmp.keep().display());
