@@ -278,6 +278,8 @@ pub async fn run(
         );
     }
     let mut next_claim = tokio::time::Instant::now();
+    // The last claiming round filled all the room there was.
+    let mut backlog = false;
 
     let now = Utc::now();
     let mut due = scheduler::DueQueue::default();
@@ -351,6 +353,8 @@ pub async fn run(
             let room = (config.daemon.max_concurrent_fetches * 2).saturating_sub(in_flight.len());
             match c.claim(room).await {
                 Ok(claims) => {
+                    // A full round means more may be due: claim again as polls finish.
+                    backlog = room > 0 && claims.len() >= room;
                     for claim in claims {
                         if in_flight.contains(&claim.feed) {
                             continue;
@@ -505,6 +509,14 @@ pub async fn run(
                     }
                 };
                 in_flight.remove(&feed_id);
+                if backlog {
+                    // With feeds waiting, claim again once half the room is free, not
+                    // only at the next round: rounds would otherwise cap the polls.
+                    let room = (config.daemon.max_concurrent_fetches * 2).saturating_sub(in_flight.len());
+                    if room >= config.daemon.max_concurrent_fetches.div_ceil(2).max(1) {
+                        next_claim = tokio::time::Instant::now();
+                    }
+                }
                 let state = match result {
                     Ok(TaskEnd::Polled(state)) => *state,
                     Ok(TaskEnd::Stopped) => continue,

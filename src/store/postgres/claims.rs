@@ -8,8 +8,9 @@
 //! 2. takes free hosts — never held, or whose holder's lease ran out — up to its share
 //!    (the hosts with feeds over the live daemons, rounded up), with
 //!    `FOR UPDATE SKIP LOCKED`, so two daemons never take one host; a daemon over its
-//!    share gives back the hosts it has no poll in flight on, so a daemon that joins
-//!    gets work;
+//!    share (another joined) drains hosts down to it — no new poll starts on a draining
+//!    host, which goes back once its polls have finished — so a daemon that joins gets
+//!    work and two daemons never poll one host at once;
 //! 3. claims the due feeds of its hosts, each for one poll and under a lease, again
 //!    with `SKIP LOCKED`.
 //!
@@ -78,7 +79,12 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(PgError::query("registering feeds"))?;
-            sqlx::query("UPDATE feeds SET enabled = false WHERE NOT (id = ANY($1))")
+            // An anti-join, not `NOT (id = ANY($1))`: that compares each row with the
+            // whole list, which at a million feeds never ends.
+            sqlx::query(
+                "UPDATE feeds f SET enabled = false WHERE f.enabled AND NOT EXISTS \
+                 (SELECT 1 FROM unnest($1::text[]) AS c (id) WHERE c.id = f.id)",
+            )
                 .bind(&ids)
                 .execute(&mut *tx)
                 .await
@@ -118,13 +124,16 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(PgError::query(what))?;
-            // This daemon's share of the hosts with feeds.
+            // This daemon's share of the hosts with feeds, and the hosts it holds (not
+            // counting those it is giving up).
             let row = sqlx::query(
                 "SELECT \
-                   (SELECT count(DISTINCT host) FROM feeds WHERE enabled) AS hosts, \
+                   (SELECT count(*) FROM hosts h WHERE EXISTS \
+                      (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled)) AS hosts, \
                    (SELECT count(*) FROM daemons \
                       WHERE seen_at >= now() - $1 * interval '1 second') AS live, \
-                   (SELECT count(*) FROM hosts WHERE holder = $2 AND lease_until >= now()) AS held",
+                   (SELECT count(*) FROM hosts \
+                      WHERE holder = $2 AND lease_until >= now() AND NOT draining) AS held",
             )
             .bind(lease)
             .bind(&daemon)
@@ -134,14 +143,13 @@ impl PgStore {
             let (hosts, live, held): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
             let share = (hosts + live.max(1) - 1) / live.max(1);
             if held > share {
-                // Give back hosts with no poll of ours in flight, down to the share.
+                // Over the share (a daemon joined): drain hosts down to it. No new poll
+                // starts on a draining host; it goes once its polls have finished.
                 sqlx::query(
-                    "UPDATE hosts SET holder = NULL, lease_until = NULL WHERE host IN ( \
-                       SELECT h.host FROM hosts h \
-                       WHERE h.holder = $1 AND h.lease_until >= now() \
-                         AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host \
-                           AND f.claimed_by = $1 AND f.lease_until >= now()) \
-                       ORDER BY h.host DESC LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                    "UPDATE hosts SET draining = true WHERE host IN ( \
+                       SELECT host FROM hosts \
+                       WHERE holder = $1 AND lease_until >= now() AND NOT draining \
+                       ORDER BY host DESC LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 )
                 .bind(&daemon)
                 .bind(held - share)
@@ -149,26 +157,53 @@ impl PgStore {
                 .await
                 .map_err(PgError::query(what))?;
             } else if held < share {
-                sqlx::query(
-                    "UPDATE hosts SET holder = $1, lease_until = now() + $2 * interval '1 second' \
-                     WHERE host IN ( \
-                       SELECT h.host FROM hosts h \
-                       WHERE (h.holder IS NULL OR h.lease_until < now()) \
-                         AND EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled) \
-                       ORDER BY h.host LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                // Under the share: keep hosts it was draining, then take free ones.
+                let kept = sqlx::query(
+                    "UPDATE hosts SET draining = false WHERE host IN ( \
+                       SELECT host FROM hosts \
+                       WHERE holder = $1 AND lease_until >= now() AND draining \
+                       ORDER BY host LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 )
                 .bind(&daemon)
-                .bind(lease)
                 .bind(share - held)
                 .execute(&mut *tx)
                 .await
-                .map_err(PgError::query(what))?;
+                .map_err(PgError::query(what))?
+                .rows_affected() as i64;
+                if held + kept < share {
+                    sqlx::query(
+                        "UPDATE hosts SET holder = $1, draining = false, \
+                           lease_until = now() + $2 * interval '1 second' \
+                         WHERE host IN ( \
+                           SELECT h.host FROM hosts h \
+                           WHERE (h.holder IS NULL OR h.lease_until < now()) \
+                             AND EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled) \
+                           ORDER BY h.host LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                    )
+                    .bind(&daemon)
+                    .bind(lease)
+                    .bind(share - held - kept)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(PgError::query(what))?;
+                }
             }
+            // Drained hosts with no poll of ours left go back.
+            sqlx::query(
+                "UPDATE hosts h SET holder = NULL, lease_until = NULL, draining = false \
+                 WHERE h.holder = $1 AND h.draining \
+                   AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host \
+                     AND f.claimed_by = $1 AND f.lease_until >= now())",
+            )
+            .bind(&daemon)
+            .execute(&mut *tx)
+            .await
+            .map_err(PgError::query(what))?;
             let rows = sqlx::query(
                 "UPDATE feeds f SET claimed_by = $1, lease_until = now() + $2 * interval '1 second' \
                  WHERE f.id IN ( \
                    SELECT d.id FROM feeds d JOIN hosts h ON h.host = d.host \
-                   WHERE h.holder = $1 AND h.lease_until >= now() \
+                   WHERE h.holder = $1 AND h.lease_until >= now() AND NOT h.draining \
                      AND d.enabled AND d.next_due <= now() \
                      AND (d.claimed_by IS NULL OR d.lease_until < now()) \
                    ORDER BY d.next_due, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED) \
@@ -245,7 +280,7 @@ impl PgStore {
             let mut tx = pool.begin().await.map_err(PgError::query(what))?;
             for statement in [
                 "UPDATE feeds SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1",
-                "UPDATE hosts SET holder = NULL, lease_until = NULL WHERE holder = $1",
+                "UPDATE hosts SET holder = NULL, lease_until = NULL, draining = false WHERE holder = $1",
                 "DELETE FROM daemons WHERE id = $1",
             ] {
                 sqlx::query(statement)
