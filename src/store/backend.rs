@@ -3,11 +3,12 @@
 //! ([`PgStore`]). Each call goes to the backend in use; nothing outside `store/` knows
 //! which one that is.
 //!
-//! A few calls exist for one backend only, because the other does the job another way:
-//! sled's offline maintenance (`check`, `export`, `import`, `compact`, `stats`) and its
-//! opening sweep; PostgreSQL answers those with [`StoreError::Unsupported`], naming the
-//! call. The web view's tallies read sled's index keys and have no PostgreSQL version
-//! yet.
+//! Both backends answer the calls here, the web view's reads and the maintenance calls
+//! (`check`, `stats`, `export`) included. A few exist for one backend only, because the
+//! other does the job another way: sled's opening sweep, its directory (`path`,
+//! `import` into a directory before it is opened, `compact`) and its flush; PostgreSQL's
+//! claims between daemons ([`Store::postgres`]) and its import into the open database
+//! (`import_into`, [`StoreError::Unsupported`] on sled).
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -40,13 +41,6 @@ enum Backend {
 /// The opening sweep of a backend that has none (PostgreSQL commits a story with its
 /// index rows in one transaction).
 static NO_SWEEP: std::sync::LazyLock<SweepReport> = std::sync::LazyLock::new(SweepReport::default);
-
-fn unsupported(what: &'static str) -> StoreError {
-    StoreError::Unsupported {
-        what,
-        backend: "postgres",
-    }
-}
 
 /// Forwards a call to the backend in use; the PostgreSQL side's errors become
 /// [`StoreError::Postgres`].
@@ -280,21 +274,40 @@ impl Store {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.check(),
-            Backend::Postgres(_) => Err(unsupported("store check")),
+            Backend::Postgres(p) => Ok(p.check()?),
         }
     }
 
     pub fn stats(&self, now: DateTime<Utc>) -> Result<StoreStats, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.stats(now),
-            Backend::Postgres(_) => Err(unsupported("store stats")),
+            Backend::Postgres(p) => Ok(p.stats(now)?),
         }
     }
 
     pub fn export(&self, out: impl Write) -> Result<ExportReport, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.export(out),
-            Backend::Postgres(_) => Err(unsupported("store export")),
+            Backend::Postgres(p) => p.export(out),
+        }
+    }
+
+    /// Imports an export into this PostgreSQL database, which must hold no feed state,
+    /// story, event or alert unless `force`: one transaction, ids kept and the id
+    /// sequences set above them. A sled store imports into its directory before it is
+    /// opened ([`Store::import`]: its counters and id base are read at open), so on
+    /// sled this is [`StoreError::Unsupported`].
+    pub fn import_into(
+        &self,
+        input: impl BufRead,
+        force: bool,
+    ) -> Result<ImportReport, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(StoreError::Unsupported {
+                what: "import into an open store (sled imports into its directory: Store::import)",
+                backend: "sled",
+            }),
+            Backend::Postgres(p) => p.import(input, force),
         }
     }
 
@@ -340,28 +353,28 @@ impl Store {
     ) -> Result<Vec<Event>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.events_between(q, until, min_confidence),
-            Backend::Postgres(_) => Err(unsupported("the web view's event listing")),
+            Backend::Postgres(p) => Ok(p.events_between(q, until, min_confidence)?),
         }
     }
 
     pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_types(),
-            Backend::Postgres(_) => Err(unsupported("the web view's event types")),
+            Backend::Postgres(p) => Ok(p.event_types()?),
         }
     }
 
     pub fn event_countries(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_countries(),
-            Backend::Postgres(_) => Err(unsupported("the web view's countries")),
+            Backend::Postgres(p) => Ok(p.event_countries()?),
         }
     }
 
     pub fn newest_event_day(&self) -> Result<Option<NaiveDate>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.newest_event_day(),
-            Backend::Postgres(_) => Err(unsupported("the web view's newest day")),
+            Backend::Postgres(p) => Ok(p.newest_event_day()?),
         }
     }
 
@@ -373,7 +386,7 @@ impl Store {
     ) -> Result<EventTallies, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_tallies(from, to, key_type),
-            Backend::Postgres(_) => Err(unsupported("the web view's tallies")),
+            Backend::Postgres(p) => Ok(p.event_tallies(from, to, key_type)?),
         }
     }
 }

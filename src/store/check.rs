@@ -31,7 +31,7 @@ impl CheckReport {
         self.problems == 0
     }
 
-    fn problem(&mut self, what: String) {
+    pub(super) fn problem(&mut self, what: String) {
         self.problems += 1;
         if self.described.len() < DESCRIBED {
             self.described.push(what);

@@ -119,7 +119,7 @@ pub use ingest::{IngestHooks, Ingested, RouteHook};
 pub use outbox::{AlertState, OutboxCounts};
 pub use prune::PruneReport;
 pub use schema::SCHEMA_VERSION;
-pub use stats::{dir_size, AgeBand, StoreStats, TreeStats};
+pub use stats::{dir_size, AgeBand, StoreStats, TableStats, TreeStats};
 pub use stories::StoryQuery;
 pub use unindexed::SweepReport;
 

@@ -158,14 +158,14 @@ async fn next_ids(tx: &mut PgConnection, sequence: &str, n: usize) -> Result<Vec
 }
 
 /// A modality as the record spells it (`occurred`, `planned`, `cancelled`).
-fn modality_text(m: Modality) -> String {
+pub(super) fn modality_text(m: Modality) -> String {
     serde_json::to_value(m)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
-fn decode_event(id: i64, record: serde_json::Value) -> Result<Event, PgError> {
+pub(super) fn decode_event(id: i64, record: serde_json::Value) -> Result<Event, PgError> {
     serde_json::from_value(record).map_err(|source| PgError::Decode {
         table: "events",
         id: id.to_string(),
