@@ -224,7 +224,7 @@ const PAGE: i64 = 1000;
 
 async fn check_stories(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
     let what = "checking stories";
-    let mut after = 0i64;
+    let mut after = i64::MIN;
     loop {
         let rows = sqlx::query(
             "SELECT id, feed, published, record FROM stories WHERE id > $1 ORDER BY id LIMIT $2",
@@ -275,7 +275,7 @@ async fn check_stories(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError
 
 async fn check_events(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
     let what = "checking events";
-    let mut after = 0i64;
+    let mut after = i64::MIN;
     loop {
         let rows = sqlx::query(
             "SELECT id, event_type, key, anchor, modality, countries, record FROM events \
@@ -332,7 +332,7 @@ async fn check_events(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError>
 
 async fn check_alerts(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
     let what = "checking alerts";
-    let mut after = 0i64;
+    let mut after = i64::MIN;
     loop {
         let rows = sqlx::query(
             "SELECT id, event, dead, record FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
@@ -744,9 +744,9 @@ async fn import_rows(
         ("alert_ids", "alerts"),
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT setval('{sequence}', (SELECT max(id) FROM {table})) \
-             WHERE (SELECT max(id) FROM {table}) >= \
-               (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence})"
+            "SELECT setval('{sequence}', m + 1, false) FROM (SELECT max(id) AS m FROM {table}) AS t \
+             WHERE m + 1 > (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END \
+                            FROM {sequence})"
         )))
         .execute(&mut *tx)
         .await
