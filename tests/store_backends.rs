@@ -16,12 +16,14 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use common::pg::{database_or_skip, TestDatabase};
+use tidings::config::RetentionSettings;
 use tidings::detect::{Detection, Detector};
 use tidings::model::{
     AlertReason, Candidate, CircuitState, Event, EventChange, Evidence, FeedState, Field,
     IngestOutcome, MatchKind, Modality, SinkCircuit, Story,
 };
 use tidings::poll::detect_story;
+use tidings::store::retention::Cutoffs;
 use tidings::store::{
     AlertState, EventQuery, ImportReport, IngestHooks, Ingested, OutboxCounts, Store, StoreError,
     StoryQuery,
@@ -877,5 +879,228 @@ fn an_export_imported_into_an_empty_store_gives_the_same_records_on_both_backend
         assert!(err.to_string().starts_with("import, line 3: "), "{err}");
         let err = into.import(b"{\"format\":\"other\"}\n", true).unwrap_err();
         assert!(matches!(err, StoreError::Import { line: 1, .. }), "{err}");
+    });
+}
+
+// --- retention (moved from store/prune.rs's unit tests: the policy's effect, not
+// sled's cursors)
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn retention(identity: &str, text: &str, stories: &str) -> RetentionSettings {
+    let d = |s: &str| Some(humantime::parse_duration(s).unwrap());
+    RetentionSettings {
+        story_identity: d(identity),
+        story_text: d(text),
+        stories: d(stories),
+        events: None,
+        dead_alerts: d("30d"),
+        ..RetentionSettings::default()
+    }
+}
+
+/// A story from feed "a" first seen at `at`, with a text long enough for a signature;
+/// each title has a text of its own, far from the others.
+fn long_story(guid: &str, title: &str, at: &str) -> Candidate {
+    let text = match title {
+        "Trade talks" => {
+            "Officials from both ministries gathered in the capital on \
+            Wednesday to discuss trade, energy and transport, and agreed to meet again \
+            before the end of the year, according to a statement released afterwards."
+        }
+        "Budget vote" => {
+            "Lawmakers narrowly approved the spending plan late on Monday \
+            after a marathon session in which opposition parties forced amendments on \
+            pensions, rural schools and the defence procurement programme."
+        }
+        _ => {
+            "Dock workers walked out at the country's largest container port at dawn, \
+            leaving dozens of ships waiting offshore as union leaders demanded higher \
+            wages and an end to the use of temporary contracts."
+        }
+    };
+    Candidate {
+        text: text.into(),
+        seen_at: t(at),
+        ..cand("a", guid, &format!("https://x/{guid}"), title, at)
+    }
+}
+
+fn new_story(store: &Store, c: &Candidate) -> u64 {
+    match store.ingest(c).unwrap() {
+        IngestOutcome::New(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stories_lose_identity_then_text_then_go_and_cited_ones_stay_alike_on_both_backends() {
+    alike_on_both_backends("backends_prune_stories", |store| {
+        // Stories come in the order they are first seen, as polls bring them.
+        let old = new_story(
+            store,
+            &long_story("1", "Trade talks", "2026-01-01T00:00:00Z"),
+        );
+        // An old story an event cites.
+        let mut m = meeting_story("m1", "Leaders meet", "2026-01-02T00:00:00Z");
+        m.text = long_story("3", "Port strike", "2026-01-02T00:00:00Z").text;
+        let ingested = ingest_with(store, &m, meeting(Modality::Occurred));
+        let IngestOutcome::New(cited) = ingested.outcome else {
+            panic!("{ingested:?}")
+        };
+        let event = ingested.events[0].id();
+        let middle = new_story(
+            store,
+            &long_story("2", "Budget vote", "2026-11-20T00:00:00Z"),
+        );
+        new_story(
+            store,
+            &long_story("4", "Port strike", "2026-12-30T00:00:00Z"),
+        );
+        assert!(store.check().unwrap().is_ok());
+
+        let cut = Cutoffs::at(&retention("30d", "90d", "180d"), t("2026-12-31T00:00:00Z"));
+        let dry = store.prune(&cut, 1, true).unwrap();
+        let dry = (
+            dry.identities,
+            dry.texts,
+            dry.stories,
+            dry.cited_kept,
+            dry.batches,
+        );
+        assert_eq!(dry, (3, 2, 1, 1, 0));
+        assert_eq!(store.story_count().unwrap(), 4, "a dry run writes nothing");
+
+        let report = store.prune(&cut, 1, false).unwrap();
+        assert!(report.identity_keys >= 3 * 3, "{report:?}");
+        let report = (
+            report.identities,
+            report.texts,
+            report.stories,
+            report.cited_kept,
+        );
+        assert_eq!(report, (3, 2, 1, 1));
+        let check = store.check().unwrap();
+        assert!(check.is_ok(), "{check:?}");
+        assert_eq!(store.story_count().unwrap(), 3);
+        assert!(store.story(old).unwrap().is_none());
+        let kept = store.story(cited).unwrap().expect("an event cites it");
+        assert_eq!(kept.title, "Leaders meet");
+        assert_eq!(kept.url.as_deref(), Some("https://news.example/m1"));
+        assert!(kept.text.is_empty() && kept.revisions.is_empty());
+        let e = store.event(event).unwrap().expect("the event stays");
+        assert_eq!(e.sources[0].evidence.sentence, "s", "with its evidence");
+        let mid = store.story(middle).unwrap().unwrap();
+        assert!(!mid.text.is_empty(), "not yet 90 days old");
+        // A story that lost its identity is still one of its feed's stories.
+        let feed_counts = (
+            store.feed_story_count("a").unwrap(),
+            store.feed_story_count("wire").unwrap(),
+        );
+        assert_eq!(feed_counts, (2, 1));
+        let listed_a = store
+            .stories(&StoryQuery {
+                feed: Some("a".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len();
+        assert_eq!(listed_a, 2);
+        // An item seen again after its identity went is a new story.
+        let mut again = long_story("2", "Budget vote", "2026-11-20T00:00:00Z");
+        again.seen_at = t("2026-12-31T00:00:00Z");
+        assert!(matches!(
+            store.ingest(&again).unwrap(),
+            IngestOutcome::New(_)
+        ));
+        // A second prune finds nothing more.
+        let twice = store.prune(&cut, 1, false).unwrap();
+        assert!(twice.is_empty(), "{twice:?}");
+        assert!(store.check().unwrap().is_ok());
+        assert_eq!(store.story_count().unwrap(), 4);
+        let titles: Vec<String> = store
+            .stories(&StoryQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.title)
+            .collect();
+        assert_eq!(
+            titles,
+            ["Port strike", "Budget vote", "Budget vote", "Leaders meet"],
+            "newest published first"
+        );
+        (dry, report, feed_counts, listed_a, titles)
+    });
+}
+
+#[test]
+fn events_go_after_their_period_and_free_the_stories_they_cited_on_both_backends() {
+    on_both_backends("backends_prune_events", |store| {
+        let m = meeting_story("m1", "Leaders meet", "2026-01-02T00:00:00Z");
+        let IngestOutcome::New(story) = ingest_with(store, &m, meeting(Modality::Occurred)).outcome
+        else {
+            panic!()
+        };
+        let mut settings = retention("30d", "90d", "180d");
+        let now = t("2026-12-31T00:00:00Z");
+        // Events forever: the cited story stays.
+        store
+            .prune(&Cutoffs::at(&settings, now), 10, false)
+            .unwrap();
+        assert!(store.story(story).unwrap().is_some());
+        assert_eq!(store.event_count().unwrap(), 1);
+        // The event was updated when it was detected (now, in real time): a cutoff
+        // after that reaches it, and then its story.
+        settings.events = Some(std::time::Duration::from_secs(1));
+        let later = Utc::now() + chrono::Duration::days(1);
+        let report = store
+            .prune(&Cutoffs::at(&settings, later), 10, false)
+            .unwrap();
+        assert_eq!(report.events, 1, "{report:?}");
+        // sled removes the freed story in the same run; PostgreSQL's stories stage runs
+        // before its events stage, so the story goes at the next run.
+        let report = store
+            .prune(&Cutoffs::at(&settings, later), 10, false)
+            .unwrap();
+        assert!(report.stories <= 1, "{report:?}");
+        assert_eq!(store.event_count().unwrap(), 0);
+        assert_eq!(store.story_count().unwrap(), 0);
+        let check = store.check().unwrap();
+        assert!(check.is_ok(), "{:?}", check.described);
+    });
+}
+
+/// Breakers as the delivery worker saves them (moved from store/circuits.rs).
+#[test]
+fn circuits_are_saved_per_sink_and_replaced_on_both_backends() {
+    on_both_backends("backends_circuits", |store| {
+        assert!(store.sink_circuits().unwrap().is_empty());
+        let now = t("2026-12-07T12:00:00Z");
+        let mut open = SinkCircuit {
+            sink: "hook".into(),
+            state: CircuitState::Open,
+            failures: 1,
+            since: now,
+            next_probe: Some(now + chrono::Duration::seconds(1)),
+            changes: 1,
+            last_error: Some("HTTP 503".into()),
+        };
+        store.save_sink_circuit(&open).unwrap();
+        let other = SinkCircuit {
+            sink: "desk".into(),
+            state: CircuitState::Closed,
+            failures: 0,
+            since: now,
+            next_probe: None,
+            changes: 2,
+            last_error: None,
+        };
+        store.save_sink_circuit(&other).unwrap();
+        open.state = CircuitState::HalfOpen;
+        open.changes = 2;
+        store.save_sink_circuit(&open).unwrap();
+        assert_eq!(store.sink_circuits().unwrap(), vec![other, open]);
     });
 }
