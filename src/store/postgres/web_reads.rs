@@ -5,8 +5,9 @@
 //!
 //! Each is one query over the `events` table's columns: the day range by
 //! `events_by_anchor`, one type by `events_by_type` (migration 0006), one country by
-//! the GIN index on `countries`. Only the listing decodes records; the tallies count
-//! rows, as sled's count index keys.
+//! the GIN index on `countries` (or the day range, when the planner prefers it), the
+//! types by a loose scan of an index that leads with the type. Only the listing
+//! decodes records; the tallies count rows, as sled's count index keys.
 
 use std::collections::BTreeMap;
 
@@ -67,11 +68,18 @@ impl PgStore {
         })
     }
 
-    /// The distinct event types stored, in byte order (as sled's index keys sort).
+    /// The distinct event types stored, in byte order (as sled's index keys sort): one
+    /// index probe per type (a loose index scan), not a scan of the events.
     pub fn event_types(&self) -> Result<Vec<String>, PgError> {
         self.run(|pool| async move {
             sqlx::query_scalar(
-                "SELECT DISTINCT event_type COLLATE \"C\" AS t FROM events ORDER BY t",
+                "WITH RECURSIVE t (kind) AS ( \
+                   (SELECT event_type FROM events ORDER BY event_type LIMIT 1) \
+                   UNION ALL \
+                   SELECT (SELECT e.event_type FROM events e WHERE e.event_type > t.kind \
+                           ORDER BY e.event_type LIMIT 1) \
+                   FROM t WHERE t.kind IS NOT NULL) \
+                 SELECT kind COLLATE \"C\" AS kind FROM t WHERE kind IS NOT NULL ORDER BY 1",
             )
             .fetch_all(&pool)
             .await
@@ -79,7 +87,9 @@ impl PgStore {
         })
     }
 
-    /// The distinct country codes of stored events, in byte order.
+    /// The distinct country codes of stored events, in byte order. (A scan of the
+    /// events' country arrays: the GIN index finds a country's events but cannot list
+    /// its keys — about 0.2 s for 200,000 events.)
     pub fn event_countries(&self) -> Result<Vec<String>, PgError> {
         self.run(|pool| async move {
             sqlx::query_scalar(
