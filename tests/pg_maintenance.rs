@@ -407,6 +407,10 @@ fn the_store_commands_work_on_a_postgres_store() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+    // Retention's dry run reads the database too.
+    let dry: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["store", "prune", "--dry-run", "--json"])).unwrap();
+    assert_eq!(dry["stories"], 0, "{dry}");
     // And out again, to standard output.
     let out = ws.ok(&["store", "export"]);
     assert_eq!(
