@@ -11,6 +11,10 @@
 //!
 //! Import goes into an empty store (unless forced), one record at a time, and sets the
 //! id base above every imported id, so new stories, events and alerts never reuse one.
+//!
+//! The PostgreSQL backend writes and reads the same format with these line types
+//! (`store/postgres/maintenance.rs`): `store export` on one backend and `store import`
+//! on the other move a store between them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
