@@ -1,6 +1,8 @@
 //! `tidings store`: maintenance of the store, offline (sled admits one process per
 //! store, so these refuse while a daemon holds it): `stats`, `prune [--dry-run]`,
-//! `check`, `export`, `import` and `compact`.
+//! `check`, `export`, `import` and `compact`. With `[store] backend = "postgres"` they
+//! work on the database (`compact` excepted: sled only); `export` on sled and `import`
+//! on PostgreSQL move a store from one to the other.
 
 use std::io::Write;
 use std::path::Path;
@@ -47,7 +49,8 @@ enum StoreCommand {
         #[arg(default_value = "-")]
         file: String,
     },
-    /// Read an export (FILE, or "-" for standard input) into an empty data directory.
+    /// Read an export (FILE, or "-" for standard input) into an empty data directory, or
+    /// an empty PostgreSQL database when the config's [store] names one.
     Import {
         #[arg(default_value = "-")]
         file: String,
@@ -114,6 +117,13 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
                     band.with_text
                 );
             }
+            if !stats.tables.is_empty() {
+                say!("{:<20} {:>10} {:>12}", "table", "rows", "bytes");
+                for t in &stats.tables {
+                    say!("{:<20} {:>10} {:>12}", t.name, t.rows, t.bytes);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "{:<20} {:>10} {:>12} {:>12}",
                 "tree",
@@ -156,7 +166,7 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
                 report.dead_alerts,
                 report.signatures
             );
-            if !dry_run && !report.is_empty() {
+            if !dry_run && !report.is_empty() && store.path().is_some() {
                 say!("(sled reuses the space it frees; `tidings store compact` gives it back to the disk)");
             }
             Ok(ExitCode::SUCCESS)
@@ -210,6 +220,23 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Import { file, force } => {
+            if let Some(store) = super::postgres_store(config)? {
+                let report = if file == "-" {
+                    store.import_into(std::io::stdin().lock(), force)?
+                } else {
+                    let f = std::fs::File::open(&file)
+                        .with_context(|| format!("cannot open {file}"))?;
+                    store.import_into(std::io::BufReader::new(f), force)?
+                };
+                say!(
+                    "imported {} feeds, {} stories, {} events, {} alerts into PostgreSQL",
+                    report.feeds,
+                    report.stories,
+                    report.events,
+                    report.alerts
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let path = data_dir.join("store");
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -231,6 +258,15 @@ pub fn run(config: &Config, data_dir: &Path, args: StoreArgs) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Compact => {
+            if matches!(
+                config.store,
+                tidings::config::StoreSettings::Postgres { .. }
+            ) {
+                bail!(
+                    "compact rewrites a sled store; on PostgreSQL, VACUUM (FULL) gives the \
+                     space back"
+                );
+            }
             let path = data_dir.join("store");
             if !path.exists() {
                 bail!("no store at {} (nothing to compact)", path.display());

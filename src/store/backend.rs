@@ -3,11 +3,14 @@
 //! ([`PgStore`]). Each call goes to the backend in use; nothing outside `store/` knows
 //! which one that is.
 //!
-//! A few calls exist for one backend only, because the other does the job another way:
-//! sled's offline maintenance (`check`, `export`, `import`, `compact`, `stats`) and its
-//! opening sweep; PostgreSQL answers those with [`StoreError::Unsupported`], naming the
-//! call. The web view's tallies read sled's index keys and have no PostgreSQL version
-//! yet.
+//! Both backends answer the calls here, the web view's reads and the maintenance calls
+//! (`check`, `stats`, `export`) included. A few exist for one backend only, because the
+//! other does the job another way: sled's opening sweep, its directory (`path`,
+//! `import` into a directory before it is opened, `compact`) and its flush; PostgreSQL's
+//! work shared between daemons (`claimant`, `register_feeds`, `claim_due_feeds`,
+//! `finish_feed_poll`, `set_feed_due`, `follow_events`: [`StoreError::Unsupported`] on
+//! sled, whose one daemon keeps its own schedule; `claim_due_alerts` is a plain due read
+//! there) and its import into the open database (`import_into`).
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -46,13 +49,6 @@ fn unsupported_on_sled(what: &'static str) -> StoreError {
     StoreError::Unsupported {
         what,
         backend: "sled",
-    }
-}
-
-fn unsupported(what: &'static str) -> StoreError {
-    StoreError::Unsupported {
-        what,
-        backend: "postgres",
     }
 }
 
@@ -327,21 +323,40 @@ impl Store {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.check(),
-            Backend::Postgres(_) => Err(unsupported("store check")),
+            Backend::Postgres(p) => Ok(p.check()?),
         }
     }
 
     pub fn stats(&self, now: DateTime<Utc>) -> Result<StoreStats, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.stats(now),
-            Backend::Postgres(_) => Err(unsupported("store stats")),
+            Backend::Postgres(p) => Ok(p.stats(now)?),
         }
     }
 
     pub fn export(&self, out: impl Write) -> Result<ExportReport, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.export(out),
-            Backend::Postgres(_) => Err(unsupported("store export")),
+            Backend::Postgres(p) => p.export(out),
+        }
+    }
+
+    /// Imports an export into this PostgreSQL database, which must hold no feed state,
+    /// story, event or alert unless `force`: one transaction, ids kept and the id
+    /// sequences set above them. A sled store imports into its directory before it is
+    /// opened ([`Store::import`]: its counters and id base are read at open), so on
+    /// sled this is [`StoreError::Unsupported`].
+    pub fn import_into(
+        &self,
+        input: impl BufRead,
+        force: bool,
+    ) -> Result<ImportReport, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Err(StoreError::Unsupported {
+                what: "import into an open store (sled imports into its directory: Store::import)",
+                backend: "sled",
+            }),
+            Backend::Postgres(p) => p.import(input, force),
         }
     }
 
@@ -475,28 +490,28 @@ impl Store {
     ) -> Result<Vec<Event>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.events_between(q, until, min_confidence),
-            Backend::Postgres(_) => Err(unsupported("the web view's event listing")),
+            Backend::Postgres(p) => Ok(p.events_between(q, until, min_confidence)?),
         }
     }
 
     pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_types(),
-            Backend::Postgres(_) => Err(unsupported("the web view's event types")),
+            Backend::Postgres(p) => Ok(p.event_types()?),
         }
     }
 
     pub fn event_countries(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_countries(),
-            Backend::Postgres(_) => Err(unsupported("the web view's countries")),
+            Backend::Postgres(p) => Ok(p.event_countries()?),
         }
     }
 
     pub fn newest_event_day(&self) -> Result<Option<NaiveDate>, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.newest_event_day(),
-            Backend::Postgres(_) => Err(unsupported("the web view's newest day")),
+            Backend::Postgres(p) => Ok(p.newest_event_day()?),
         }
     }
 
@@ -508,7 +523,7 @@ impl Store {
     ) -> Result<EventTallies, StoreError> {
         match &self.backend {
             Backend::Sled(s) => s.event_tallies(from, to, key_type),
-            Backend::Postgres(_) => Err(unsupported("the web view's tallies")),
+            Backend::Postgres(p) => Ok(p.event_tallies(from, to, key_type)?),
         }
     }
 }

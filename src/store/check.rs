@@ -13,7 +13,8 @@ use crate::model::{Alert, Event, Story, StoryId};
 /// At most this many problems are described (all are counted).
 const DESCRIBED: usize = 50;
 
-/// What [`SledStore::check`] found.
+/// What [`SledStore::check`] (or the PostgreSQL backend's check,
+/// `store/postgres/maintenance.rs`) found.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CheckReport {
     pub stories: u64,
@@ -31,7 +32,7 @@ impl CheckReport {
         self.problems == 0
     }
 
-    fn problem(&mut self, what: String) {
+    pub(super) fn problem(&mut self, what: String) {
         self.problems += 1;
         if self.described.len() < DESCRIBED {
             self.described.push(what);

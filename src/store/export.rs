@@ -11,6 +11,10 @@
 //!
 //! Import goes into an empty store (unless forced), one record at a time, and sets the
 //! id base above every imported id, so new stories, events and alerts never reuse one.
+//!
+//! The PostgreSQL backend writes and reads the same format with these line types
+//! (`store/postgres/maintenance.rs`): `store export` on one backend and `store import`
+//! on the other move a store between them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
@@ -30,36 +34,36 @@ use crate::model::{Alert, Event, FeedState, SinkCircuit, Story};
 
 /// Version of the export format. Readers refuse a newer one.
 pub const EXPORT_FORMAT_VERSION: u32 = 1;
-const FORMAT_NAME: &str = "tidings-store";
+pub(super) const FORMAT_NAME: &str = "tidings-store";
 
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Header {
-    format: String,
-    version: u32,
-    schema: u32,
-    exported_at: chrono::DateTime<chrono::Utc>,
+pub(super) struct Header {
+    pub(super) format: String,
+    pub(super) version: u32,
+    pub(super) schema: u32,
+    pub(super) exported_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A story with the dedup keys that lead to it.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct StoryLine {
-    record: Story,
+pub(super) struct StoryLine {
+    pub(super) record: Story,
     /// (feed, GUID) pairs.
     #[serde(default)]
-    guids: Vec<(String, String)>,
+    pub(super) guids: Vec<(String, String)>,
     #[serde(default)]
-    urls: Vec<String>,
+    pub(super) urls: Vec<String>,
     /// Base64 of the SHA-256 content key, if it still leads to the story.
     #[serde(default)]
-    content_hash: Option<String>,
+    pub(super) content_hash: Option<String>,
     /// Base64 of the near-duplicate signature as stored.
     #[serde(default)]
-    signature: Option<String>,
+    pub(super) signature: Option<String>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Line {
+pub(super) enum Line {
     Feed(Box<FeedState>),
     Story(Box<StoryLine>),
     Event(Box<Event>),
@@ -80,7 +84,7 @@ pub struct ExportReport {
 /// What an import read.
 pub type ImportReport = ExportReport;
 
-fn b64() -> base64::engine::GeneralPurpose {
+pub(super) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
@@ -234,21 +238,7 @@ impl SledStore {
                 continue;
             }
             if !header_seen {
-                let header: Header = serde_json::from_str(&text).map_err(|e| {
-                    bad(format!("not a tidings store export (no header line): {e}"))
-                })?;
-                if header.format != FORMAT_NAME {
-                    return Err(bad(format!(
-                        "format {:?}, expected {FORMAT_NAME:?}",
-                        header.format
-                    )));
-                }
-                if header.version > EXPORT_FORMAT_VERSION {
-                    return Err(bad(format!(
-                        "export format version {} is newer than this tidings reads ({EXPORT_FORMAT_VERSION})",
-                        header.version
-                    )));
-                }
+                check_header(&text).map_err(bad)?;
                 header_seen = true;
                 continue;
             }
@@ -397,6 +387,26 @@ impl SledStore {
             .map_err(e)?;
         Ok(())
     }
+}
+
+/// Whether `text`, the first line of an input, is the header of an export this tidings
+/// reads; if not, what is wrong with it.
+pub(super) fn check_header(text: &str) -> Result<(), String> {
+    let header: Header = serde_json::from_str(text)
+        .map_err(|e| format!("not a tidings store export (no header line): {e}"))?;
+    if header.format != FORMAT_NAME {
+        return Err(format!(
+            "format {:?}, expected {FORMAT_NAME:?}",
+            header.format
+        ));
+    }
+    if header.version > EXPORT_FORMAT_VERSION {
+        return Err(format!(
+            "export format version {} is newer than this tidings reads ({EXPORT_FORMAT_VERSION})",
+            header.version
+        ));
+    }
+    Ok(())
 }
 
 /// Lines of different types written through one closure.

@@ -120,7 +120,7 @@ pub use outbox::{AlertState, OutboxCounts};
 pub use postgres::claims::{FeedClaim, FeedHolder};
 pub use prune::PruneReport;
 pub use schema::SCHEMA_VERSION;
-pub use stats::{dir_size, AgeBand, StoreStats, TreeStats};
+pub use stats::{dir_size, AgeBand, StoreStats, TableStats, TreeStats};
 pub use stories::StoryQuery;
 pub use unindexed::SweepReport;
 

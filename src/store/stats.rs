@@ -1,6 +1,11 @@
 //! What the store holds and what it costs ([`SledStore::stats`]): its size on disk, the keys
 //! and bytes of each tree, stories by age band (and how many still have their text),
 //! events and alerts. Reads every tree once.
+//!
+//! The PostgreSQL backend fills the same [`StoreStats`] (`store/postgres/maintenance.rs`):
+//! `path` is the database's URL without its password, `tables` replaces `trees` (rows
+//! and `pg_total_relation_size` per table: data, indexes and TOAST), and `disk_bytes`
+//! is the sum of those sizes; the counts and age bands mean the same.
 
 use chrono::{DateTime, Utc};
 
@@ -16,6 +21,15 @@ pub struct TreeStats {
     pub value_bytes: u64,
 }
 
+/// One PostgreSQL table's size: its rows, and its bytes on disk with its indexes and
+/// TOAST (`pg_total_relation_size`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableStats {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
 /// Stories first seen within an age band.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AgeBand {
@@ -28,10 +42,16 @@ pub struct AgeBand {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoreStats {
+    /// The sled store's directory, or the PostgreSQL database's URL (no password).
     pub path: String,
-    /// Bytes of the store's directory on disk.
+    /// Bytes of the store's directory on disk (sled), or of its tables (PostgreSQL).
     pub disk_bytes: u64,
+    /// sled's trees (none on PostgreSQL).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trees: Vec<TreeStats>,
+    /// PostgreSQL's tables (none on sled).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableStats>,
     pub stories: u64,
     pub stories_by_age: Vec<AgeBand>,
     pub events: u64,
@@ -51,6 +71,26 @@ const BANDS: &[(&str, i64)] = &[
     ("90d–365d", 365),
     ("≥ 365d", i64::MAX),
 ];
+
+/// The age bands, empty.
+pub(super) fn empty_bands() -> Vec<AgeBand> {
+    BANDS
+        .iter()
+        .map(|(band, _)| AgeBand {
+            band: band.to_string(),
+            stories: 0,
+            with_text: 0,
+        })
+        .collect()
+}
+
+/// The index in [`BANDS`] of a story first seen `days` whole days ago.
+pub(super) fn band_of(days: i64) -> usize {
+    BANDS
+        .iter()
+        .position(|(_, below)| days < *below)
+        .unwrap_or(BANDS.len() - 1)
+}
 
 /// Bytes of the files under `path` (0 for what cannot be read): a store's size on
 /// disk, for `store stats`, compaction, the soak and the load runs.
@@ -92,24 +132,13 @@ impl SledStore {
                 trees.push(t);
             }
         }
-        let mut bands: Vec<AgeBand> = BANDS
-            .iter()
-            .map(|(band, _)| AgeBand {
-                band: band.to_string(),
-                stories: 0,
-                with_text: 0,
-            })
-            .collect();
+        let mut bands = empty_bands();
         for entry in self.stories.iter() {
             let (_, value) = entry?;
             let Ok(aged) = serde_json::from_slice::<super::codec::StoryTimes>(&value) else {
                 continue;
             };
-            let days = (now - aged.first_seen).num_days();
-            let at = BANDS
-                .iter()
-                .position(|(_, below)| days < *below)
-                .unwrap_or(BANDS.len() - 1);
+            let at = band_of((now - aged.first_seen).num_days());
             bands[at].stories += 1;
             bands[at].with_text += u64::from(!aged.text.is_empty());
         }
@@ -120,6 +149,7 @@ impl SledStore {
             path: self.path.display().to_string(),
             disk_bytes,
             trees,
+            tables: Vec::new(),
             stories,
             stories_by_age: bands,
             events: self.event_count() as u64,

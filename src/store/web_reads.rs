@@ -1,7 +1,8 @@
 //! Reads for the web view (`crate::web`): events in a day range with a confidence floor,
 //! the distinct types and countries the indexes hold, and tallies per day, type, country
 //! and event key read from the index keys alone (no event record is decoded), over the
-//! day range asked.
+//! day range asked. The PostgreSQL backend answers the same calls with the same results
+//! in SQL (`store/postgres/web_reads.rs`); `tests/store_backends.rs` compares the two.
 
 use std::collections::BTreeMap;
 
@@ -218,149 +219,6 @@ fn distinct_parts(tree: &sled::Tree) -> Result<Vec<String>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Detection;
-    use crate::model::{Candidate, Evidence, Field, Modality};
-    use crate::store::IngestHooks;
-
-    fn story(guid: &str, published: &str) -> Candidate {
-        Candidate {
-            feed: "f".into(),
-            guid: guid.into(),
-            guid_derived: false,
-            url: Some(format!("https://x/{guid}")),
-            raw_url: None,
-            title: format!("story {guid}"),
-            text: format!("text of {guid}"),
-            published: Some(published.parse().unwrap()),
-            language: None,
-            seen_at: published.parse().unwrap(),
-        }
-    }
-
-    fn detection(kind: &str, countries: &[&str], confidence: f32) -> Detection {
-        Detection {
-            event_type: kind.into(),
-            actors: Vec::new(),
-            countries: countries.iter().map(|c| c.to_string()).collect(),
-            organization: None,
-            location: None,
-            date: None,
-            modality: Modality::Occurred,
-            confidence,
-            evidence: Evidence {
-                field: Field::Title,
-                sentence: "s".into(),
-                start: 0,
-                end: 1,
-                rule: "r".into(),
-                matched: Vec::new(),
-                resolved_against: None,
-            },
-        }
-    }
-
-    fn add(store: &SledStore, guid: &str, published: &str, d: Detection) {
-        let detect = move |_: &crate::model::Story| vec![d.clone()];
-        let hooks = IngestHooks {
-            detect: &detect,
-            route: &|_, _| None,
-        };
-        store
-            .ingest_detecting(&story(guid, published), &hooks)
-            .unwrap();
-    }
-
-    #[test]
-    fn ranges_confidence_distinct_parts_and_tallies() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!(store.newest_event_day().unwrap(), None);
-        add(
-            &store,
-            "a",
-            "2026-01-01T10:00:00Z",
-            detection("meet", &["DEU", "FRA"], 0.9),
-        );
-        add(
-            &store,
-            "b",
-            "2026-01-05T10:00:00Z",
-            detection("meet", &["FRA", "USA"], 0.5),
-        );
-        add(
-            &store,
-            "c",
-            "2026-01-09T10:00:00Z",
-            detection("vote", &["CHN"], 0.8),
-        );
-        add(
-            &store,
-            "d",
-            "2026-02-01T10:00:00Z",
-            detection("meet", &["DEU", "FRA"], 0.7),
-        );
-
-        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let all = |q: EventQuery, until, min| {
-            store
-                .events_between(&q, until, min)
-                .unwrap()
-                .iter()
-                .map(|e| e.countries.join("-"))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            all(EventQuery::default(), None, None),
-            ["DEU-FRA", "CHN", "FRA-USA", "DEU-FRA"]
-        );
-        assert_eq!(
-            all(EventQuery::default(), Some(day("2026-01-09")), Some(0.6)),
-            ["CHN", "DEU-FRA"],
-            "until is inclusive; the floor drops 0.5"
-        );
-        let fra = EventQuery {
-            country: Some("FRA".into()),
-            since: Some(day("2026-01-02")),
-            ..EventQuery::default()
-        };
-        assert_eq!(all(fra, Some(day("2026-01-31")), None), ["FRA-USA"]);
-        let meet = EventQuery {
-            event_type: Some("meet".into()),
-            limit: Some(2),
-            ..EventQuery::default()
-        };
-        assert_eq!(all(meet, None, None), ["DEU-FRA", "FRA-USA"]);
-
-        assert_eq!(store.event_types().unwrap(), ["meet", "vote"]);
-        assert_eq!(
-            store.event_countries().unwrap(),
-            ["CHN", "DEU", "FRA", "USA"]
-        );
-        assert_eq!(store.newest_event_day().unwrap(), Some(day("2026-02-01")));
-
-        let t = store
-            .event_tallies(
-                Some(day("2026-01-01")),
-                Some(day("2026-01-31")),
-                Some("meet"),
-            )
-            .unwrap();
-        assert_eq!(t.by_day_and_type.len(), 3);
-        assert_eq!(t.by_day_and_type[&(day("2026-01-09"), "vote".into())], 1);
-        assert_eq!(t.by_country["FRA"], 2);
-        assert_eq!(
-            t.by_country.get("DEU"),
-            Some(&1),
-            "February is out of range"
-        );
-        assert_eq!(t.by_key[&("meet".into(), "DEU-FRA".into())], 1);
-        let everything = store.event_tallies(None, None, Some("meet")).unwrap();
-        assert_eq!(everything.by_key[&("meet".into(), "DEU-FRA".into())], 2);
-        assert_eq!(everything.by_country["FRA"], 3);
-        assert_eq!(everything.by_day_and_type.values().sum::<u64>(), 4);
-        let no_keys = store.event_tallies(None, None, None).unwrap();
-        assert!(no_keys.by_key.is_empty());
-    }
 
     #[test]
     fn days_round_trip_through_their_keys() {

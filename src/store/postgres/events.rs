@@ -176,7 +176,7 @@ pub(super) fn modality_text(m: Modality) -> String {
         .unwrap_or_default()
 }
 
-fn decode_event(id: i64, record: serde_json::Value) -> Result<Event, PgError> {
+pub(super) fn decode_event(id: i64, record: serde_json::Value) -> Result<Event, PgError> {
     serde_json::from_value(record).map_err(|source| PgError::Decode {
         table: "events",
         id: id.to_string(),

@@ -404,7 +404,7 @@ async fn save(tx: &mut PgConnection, story: &Story) -> Result<(), PgError> {
     Ok(())
 }
 
-fn decode(id: StoryId, record: serde_json::Value) -> Result<Story, PgError> {
+pub(super) fn decode(id: StoryId, record: serde_json::Value) -> Result<Story, PgError> {
     serde_json::from_value(record).map_err(|source| PgError::Decode {
         table: "stories",
         id: id.to_string(),
@@ -422,15 +422,15 @@ pub(super) fn story_id(id: i64) -> StoryId {
 }
 
 /// A band key's 64 bits as a `bigint`.
-fn db_key(key: u64) -> i64 {
+pub(super) fn db_key(key: u64) -> i64 {
     i64::from_ne_bytes(key.to_ne_bytes())
 }
 
-fn encode_signature(sig: &Signature) -> Vec<u8> {
+pub(super) fn encode_signature(sig: &Signature) -> Vec<u8> {
     sig.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn decode_signature(bytes: &[u8]) -> Option<Signature> {
+pub(super) fn decode_signature(bytes: &[u8]) -> Option<Signature> {
     if bytes.len() != SIGNATURE_LEN * 4 {
         return None;
     }

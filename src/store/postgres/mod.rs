@@ -14,15 +14,19 @@
 //!
 //! Built so far: connection and migrations, the claiming of feeds by host
 //! ([`claims`]), the ingestion of stories with dedup and event merge across daemons
-//! (`ingest.rs`, `events.rs`), and the outbox claimed for delivery (`outbox.rs`).
+//! (`ingest.rs`, `events.rs`), the outbox claimed for delivery (`outbox.rs`), the web
+//! view's reads (`web_reads.rs`), and the maintenance calls — stats, the consistency
+//! check, export and import in sled's JSONL format (`maintenance.rs`).
 
 pub mod claims;
 mod events;
 mod follow;
 mod ingest;
+mod maintenance;
 mod outbox;
 mod prune;
 mod state;
+mod web_reads;
 
 use std::future::Future;
 use std::time::Duration;
@@ -63,6 +67,9 @@ pub enum PgError {
     Runtime(#[source] std::io::Error),
     #[error("the PostgreSQL call stopped before it answered")]
     Lost,
+    /// An import into a database that already holds records, without `force`.
+    #[error("the PostgreSQL database at {target} already holds feeds, stories, events or alerts: import into an empty database (or pass --force to merge into it)")]
+    NotEmpty { target: String },
 }
 
 impl PgError {
@@ -86,6 +93,8 @@ pub struct PgStore {
     /// The name this process claims feeds and alerts under: host, process id and a
     /// random suffix (`newsroom-2/4121/9f3a`), unique among the daemons on a database.
     claimant: String,
+    /// The database's URL without its password, for messages and `store stats`.
+    target: String,
 }
 
 impl PgStore {
@@ -99,6 +108,7 @@ impl PgStore {
             .build()
             .map_err(PgError::Runtime)?;
         let target = redacted(url);
+        let shown = target.clone();
         let url = url.to_string();
         let pool = on(&runtime, async move {
             let pool = PgPoolOptions::new()
@@ -114,6 +124,7 @@ impl PgStore {
             runtime: Some(runtime),
             pool,
             claimant: claimant_name(),
+            target: shown,
         })
     }
 

@@ -98,8 +98,8 @@ impl PgStore {
                 .map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
             sqlx::query(
                 "SELECT s.id, s.record FROM stories s \
-                 WHERE ($1::text IS NULL OR EXISTS \
-                     (SELECT 1 FROM story_guids g WHERE g.story = s.id AND g.feed = $1)) \
+                 WHERE ($1::text IS NULL OR s.record -> 'sources' @> \
+                     jsonb_build_array(jsonb_build_object('feed', $1::text))) \
                    AND ($2::timestamptz IS NULL OR s.published >= $2) \
                  ORDER BY s.published DESC, s.id DESC LIMIT $3",
             )
@@ -115,13 +115,16 @@ impl PgStore {
         })
     }
 
-    /// Number of stories with at least one copy from `feed`.
+    /// Number of stories with at least one copy from `feed` (their identity pruned or
+    /// not, as with sled).
     pub fn feed_story_count(&self, feed: &str) -> Result<u64, PgError> {
         let feed = feed.to_string();
         self.run(move |pool| async move {
-            let n: i64 =
-                sqlx::query_scalar("SELECT count(DISTINCT story) FROM story_guids WHERE feed = $1")
-                    .bind(&feed)
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM stories \
+                 WHERE record -> 'sources' @> jsonb_build_array(jsonb_build_object('feed', $1::text))",
+            )
+            .bind(&feed)
                     .fetch_one(&pool)
                     .await
                     .map_err(PgError::query("counting a feed's stories"))?;
