@@ -1,12 +1,14 @@
 //! Feeds shared between daemons by claiming.
 //!
-//! A daemon works a host's feeds only while it holds the host's lease, so a host's
-//! politeness limits (concurrency, spacing, Retry-After pauses) stay with one process
-//! and hold across daemons as they do within one. Each round, a daemon:
+//! A daemon works a host's feeds only while it holds the host, so a host's politeness
+//! limits (concurrency, spacing, Retry-After pauses) stay with one process and hold
+//! across daemons as they do within one. Each round, a daemon:
 //!
-//! 1. says it is alive (`daemons.seen_at`) and renews the leases of the hosts it holds;
-//! 2. takes free hosts — never held, or whose holder's lease ran out — up to its share
-//!    (the hosts with feeds over the live daemons, rounded up), with
+//! 1. says it is alive for another lease (`daemons.alive_until`): the hosts it holds are
+//!    its own while it is alive, so a round writes one row whatever their number;
+//! 2. takes free hosts — never held, or held by a daemon no longer alive — up to its
+//!    share (the hosts with feeds, `hosts.feeds > 0`, over the live daemons, rounded
+//!    up), with
 //!    `FOR UPDATE SKIP LOCKED`, so two daemons never take one host; a daemon over its
 //!    share (another joined) drains hosts down to it — no new poll starts on a draining
 //!    host, which goes back once its polls have finished — so a daemon that joins gets
@@ -14,9 +16,9 @@
 //! 3. claims the due feeds of its hosts, each for one poll and under a lease, again
 //!    with `SKIP LOCKED`.
 //!
-//! [`PgStore::finish`] ends a poll's claim and sets the feed's next due time. A daemon
-//! that dies keeps nothing: its host and feed leases run out, and the next daemon to
-//! claim takes them. Times are the database's clock, so the daemons' clocks need not
+//! [`PgStore::finish_feed_poll`] ends a poll's claim and sets the feed's next due time.
+//! A daemon that dies keeps nothing: once its `alive_until` and its feeds' leases have
+//! passed, the next daemon to claim takes its hosts and their feeds. Times are the database's clock, so the daemons' clocks need not
 //! agree.
 
 use std::time::Duration;
@@ -89,6 +91,20 @@ impl PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(PgError::query("disabling removed feeds"))?;
+            // Each host's enabled feeds, which the rounds count hosts by; and daemons
+            // gone for a day are forgotten.
+            for statement in [
+                "UPDATE hosts h SET feeds = coalesce(c.n, 0) FROM hosts h2 \
+                 LEFT JOIN (SELECT host, count(*) AS n FROM feeds WHERE enabled GROUP BY host) c \
+                   ON c.host = h2.host \
+                 WHERE h.host = h2.host AND h.feeds IS DISTINCT FROM coalesce(c.n, 0)",
+                "DELETE FROM daemons WHERE alive_until < now() - interval '1 day'",
+            ] {
+                sqlx::query(statement)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(PgError::query("registering feeds"))?;
+            }
             tx.commit().await.map_err(PgError::query("registering feeds"))
         })
     }
@@ -107,17 +123,11 @@ impl PgStore {
         self.run(move |pool| async move {
             let what = "claiming feeds";
             let mut tx = pool.begin().await.map_err(PgError::query(what))?;
+            // Alive for another lease: this keeps every host it holds.
             sqlx::query(
-                "INSERT INTO daemons (id) VALUES ($1) \
-                 ON CONFLICT (id) DO UPDATE SET seen_at = now()",
-            )
-            .bind(&daemon)
-            .execute(&mut *tx)
-            .await
-            .map_err(PgError::query(what))?;
-            sqlx::query(
-                "UPDATE hosts SET lease_until = now() + $2 * interval '1 second' \
-                 WHERE holder = $1 AND lease_until >= now()",
+                "INSERT INTO daemons (id, alive_until) \
+                 VALUES ($1, now() + $2 * interval '1 second') \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = now(), alive_until = excluded.alive_until",
             )
             .bind(&daemon)
             .bind(lease)
@@ -128,14 +138,10 @@ impl PgStore {
             // counting those it is giving up).
             let row = sqlx::query(
                 "SELECT \
-                   (SELECT count(*) FROM hosts h WHERE EXISTS \
-                      (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled)) AS hosts, \
-                   (SELECT count(*) FROM daemons \
-                      WHERE seen_at >= now() - $1 * interval '1 second') AS live, \
-                   (SELECT count(*) FROM hosts \
-                      WHERE holder = $2 AND lease_until >= now() AND NOT draining) AS held",
+                   (SELECT count(*) FROM hosts WHERE feeds > 0) AS hosts, \
+                   (SELECT count(*) FROM daemons WHERE alive_until >= now()) AS live, \
+                   (SELECT count(*) FROM hosts WHERE holder = $1 AND NOT draining) AS held",
             )
-            .bind(lease)
             .bind(&daemon)
             .fetch_one(&mut *tx)
             .await
@@ -147,8 +153,7 @@ impl PgStore {
                 // starts on a draining host; it goes once its polls have finished.
                 sqlx::query(
                     "UPDATE hosts SET draining = true WHERE host IN ( \
-                       SELECT host FROM hosts \
-                       WHERE holder = $1 AND lease_until >= now() AND NOT draining \
+                       SELECT host FROM hosts WHERE holder = $1 AND NOT draining \
                        ORDER BY host DESC LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 )
                 .bind(&daemon)
@@ -157,11 +162,11 @@ impl PgStore {
                 .await
                 .map_err(PgError::query(what))?;
             } else if held < share {
-                // Under the share: keep hosts it was draining, then take free ones.
+                // Under the share: keep hosts it was draining, then take free ones —
+                // never held, or held by a daemon no longer alive.
                 let kept = sqlx::query(
                     "UPDATE hosts SET draining = false WHERE host IN ( \
-                       SELECT host FROM hosts \
-                       WHERE holder = $1 AND lease_until >= now() AND draining \
+                       SELECT host FROM hosts WHERE holder = $1 AND draining \
                        ORDER BY host LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 )
                 .bind(&daemon)
@@ -172,16 +177,13 @@ impl PgStore {
                 .rows_affected() as i64;
                 if held + kept < share {
                     sqlx::query(
-                        "UPDATE hosts SET holder = $1, draining = false, \
-                           lease_until = now() + $2 * interval '1 second' \
-                         WHERE host IN ( \
-                           SELECT h.host FROM hosts h \
-                           WHERE (h.holder IS NULL OR h.lease_until < now()) \
-                             AND EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host AND f.enabled) \
-                           ORDER BY h.host LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                        "UPDATE hosts SET holder = $1, draining = false WHERE host IN ( \
+                           SELECT h.host FROM hosts h LEFT JOIN daemons d ON d.id = h.holder \
+                           WHERE h.feeds > 0 \
+                             AND (h.holder IS NULL OR d.id IS NULL OR d.alive_until < now()) \
+                           ORDER BY h.host LIMIT $2 FOR UPDATE OF h SKIP LOCKED)",
                     )
                     .bind(&daemon)
-                    .bind(lease)
                     .bind(share - held - kept)
                     .execute(&mut *tx)
                     .await
@@ -190,7 +192,7 @@ impl PgStore {
             }
             // Drained hosts with no poll of ours left go back.
             sqlx::query(
-                "UPDATE hosts h SET holder = NULL, lease_until = NULL, draining = false \
+                "UPDATE hosts h SET holder = NULL, draining = false \
                  WHERE h.holder = $1 AND h.draining \
                    AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.host = h.host \
                      AND f.claimed_by = $1 AND f.lease_until >= now())",
@@ -203,7 +205,7 @@ impl PgStore {
                 "UPDATE feeds f SET claimed_by = $1, lease_until = now() + $2 * interval '1 second' \
                  WHERE f.id IN ( \
                    SELECT d.id FROM feeds d JOIN hosts h ON h.host = d.host \
-                   WHERE h.holder = $1 AND h.lease_until >= now() AND NOT h.draining \
+                   WHERE h.holder = $1 AND NOT h.draining \
                      AND d.enabled AND d.next_due <= now() \
                      AND (d.claimed_by IS NULL OR d.lease_until < now()) \
                    ORDER BY d.next_due, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED) \
@@ -280,7 +282,7 @@ impl PgStore {
             let mut tx = pool.begin().await.map_err(PgError::query(what))?;
             for statement in [
                 "UPDATE feeds SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1",
-                "UPDATE hosts SET holder = NULL, lease_until = NULL, draining = false WHERE holder = $1",
+                "UPDATE hosts SET holder = NULL, draining = false WHERE holder = $1",
                 "DELETE FROM daemons WHERE id = $1",
             ] {
                 sqlx::query(statement)
@@ -298,10 +300,11 @@ impl PgStore {
         self.run(|pool| async move {
             let rows = sqlx::query(
                 "SELECT f.id, f.host, \
-                   CASE WHEN h.lease_until >= now() THEN h.holder END, \
+                   CASE WHEN d.alive_until >= now() THEN h.holder END, \
                    CASE WHEN f.lease_until >= now() THEN f.claimed_by END, \
                    f.next_due, f.polls, f.last_polled_by \
                  FROM feeds f JOIN hosts h ON h.host = f.host \
+                 LEFT JOIN daemons d ON d.id = h.holder \
                  WHERE f.enabled ORDER BY f.id",
             )
             .fetch_all(&pool)
