@@ -258,6 +258,24 @@ pub fn run(
             last_cpu = now_cpu;
             last_db = now_db;
         }
+        if completed {
+            // What the database holds for this world, per story.
+            let sizes: Vec<(String, i64)> = runtime.block_on(
+                sqlx::query_as(
+                    "SELECT c.relname::text, pg_total_relation_size(c.oid) FROM pg_class c \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.relkind = 'r' AND n.nspname = 'public' \
+                     ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 6",
+                )
+                .fetch_all(&pool),
+            )?;
+            let stories = out.last().map_or(0, |c: &PgCycle| c.stories).max(1);
+            let listed: Vec<String> = sizes
+                .iter()
+                .map(|(t, b)| format!("{t} {:.1} MB ({:.0} B/story)", *b as f64 / 1e6, *b as f64 / stories as f64))
+                .collect();
+            println!("  tables with their indexes: {}", listed.join(", "));
+        }
         for child in &mut children {
             let _ = Command::new("kill")
                 .arg("-TERM")
