@@ -25,12 +25,9 @@ const FEED: &str = r#"<?xml version="1.0"?>
 <description>Stocks closed little changed on Tuesday as traders waited for new figures.</description></item>
 </channel></rss>"#;
 
-#[test]
-fn a_poll_stores_in_postgres_and_the_cli_reads_it_there() {
-    let Some(db) = database_or_skip("pg_daemon_poll") else {
-        return;
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+/// Serves [`FEED`] on 127.0.0.1 from `runtime`; a workspace whose config polls it and
+/// keeps its store in PostgreSQL, the URL in `db.url` (written by the caller).
+fn workspace_on_postgres(runtime: &tokio::runtime::Runtime) -> Workspace {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -40,10 +37,19 @@ fn a_poll_stores_in_postgres_and_the_cli_reads_it_there() {
         get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], FEED) }),
     );
     runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let ws = Workspace::new(&format!(
+    Workspace::new(&format!(
         "[store]\nbackend = \"postgres\"\nurl_file = \"db.url\"\n\n\
          [daemon]\njitter = 0.0\n\n[[feeds]]\nid = \"wire\"\nurl = \"{base}/feed.xml\"\n"
-    ));
+    ))
+}
+
+#[test]
+fn a_poll_stores_in_postgres_and_the_cli_reads_it_there() {
+    let Some(db) = database_or_skip("pg_daemon_poll") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ws = workspace_on_postgres(&runtime);
     std::fs::write(ws.dir.path().join("db.url"), format!("{}\n", db.url)).unwrap();
 
     let out = ws.run(&["run", "--once"]);
@@ -123,19 +129,7 @@ fn events_follow_on_postgres_hears_what_any_daemon_writes() {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new().route(
-        "/feed.xml",
-        get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], FEED) }),
-    );
-    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let ws = Workspace::new(&format!(
-        "[store]\nbackend = \"postgres\"\nurl_file = \"db.url\"\n\n\
-         [daemon]\njitter = 0.0\n\n[[feeds]]\nid = \"wire\"\nurl = \"{base}/feed.xml\"\n"
-    ));
+    let ws = workspace_on_postgres(&runtime);
     std::fs::write(ws.dir.path().join("db.url"), &db.url).unwrap();
     // The migrations first, so the follower has a database to listen on.
     ws.ok(&["stories"]);

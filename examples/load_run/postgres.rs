@@ -272,7 +272,13 @@ pub fn run(
             let stories = out.last().map_or(0, |c: &PgCycle| c.stories).max(1);
             let listed: Vec<String> = sizes
                 .iter()
-                .map(|(t, b)| format!("{t} {:.1} MB ({:.0} B/story)", *b as f64 / 1e6, *b as f64 / stories as f64))
+                .map(|(t, b)| {
+                    format!(
+                        "{t} {:.1} MB ({:.0} B/story)",
+                        *b as f64 / 1e6,
+                        *b as f64 / stories as f64
+                    )
+                })
                 .collect();
             println!("  tables with their indexes: {}", listed.join(", "));
         }
