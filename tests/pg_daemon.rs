@@ -173,3 +173,58 @@ fn events_follow_on_postgres_hears_what_any_daemon_writes() {
         serde_json::json!(["ESP", "PRT"])
     );
 }
+
+#[test]
+fn a_daemons_event_stream_carries_what_another_daemon_stored() {
+    let Some(db) = database_or_skip("pg_stream_relay") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The second workspace polls the meeting; the first has a feed of its own that
+    // never answers, so whatever its stream carries came from the other.
+    let writer = workspace_on_postgres(&runtime);
+    std::fs::write(writer.dir.path().join("db.url"), &db.url).unwrap();
+    let streamer = Workspace::new(
+        "[store]\nbackend = \"postgres\"\nurl_file = \"db.url\"\n\n\
+         [[feeds]]\nid = \"quiet\"\nurl = \"http://127.0.0.1:9/feed.xml\"\ninterval = \"1h\"\n",
+    );
+    std::fs::write(streamer.dir.path().join("db.url"), &db.url).unwrap();
+    let mut daemon = streamer.spawn_daemon(&[]);
+    let base = streamer.wait_ready(Duration::from_secs(30));
+    common::wait_for(Duration::from_secs(20), "the relay to listen", || {
+        streamer.log().contains("relaying every daemon's changes")
+    });
+
+    let first_line = runtime.spawn(async move {
+        use futures_util::StreamExt;
+        let response = reqwest::Client::new()
+            .get(format!("{base}/api/v1/events/stream"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.bytes_stream();
+        let mut buffer = Vec::new();
+        while let Some(chunk) = body.next().await {
+            buffer.extend_from_slice(&chunk.unwrap());
+            if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+                return String::from_utf8_lossy(&buffer[..end]).to_string();
+            }
+        }
+        String::new()
+    });
+    // Let the stream's request reach the daemon before the event is written.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(writer.run(&["run", "--once"]).status.success());
+    let line = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(20), first_line).await })
+        .expect("an event on the other daemon's stream within 20 s")
+        .unwrap();
+    assert!(common::terminate(&mut daemon, Duration::from_secs(20)));
+    let notice: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(notice["change"], "new", "{notice}");
+    assert_eq!(
+        notice["event"]["countries"],
+        serde_json::json!(["ESP", "PRT"])
+    );
+}

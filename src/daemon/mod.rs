@@ -98,6 +98,9 @@ struct Shared {
     events: broadcast::Sender<EventNotice>,
     outbox: Arc<Notify>,
     permits: Arc<Semaphore>,
+    /// The event stream is fed from the database (several daemons share it), not by
+    /// this daemon's polls.
+    relayed: bool,
     /// Slots for the CPU-bound part of a poll (parse, dedup, detect, store): two per core,
     /// so that a core whose poll waits for the store's writer lock has another to parse.
     cpu: Semaphore,
@@ -181,6 +184,7 @@ pub async fn run(
         events: broadcast::channel(1024).0,
         outbox: Arc::new(Notify::new()),
         permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+        relayed: store.claimant().is_some() && mode == RunMode::Forever,
         cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
         hosts: HostGates::default(),
     });
@@ -239,6 +243,9 @@ pub async fn run(
             ENDPOINT
         });
         daemon_file = write_daemon_file(data_dir, bound);
+        if shared.relayed {
+            relay_events(Arc::clone(&store), shared.events.clone(), stop_rx.clone());
+        }
         info!(address = %bound, "HTTP endpoint listening");
         {
             let store = Arc::clone(&store);
@@ -620,6 +627,38 @@ pub async fn run(
     outcome
 }
 
+/// With a store several daemons share, the event stream (API, web view) carries every
+/// daemon's changes as the database announces them, not only this daemon's: a thread
+/// of its own listens until the daemon stops (it is not waited for: the process ends
+/// with it), and listens again a second after the database connection fails.
+fn relay_events(
+    store: Arc<Store>,
+    events: broadcast::Sender<EventNotice>,
+    stop: watch::Receiver<bool>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("tidings-event-relay".into())
+        .spawn(move || {
+            while !*stop.borrow() {
+                let followed = store.follow_events(
+                    || info!("event stream: relaying every daemon's changes from the database"),
+                    |change, event| {
+                        // No subscriber is not an error.
+                        let _ = events.send(EventNotice::of(&change, event));
+                        !*stop.borrow()
+                    },
+                );
+                if let Err(e) = followed {
+                    warn!(error = %e, "event stream: lost the database's announcements; listening again in 1 s");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        error!(error = %e, "cannot start the event relay; the event stream stays empty");
+    }
+}
+
 /// The daemon's background tasks, by name (for a shutdown that takes too long).
 const ENDPOINT: &str = "HTTP endpoint";
 const DELIVERY: &str = "alert delivery";
@@ -979,8 +1018,11 @@ fn publish(shared: &Shared, changes: &[EventChange]) {
             }
             EventChange::Corroborated(_) => {}
         }
-        // No subscriber is not an error.
-        let _ = shared.events.send(EventNotice::of(change, event));
+        // No subscriber is not an error. With a shared store the database relays
+        // every daemon's changes, this one's included (`relay_events`).
+        if !shared.relayed {
+            let _ = shared.events.send(EventNotice::of(change, event));
+        }
     }
 }
 
