@@ -345,6 +345,7 @@ pub async fn run(
             in_flight.insert(feed.id.clone());
             tasks.spawn(poll_task(
                 feed.clone(),
+                None,
                 Arc::clone(&config),
                 Arc::clone(&fetcher),
                 Arc::clone(&detector),
@@ -380,6 +381,8 @@ pub async fn run(
                         in_flight.insert(feed.id.clone());
                         tasks.spawn(poll_task(
                             feed.clone(),
+                            // The host it was claimed under (moves followed).
+                            Some(claim.host),
                             Arc::clone(&config),
                             Arc::clone(&fetcher),
                             Arc::clone(&detector),
@@ -783,8 +786,11 @@ fn write_daemon_file(data_dir: &Path, bound: std::net::SocketAddr) -> Option<Pat
     }
 }
 
+/// Polls `feed` at `host` (when `None`, the host of its stored URL), within the host's
+/// politeness limits and a global slot.
 async fn poll_task(
     feed: FeedConfig,
+    host: Option<String>,
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     detector: Arc<Detector>,
@@ -792,7 +798,7 @@ async fn poll_task(
 ) -> (String, Result<TaskEnd, StoreError>) {
     // The host's turn first, then a global slot: waiting on a busy host holds no global
     // slot that another host's feed could use.
-    let host = poll_host(&shared.store, &feed);
+    let host = host.unwrap_or_else(|| poll_host(&shared.store, &feed));
     let gate = shared.hosts.gate(&host, config.daemon.per_host_concurrency);
     let Some(_host_permit) = gate.enter(config.daemon.per_host_spacing).await else {
         return (feed.id.clone(), Ok(TaskEnd::Stopped));
