@@ -7,38 +7,18 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use common::pg::database_or_skip;
 use common::shared_dir_or_skip;
 use tidings::model::{Candidate, CircuitState, FeedState, IngestOutcome, MatchKind, SinkCircuit};
-use tidings::parser::parse_feed;
 use tidings::store::postgres::PgStore;
 use tidings::store::{Store, StoryQuery};
 
 /// Every entry of the real captures, in capture order, each seen at its capture time.
 fn captured_entries(shared: &std::path::Path) -> Vec<Candidate> {
-    let dir = shared.join("feeds/news-snapshots");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).unwrap();
-    let mut captures: Vec<(DateTime<Utc>, String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split(',').collect();
-            let at = DateTime::parse_from_rfc3339(cols.get(4)?).ok()?;
-            Some((
-                at.with_timezone(&Utc),
-                cols[0].to_string(),
-                cols[5].to_string(),
-            ))
-        })
-        .collect();
-    captures.sort();
-    captures
+    common::captured_batches(shared)
         .into_iter()
-        .flat_map(|(at, file, outlet)| {
-            let body = std::fs::read(dir.join(&file)).unwrap();
-            parse_feed(&outlet, &body, None, at).unwrap().candidates
-        })
+        .flatten()
         .collect()
 }
 

@@ -16,35 +16,8 @@ use common::{shared_dir_or_skip, Workspace};
 use sqlx::{AssertSqlSafe, Connection};
 use tidings::detect::Detector;
 use tidings::model::{AlertReason, Candidate, Event, EventChange, FeedState, IngestOutcome, Story};
-use tidings::parser::parse_feed;
 use tidings::poll::detect_story;
 use tidings::store::{AlertState, EventQuery, IngestHooks, Store, StoreError, StoryQuery};
-
-/// The captures in `../shared/feeds/news-snapshots`, in capture order, one batch each.
-fn captures(shared: &Path) -> Vec<Vec<Candidate>> {
-    let dir = shared.join("feeds/news-snapshots");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("MANIFEST.csv");
-    let mut list: Vec<(DateTime<Utc>, String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split(',').collect();
-            let at = DateTime::parse_from_rfc3339(c.get(4)?)
-                .ok()?
-                .with_timezone(&Utc);
-            Some((at, c[0].to_string(), c.get(5)?.to_string()))
-        })
-        .collect();
-    list.sort();
-    list.iter()
-        .map(|(at, file, outlet)| {
-            let body = std::fs::read(dir.join(file)).unwrap();
-            parse_feed(outlet, &body, None, *at)
-                .unwrap_or_else(|e| panic!("{file}: {e}"))
-                .candidates
-        })
-        .collect()
-}
 
 /// An alert to the desk for every new or updated event.
 fn route(change: &EventChange, _: &Event) -> Option<(AlertReason, Vec<String>)> {
@@ -110,7 +83,7 @@ fn a_sled_store_from_the_real_captures_moves_to_postgres_and_back_unchanged() {
         return;
     };
     let detector = Detector::embedded().unwrap();
-    let batches = captures(&shared);
+    let batches = common::captured_batches(&shared);
     let dir = tempfile::tempdir().unwrap();
     let sled_path = dir.path().join("sled");
     let dump = {

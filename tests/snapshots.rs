@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use tidings::model::IngestOutcome;
 use tidings::parser::parse_feed;
 use tidings::store::Store;
@@ -19,19 +18,7 @@ fn real_captures_are_stored_once_per_story_and_reingest_adds_nothing() {
         return;
     };
     let dir = shared.join("feeds/news-snapshots");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("MANIFEST.csv");
-    let mut captures: Vec<(DateTime<Utc>, String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split(',').collect();
-            let at = DateTime::parse_from_rfc3339(c.get(4)?)
-                .ok()?
-                .with_timezone(&Utc);
-            Some((at, c[0].to_string(), c.get(5)?.to_string()))
-        })
-        .collect();
-    captures.sort();
+    let captures = common::captures(&shared);
     assert_eq!(captures.len(), 96);
 
     let tmp = tempfile::tempdir().unwrap();
@@ -39,7 +26,7 @@ fn real_captures_are_stored_once_per_story_and_reingest_adds_nothing() {
     let mut guids: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     let mut new: BTreeMap<String, usize> = BTreeMap::new();
     for pass in 0..2 {
-        for (at, file, outlet) in &captures {
+        for common::Capture { at, file, outlet } in &captures {
             let body = std::fs::read(dir.join(file)).unwrap();
             let parsed =
                 parse_feed(outlet, &body, None, *at).unwrap_or_else(|e| panic!("{file}: {e}"));

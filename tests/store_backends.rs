@@ -492,18 +492,41 @@ fn delivery_retry_dead_letters_and_replay_keep_the_alert_id_on_both_backends() {
         retry.last_error = Some("HTTP 500".into());
         store.alert_retry(&retry, due[0].next_attempt).unwrap();
         assert_eq!(store.due_alerts(now, 10).unwrap().len(), 1);
-        assert_eq!(store.next_alert_due().unwrap(), Some(due[1].next_attempt));
-
-        // A filter passes over the alerts it does not keep, in due order.
-        let desk = store
-            .due_alerts_where(now, 10, |a| a.sink == "desk")
-            .unwrap();
-        assert!(desk.iter().all(|a| a.sink == "desk"));
+        // PostgreSQL keeps times to the microsecond.
+        let micros = |t: Option<chrono::DateTime<Utc>>| t.map(|t| t.timestamp_micros());
         assert_eq!(
-            store.next_alert_due_where(|a| a.id == retry.id).unwrap(),
-            Some(retry.next_attempt)
+            micros(store.next_claimable_alert(&[]).unwrap()),
+            micros(Some(due[1].next_attempt))
         );
-        assert_eq!(store.next_alert_due_where(|_| false).unwrap(), None);
+
+        // Claiming passes over a paused sink's alerts and those `keep` refuses.
+        let lease = std::time::Duration::from_secs(60);
+        let (paused, other) = (due[1].sink.clone(), retry.sink.clone());
+        assert!(store
+            .claim_due_alerts(now, 10, lease, std::slice::from_ref(&paused), |_| true)
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .claim_due_alerts(now, 10, lease, &[], |a| a.sink == other)
+            .unwrap()
+            .is_empty());
+        let claimed = store
+            .claim_due_alerts(now, 10, lease, &[], |_| true)
+            .unwrap();
+        assert_eq!(
+            claimed.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [due[1].id]
+        );
+        // The next a claim could take, a paused sink's left out.
+        assert_eq!(
+            micros(
+                store
+                    .next_claimable_alert(std::slice::from_ref(&paused))
+                    .unwrap()
+            ),
+            micros(Some(retry.next_attempt))
+        );
+        assert_eq!(store.next_claimable_alert(&[paused, other]).unwrap(), None);
 
         // The other is delivered and leaves the outbox.
         store.alert_delivered(&due[1]).unwrap();
@@ -1072,7 +1095,7 @@ fn events_go_after_their_period_and_free_the_stories_they_cited_on_both_backends
     });
 }
 
-/// Breakers as the delivery worker saves them (moved from store/circuits.rs).
+/// Breakers as the delivery worker saves them (store/circuits.rs keeps only the reopen).
 #[test]
 fn circuits_are_saved_per_sink_and_replaced_on_both_backends() {
     on_both_backends("backends_circuits", |store| {

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +12,6 @@ use common::Workspace;
 use tidings::config::Config;
 use tidings::detect::Detector;
 use tidings::model::Candidate;
-use tidings::parser::parse_feed;
 use tidings::store::dir_size;
 use tidings::store::Store;
 
@@ -36,32 +34,6 @@ fn ingest(ws: &Workspace, batches: &[Vec<Candidate>]) {
         tidings::poll::ingest_all(&store, &detector, &config.sinks, batch).expect("ingest");
     }
     store.flush().unwrap();
-}
-
-/// The captures in `../shared/feeds/news-snapshots`, in capture order, one batch each.
-fn captures(shared: &Path) -> Vec<Vec<Candidate>> {
-    let dir = shared.join("feeds/news-snapshots");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("MANIFEST.csv");
-    let mut list: Vec<(DateTime<Utc>, String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split(',').collect();
-            let at = DateTime::parse_from_rfc3339(c.get(4)?)
-                .ok()?
-                .with_timezone(&Utc);
-            Some((at, c[0].to_string(), c.get(5)?.to_string()))
-        })
-        .collect();
-    list.sort();
-    list.iter()
-        .map(|(at, file, outlet)| {
-            let body = std::fs::read(dir.join(file)).unwrap();
-            parse_feed(outlet, &body, None, *at)
-                .unwrap_or_else(|e| panic!("{file}: {e}"))
-                .candidates
-        })
-        .collect()
 }
 
 /// Words of their own for item `n`, so that no two items are near-duplicates.
@@ -137,7 +109,7 @@ fn a_store_from_the_real_captures_exported_and_imported_lists_the_same() {
         return;
     };
     let ws = Workspace::new(SINK);
-    ingest(&ws, &captures(&shared));
+    ingest(&ws, &common::captured_batches(&shared));
     // One alert dead-lettered, so that both lists have entries (the captures hold two
     // events the detector finds, each with an alert).
     {
@@ -189,7 +161,7 @@ fn a_store_from_the_real_captures_exported_and_imported_lists_the_same() {
     assert!(moved.ok(&["store", "check"]).contains("consistent"));
     // Dedup still knows every imported story: the captures again add no story (items
     // whose title changed between captures are noted as edits).
-    ingest(&moved, &captures(&shared));
+    ingest(&moved, &common::captured_batches(&shared));
     let ids = |listing: &str| -> Vec<u64> {
         json(listing)
             .as_array()

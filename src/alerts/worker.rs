@@ -166,17 +166,13 @@ impl Worker {
         }
     }
 
-    /// Runs a store call on a blocking thread: sled's reads and writes may wait on the
-    /// disk, and the runtime's threads serve polls and the API meanwhile.
+    /// Runs a store call on a blocking thread ([`Store::blocking`]).
     async fn blocking<T: Send + 'static>(
         &self,
         task: &'static str,
         call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || call(&store))
-            .await
-            .map_err(|source| StoreError::Task { task, source })?
+        self.store.blocking(task, call).await
     }
 
     /// The outbox gauges, from the store's counters (no scan), and each configured sink's
@@ -258,13 +254,7 @@ impl Worker {
             return Ok(());
         }
         // Durable before announced.
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|source| StoreError::Task {
-                task: "flush",
-                source,
-            })??;
+        self.blocking("flush", |store| store.flush()).await?;
         let credentials = self.credentials.borrow().clone();
         let credentials = &credentials;
         let policy = Policy::from_settings(&config.alerts);

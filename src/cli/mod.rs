@@ -827,23 +827,7 @@ fn follow_events(
     config: &Config,
     args: &EventsArgs,
 ) -> Result<()> {
-    let filter = EventQuery {
-        event_type: args.event_type.clone(),
-        country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
-        since: None,
-        modality: args.modality,
-        limit: None,
-    };
-    let in_category = match &args.category {
-        Some(c) => Some(category_feeds(config, c)?),
-        None => None,
-    };
-    let wanted = |e: &tidings::model::Event| {
-        filter.matches(e)
-            && in_category
-                .as_ref()
-                .is_none_or(|ids| e.sources.iter().any(|s| ids.contains(&s.feed)))
-    };
+    let wanted = follow_filter(config, args)?;
     let mut backoff = std::time::Duration::from_secs(1);
     let mut waiting_said = false;
     loop {
@@ -887,9 +871,12 @@ fn follow_events(
     }
 }
 
-/// `events --follow` on a database daemons share: the changes every daemon commits, as
-/// the database announces them.
-fn follow_database(store: &Store, config: &Config, args: &EventsArgs) -> Result<()> {
+/// Which events `events --follow` shows: `--type`, `--country`, `--modality` and
+/// `--category`.
+fn follow_filter(
+    config: &Config,
+    args: &EventsArgs,
+) -> Result<impl Fn(&tidings::model::Event) -> bool + Send + Sync> {
     let filter = EventQuery {
         event_type: args.event_type.clone(),
         country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
@@ -901,15 +888,23 @@ fn follow_database(store: &Store, config: &Config, args: &EventsArgs) -> Result<
         Some(c) => Some(category_feeds(config, c)?),
         None => None,
     };
+    Ok(move |e: &tidings::model::Event| {
+        filter.matches(e)
+            && in_category
+                .as_ref()
+                .is_none_or(|ids| e.sources.iter().any(|s| ids.contains(&s.feed)))
+    })
+}
+
+/// `events --follow` on a database daemons share: the changes every daemon commits, as
+/// the database announces them.
+fn follow_database(store: &Store, config: &Config, args: &EventsArgs) -> Result<()> {
+    let wanted = follow_filter(config, args)?;
     let mut failed: Option<anyhow::Error> = None;
     let followed = store.follow_events(
         || tell!("following the events in the database (every daemon's)"),
         |change, event| {
-            let wanted = filter.matches(&event)
-                && in_category
-                    .as_ref()
-                    .is_none_or(|ids| event.sources.iter().any(|s| ids.contains(&s.feed)));
-            if !wanted {
+            if !wanted(&event) {
                 return true;
             }
             match output::notice(&tidings::views::EventNotice::of(&change, event), args.jsonl) {

@@ -115,10 +115,7 @@ impl Claiming {
         task: &'static str,
         call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || call(&store))
-            .await
-            .map_err(|source| StoreError::Task { task, source })?
+        self.store.blocking(task, call).await
     }
 }
 

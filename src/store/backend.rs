@@ -171,27 +171,13 @@ impl Store {
         }
     }
 
+    /// Pending alerts due at `now` or earlier, soonest first, at most `limit`: a read,
+    /// for listings and tests. The delivery worker claims them instead
+    /// ([`Store::claim_due_alerts`]).
     pub fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>, StoreError> {
-        self.due_alerts_where(now, limit, |_| true)
-    }
-
-    /// Pending alerts due at `now` or earlier that `keep` accepts, soonest first.
-    pub fn due_alerts_where(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-        mut keep: impl FnMut(&Alert) -> bool,
-    ) -> Result<Vec<Alert>, StoreError> {
         match &self.backend {
-            Backend::Sled(s) => s.due_alerts_where(now, limit, keep),
-            // Read, not claimed: right for one daemon per database (claiming by the
-            // delivery worker is not wired in yet).
-            Backend::Postgres(p) => Ok(p
-                .due_alerts(now)?
-                .into_iter()
-                .filter(|a| keep(a))
-                .take(limit)
-                .collect()),
+            Backend::Sled(s) => s.due_alerts(now, limit),
+            Backend::Postgres(p) => Ok(p.due_alerts(now, limit)?),
         }
     }
 
@@ -231,24 +217,6 @@ impl Store {
         match &self.backend {
             Backend::Sled(s) => s.next_alert_due_where(|a| !paused.contains(&a.sink)),
             Backend::Postgres(p) => Ok(p.next_claimable_alert(p.claimant(), paused)?),
-        }
-    }
-
-    pub fn next_alert_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.next_alert_due_where(|_| true)
-    }
-
-    pub fn next_alert_due_where(
-        &self,
-        mut keep: impl FnMut(&Alert) -> bool,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        match &self.backend {
-            Backend::Sled(s) => s.next_alert_due_where(keep),
-            Backend::Postgres(p) => Ok(p
-                .list_alerts(AlertState::Pending, usize::MAX)?
-                .into_iter()
-                .find(|a| keep(a))
-                .map(|a| a.next_attempt)),
         }
     }
 
@@ -375,6 +343,20 @@ impl Store {
             Backend::Sled(s) => Some(s.path()),
             Backend::Postgres(_) => None,
         }
+    }
+
+    /// Runs `call` on this store on a blocking thread (`task` names it in errors): a
+    /// store call may wait on the disk or the database, and an async caller's threads
+    /// serve polls and the API meanwhile.
+    pub async fn blocking<T: Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        task: &'static str,
+        call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = std::sync::Arc::clone(self);
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(|source| StoreError::Task { task, source })?
     }
 
     // --- work shared between daemons (PostgreSQL)

@@ -265,3 +265,47 @@ pub fn have_script() -> bool {
     }
     here
 }
+
+/// One real feed capture of `../shared/feeds/news-snapshots`: when it was taken, its
+/// file and the outlet (feed id) it came from.
+pub struct Capture {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub file: String,
+    pub outlet: String,
+}
+
+/// The captures listed in the snapshots' `MANIFEST.csv`, in capture order.
+pub fn captures(shared: &Path) -> Vec<Capture> {
+    let dir = shared.join("feeds/news-snapshots");
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("MANIFEST.csv");
+    let mut list: Vec<(chrono::DateTime<chrono::Utc>, String, String)> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            let at = chrono::DateTime::parse_from_rfc3339(c.get(4)?)
+                .ok()?
+                .with_timezone(&chrono::Utc);
+            Some((at, c[0].to_string(), c.get(5)?.to_string()))
+        })
+        .collect();
+    list.sort();
+    list.into_iter()
+        .map(|(at, file, outlet)| Capture { at, file, outlet })
+        .collect()
+}
+
+/// Each capture's entries as the poll turns them into candidates, one batch per capture,
+/// in capture order.
+pub fn captured_batches(shared: &Path) -> Vec<Vec<tidings::model::Candidate>> {
+    let dir = shared.join("feeds/news-snapshots");
+    captures(shared)
+        .iter()
+        .map(|c| {
+            let body = std::fs::read(dir.join(&c.file)).unwrap();
+            tidings::parser::parse_feed(&c.outlet, &body, None, c.at)
+                .unwrap_or_else(|e| panic!("{}: {e}", c.file))
+                .candidates
+        })
+        .collect()
+}

@@ -224,30 +224,44 @@ impl PgStore {
 /// Rows read per page.
 const PAGE: i64 = 1000;
 
-async fn check_stories(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
-    let what = "checking stories";
+/// Walks the rows of `query` a page at a time, in id order, calling `each` on every
+/// row. The query takes the last id seen as `$1` and the page size as `$2`, and selects
+/// the id first (`… WHERE id > $1 ORDER BY id LIMIT $2`).
+async fn each_row(
+    pool: &PgPool,
+    what: &'static str,
+    query: &'static str,
+    mut each: impl FnMut(&sqlx::postgres::PgRow),
+) -> Result<(), PgError> {
     let mut after = i64::MIN;
     loop {
-        let rows = sqlx::query(
-            "SELECT id, feed, published, record FROM stories WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(pool)
-        .await
-        .map_err(PgError::query(what))?;
+        let rows = sqlx::query(query)
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(pool)
+            .await
+            .map_err(PgError::query(what))?;
         let Some(last) = rows.last() else {
             return Ok(());
         };
         after = last.get(0);
-        for row in rows {
+        rows.iter().for_each(&mut each);
+    }
+}
+
+async fn check_stories(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
+    each_row(
+        pool,
+        "checking stories",
+        "SELECT id, feed, published, record FROM stories WHERE id > $1 ORDER BY id LIMIT $2",
+        |row| {
             let id: i64 = row.get(0);
             r.stories += 1;
             let story: Story = match decode_json("stories", id.to_string(), row.get(3)) {
                 Ok(s) => s,
                 Err(e) => {
                     r.problem(format!("stories: story {id} does not decode: {e}"));
-                    continue;
+                    return;
                 }
             };
             if db_id(story.id) != id {
@@ -271,33 +285,26 @@ async fn check_stories(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError
                     story.published
                 ));
             }
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn check_events(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
     let what = "checking events";
-    let mut after = i64::MIN;
-    loop {
-        let rows = sqlx::query(
-            "SELECT id, event_type, key, anchor, modality, countries, record FROM events \
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(pool)
-        .await
-        .map_err(PgError::query(what))?;
-        let Some(last) = rows.last() else { break };
-        after = last.get(0);
-        for row in rows {
+    each_row(
+        pool,
+        what,
+        "SELECT id, event_type, key, anchor, modality, countries, record FROM events \
+         WHERE id > $1 ORDER BY id LIMIT $2",
+        |row| {
             let id: i64 = row.get(0);
             r.events += 1;
             let event: Event = match decode_event(id, row.get(6)) {
                 Ok(e) => e,
                 Err(e) => {
                     r.problem(format!("events: event {id} does not decode: {e}"));
-                    continue;
+                    return;
                 }
             };
             let columns_agree = db_id(event.id) == id
@@ -312,8 +319,9 @@ async fn check_events(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError>
                      differ from its record"
                 ));
             }
-        }
-    }
+        },
+    )
+    .await?;
     let missing = sqlx::query(
         "SELECT e.id, (src ->> 'story')::bigint AS story \
          FROM events e, jsonb_array_elements(e.record -> 'sources') AS src \
@@ -333,27 +341,18 @@ async fn check_events(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError>
 }
 
 async fn check_alerts(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {
-    let what = "checking alerts";
-    let mut after = i64::MIN;
-    loop {
-        let rows = sqlx::query(
-            "SELECT id, event, dead, record FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(pool)
-        .await
-        .map_err(PgError::query(what))?;
-        let Some(last) = rows.last() else { break };
-        after = last.get(0);
-        for row in rows {
+    each_row(
+        pool,
+        "checking alerts",
+        "SELECT id, event, dead, record FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
+        |row| {
             let id: i64 = row.get(0);
             r.alerts += 1;
             let alert: Alert = match decode_json("alerts", id.to_string(), row.get(3)) {
                 Ok(a) => a,
                 Err(e) => {
                     r.problem(format!("alerts: alert {id} does not decode: {e}"));
-                    continue;
+                    return;
                 }
             };
             if db_id(alert.id) != id || db_id(alert.event.id) != row.get::<i64, _>(1) {
@@ -364,9 +363,9 @@ async fn check_alerts(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError>
             if alert.dead.is_some() != row.get::<bool, _>(2) {
                 r.problem(format!("alerts: alert {id} is listed in the wrong state"));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 async fn check_keys(pool: &PgPool, r: &mut CheckReport) -> Result<(), PgError> {

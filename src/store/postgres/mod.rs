@@ -12,11 +12,13 @@
 //! it works from any thread, inside the daemon's runtime or not (the CLI), without
 //! entering a second runtime on a worker.
 //!
-//! Built so far: connection and migrations, the claiming of feeds by host
+//! The parts: connection and migrations (here), the claiming of feeds by host
 //! ([`claims`]), the ingestion of stories with dedup and event merge across daemons
-//! (`ingest.rs`, `events.rs`), the outbox claimed for delivery (`outbox.rs`), the web
-//! view's reads (`web_reads.rs`), and the maintenance calls — stats, the consistency
-//! check, export and import in sled's JSONL format (`maintenance.rs`).
+//! (`ingest.rs`, `events.rs`), the announcements of event changes and following them
+//! (`follow.rs`), the outbox claimed for delivery (`outbox.rs`), feed states and
+//! listings (`state.rs`), retention (`prune.rs`), the web view's reads
+//! (`web_reads.rs`), and the maintenance calls — stats, the consistency check, export
+//! and import in sled's JSONL format (`maintenance.rs`).
 
 pub mod claims;
 mod events;

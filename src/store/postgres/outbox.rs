@@ -217,14 +217,17 @@ impl PgStore {
         })
     }
 
-    /// Pending alerts due at `now` or earlier, soonest first (read, not claimed).
-    pub fn due_alerts(&self, now: DateTime<Utc>) -> Result<Vec<Alert>, PgError> {
+    /// Pending alerts due at `now` or earlier, soonest first, at most `limit` (read, not
+    /// claimed).
+    pub fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>, PgError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |pool| async move {
             sqlx::query(
                 "SELECT id, record FROM alerts WHERE NOT dead AND next_attempt <= $1 \
-                 ORDER BY next_attempt, id",
+                 ORDER BY next_attempt, id LIMIT $2",
             )
             .bind(now)
+            .bind(limit)
             .fetch_all(&pool)
             .await
             .map_err(PgError::query("reading due alerts"))?
